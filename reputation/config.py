@@ -1,0 +1,175 @@
+"""Configuration: `load_config(path)` validates everything at once and returns a Config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reputation.brands import Brand
+from reputation.engine import Rule, load_rules
+from reputation.validate import Checker, ConfigError, Field
+
+__all__ = ["Config", "ConfigError", "load_config", "resolve_config_path"]
+
+TOP: dict[str, Field] = {
+    "database": Field("path", default="data/reputation.db"),
+    "brands": Field("any", required=True),
+    "connectors": Field("any", required=True),
+    "rules": Field("path", default="rules"),
+    "sinks": Field("any", default=[{"type": "console"}]),
+    "digest": Field("any", default={}),
+    "schedule": Field("any", default={}),
+}
+BRAND: dict[str, Field] = {
+    "name": Field("str", required=True),
+    "terms": Field("str_list", required=True),
+    "exclude": Field("str_list"),
+    "own_accounts": Field("str_list"),
+}
+DIGEST: dict[str, Field] = {
+    "dir": Field("path", default="data/digests"),
+    "cron": Field("cron", default="5 0 * * *"),
+}
+SCHEDULE: dict[str, Field] = {"every": Field("duration", default="10m")}
+PLUGIN: dict[str, Field] = {"type": Field("str", required=True), "name": Field("str")}
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """A configured connector or sink: its registry type, unique name and checked options."""
+
+    type: str
+    name: str
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration; relative paths resolved against the config's folder."""
+
+    path: Path
+    database: Path
+    brands: tuple[Brand, ...]
+    connectors: tuple[PluginConfig, ...]
+    rules_dir: Path
+    rules: tuple[Rule, ...]
+    sinks: tuple[PluginConfig, ...]
+    digest_dir: Path
+    digest_cron: str
+    every: timedelta
+
+
+def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
+    """`--config`, else `$REPUTATION_CONFIG`, else `./config.yaml`."""
+    return Path(given or os.environ.get("REPUTATION_CONFIG") or "config.yaml")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate the config at `path`; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read ({exc})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    check = Checker(base_dir=path.resolve().parent)
+    config = _build(path, data if data is not None else {}, check)
+    check.raise_if_errors()
+    assert config is not None
+    return config
+
+
+def _build(path: Path, data: Any, check: Checker) -> Config | None:
+    top = check.fields(data, TOP, "")
+    if top is None:
+        return None
+    brands = _brands(top["brands"], check)
+    from connectors import CONNECTORS
+    from reputation.sinks import SINKS
+
+    connectors = _plugins(top["connectors"], "connectors", CONNECTORS, check, required=True)
+    sinks = _plugins(top["sinks"], "sinks", SINKS, check, required=False)
+    digest = check.fields(top["digest"], DIGEST, "digest") or {}
+    schedule = check.fields(top["schedule"], SCHEDULE, "schedule") or {}
+    rules = load_rules(top["rules"], check) if top["rules"] is not None else []
+    return Config(
+        path=path,
+        database=top["database"],
+        brands=tuple(brands),
+        connectors=tuple(connectors),
+        rules_dir=top["rules"],
+        rules=tuple(rules),
+        sinks=tuple(sinks),
+        digest_dir=digest.get("dir") or check.base_dir / "data/digests",
+        digest_cron=digest.get("cron") or "5 0 * * *",
+        every=schedule.get("every") or timedelta(minutes=10),
+    )
+
+
+def _brands(value: Any, check: Checker) -> list[Brand]:
+    if not isinstance(value, list) or not value:
+        if value is not None:
+            check.error("brands", "expected a non-empty list of brands")
+        return []
+    brands, names = [], set()
+    for i, item in enumerate(value):
+        fields = check.fields(item, BRAND, f"brands[{i}]")
+        if not fields or not fields["name"] or fields["terms"] is None:
+            continue
+        if fields["name"].casefold() in names:
+            check.error(f"brands[{i}].name", f"{fields['name']!r} is already used")
+            continue
+        names.add(fields["name"].casefold())
+        brands.append(
+            Brand(
+                name=fields["name"],
+                terms=tuple(fields["terms"]),
+                exclude=tuple(fields["exclude"] or ()),
+                own_accounts=tuple(fields["own_accounts"] or ()),
+            )
+        )
+    return brands
+
+
+def _plugins(
+    value: Any, section: str, registry: Mapping[str, Any], check: Checker, required: bool
+) -> list[PluginConfig]:
+    """Check a list of `{type, name?, ...options}` against the registry's option specs."""
+    if not isinstance(value, list) or (required and not value):
+        if value is not None:
+            check.error(
+                section, "expected a list" + (" with at least one entry" if required else "")
+            )
+        return []
+    out: list[PluginConfig] = []
+    names: set[str] = set()
+    for i, item in enumerate(value):
+        where = f"{section}[{i}]"
+        if check.mapping(item, where) is None:
+            continue
+        kind = item.get("type")
+        if kind not in registry or not isinstance(kind, str):
+            known = ", ".join(sorted(registry))
+            problem = "is required" if kind is None else f"{kind!r} is not one of: {known}"
+            check.error(f"{where}.type", problem)
+            continue
+        options = check.fields(item, {**PLUGIN, **registry[kind].OPTIONS}, where)
+        name = (options or {}).get("name") or kind
+        if name in names:
+            check.error(f"{where}.name", f"{name!r} is already used; give each {kind} a name")
+            continue
+        names.add(name)
+        if options is not None:
+            out.append(PluginConfig(type=kind, name=name, options=options))
+    return out

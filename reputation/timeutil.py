@@ -1,0 +1,30 @@
+"""UTC time helpers: everything in the store is an aware UTC ISO 8601 string."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def parse_time(value: str) -> datetime:
+    """Parse ISO 8601 (`Z` or offset; naive is taken as UTC) into an aware UTC datetime."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is empty")
+    text = value.strip()
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """Format an aware datetime as the store's fixed-width UTC text (sorts as time)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC time")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

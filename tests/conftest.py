@@ -1,0 +1,115 @@
+"""Shared fixtures: a fresh store, a fixed `now`, record factories, configs and a Slack fake."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reputation.store import Store
+from tests.fakes import FakeSlack
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Local fakes must never go through a proxy, and no test may see a real token.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("REPUTATION_CONFIG", raising=False)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(tmp_path / "test.db")
+    yield opened
+    opened.close()
+
+
+_ids = iter(range(1, 10**9))
+
+
+def record(text: str, minutes: float = 0, **fields: Any) -> dict[str, Any]:
+    """A file-connector record created `minutes` after 2026-11-22 08:00 UTC."""
+    created = datetime(2026, 11, 22, 8, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    base = {
+        "id": str(next(_ids)),
+        "source": "x",
+        "text": text,
+        "author": "someone",
+        "author_followers": 100,
+        "url": "https://x.com/someone/status/1",
+        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "likes": 0,
+        "shares": 0,
+        "replies": 0,
+        "lang": "en",
+    }
+    base.update(fields)
+    return base
+
+
+@pytest.fixture
+def make_record() -> Callable[..., dict[str, Any]]:
+    return record
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]], mode: str = "w") -> None:
+    """Write (or append) records as JSON Lines."""
+    with path.open(mode, encoding="utf-8") as handle:
+        for item in records:
+            handle.write(json.dumps(item) + "\n")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Callable[..., Path]:
+    """Write a config.yaml in tmp_path around a mentions file; return the config's path."""
+
+    def make(
+        records: list[dict[str, Any]] | None = None,
+        sinks: list[dict[str, Any]] | None = None,
+        rules_dir: Path | None = None,
+        **top: Any,
+    ) -> Path:
+        mentions = tmp_path / "mentions.jsonl"
+        if records is not None:
+            write_jsonl(mentions, records)
+        config = {
+            "database": str(tmp_path / "reputation.db"),
+            "brands": [
+                {
+                    "name": "Acme Air",
+                    "terms": ["acme air", "@acmeair"],
+                    "exclude": ["acme air fryer"],
+                    "own_accounts": ["@acmeair"],
+                }
+            ],
+            "connectors": [{"type": "file", "path": str(mentions)}],
+            "rules": str(rules_dir or REPO / "rules"),
+            "sinks": sinks if sinks is not None else [{"type": "console"}],
+            "digest": {"dir": str(tmp_path / "digests")},
+        }
+        config.update(top)
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    return make
+
+
+@pytest.fixture
+def slack(httpserver: Any) -> FakeSlack:
+    return FakeSlack(httpserver)

@@ -1,0 +1,164 @@
+"""Config validation: every error at once, each with its path; secrets only by env name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reputation.cli import main
+from reputation.config import ConfigError, load_config
+from tests.conftest import REPO
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(REPO / "config.yaml")
+    assert [b.name for b in config.brands] == ["Acme Air"]
+    assert {r.name for r in config.rules} >= {"viral-complaint", "complaint-burst"}
+    assert config.database == REPO / "data" / "reputation.db"
+    assert config.every.total_seconds() == 600
+    assert [s.type for s in config.sinks] == ["console", "slack"]
+
+
+def _errors(tmp_path: Path, data: object) -> list[str]:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value.errors
+
+
+BASE = {
+    "brands": [{"name": "Acme", "terms": ["acme"]}],
+    "connectors": [{"type": "file", "path": "m.jsonl"}],
+    "rules": str(REPO / "rules"),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"schedule": {"every": "2x"}}, "schedule.every: '2x' is not a duration"),
+        ({"digest": {"cron": "61 * * * *"}}, "digest.cron: '61 * * * *' is not a crontab"),
+        ({"databse": "x.db"}, "databse: unknown key"),
+        ({"brands": []}, "brands: expected a non-empty list"),
+        ({"brands": [{"name": "A"}]}, "brands[0].terms: is required"),
+        ({"connectors": [{"type": "smoke-signals"}]}, "connectors[0].type: 'smoke-signals' is not"),
+        ({"connectors": [{"type": "file"}]}, "connectors[0].path: is required"),
+        (
+            {"connectors": [{"type": "file", "path": "a", "lookback": "1h"}]},
+            "connectors[0].lookback: unknown key",
+        ),
+        ({"sinks": [{"type": "slack"}]}, "sinks[0].channel: is required"),
+        (
+            {"sinks": [{"type": "console"}, {"type": "console"}]},
+            "sinks[1].name: 'console' is already",
+        ),
+        (
+            {"sinks": [{"type": "slack", "channel": "#a", "token": "xoxb-1"}]},
+            "sinks[0].token: unknown key",
+        ),
+        (
+            {"sinks": [{"type": "slack", "channel": "#a", "base_url": "slack.com"}]},
+            "sinks[0].base_url: 'slack.com' is not an http(s) URL",
+        ),
+    ],
+)
+def test_each_mistake_is_named_with_its_path(tmp_path: Path, change: dict, expected: str) -> None:
+    errors = _errors(tmp_path, {**BASE, **change})
+    assert any(expected in e for e in errors), errors
+
+
+def test_two_mistakes_are_both_reported(tmp_path: Path) -> None:
+    errors = _errors(
+        tmp_path, {**BASE, "schedule": {"every": "often"}, "sinks": [{"type": "pager"}]}
+    )
+    assert len(errors) == 2
+    assert errors[0].startswith("sinks[0].type") or errors[1].startswith("sinks[0].type")
+    assert any(e.startswith("schedule.every") for e in errors)
+
+
+def test_a_pasted_secret_is_rejected_without_echoing_it(tmp_path: Path) -> None:
+    secret = "xoxb-1234-5678-abcdefSECRET"
+    errors = _errors(
+        tmp_path, {**BASE, "sinks": [{"type": "slack", "channel": "#a", "token_env": secret}]}
+    )
+    assert any(
+        e.startswith("sinks[0].token_env: must name an environment variable") for e in errors
+    )
+    assert all(secret not in e for e in errors)
+
+
+def test_rule_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.yaml").write_text(
+        "name: bad\ntype: frequency\nwhere: {sentimnt: {lte: -1}}\ntimeframe: 1h\nseverity: loud\n"
+    )
+    (rules / "broken.yaml").write_text("name: [unclosed\n")
+    errors = _errors(tmp_path, {**BASE, "rules": str(rules)})
+    bad = str(rules / "bad.yaml")
+    assert f"{bad}: where.sentimnt: unknown field" in "\n".join(errors)
+    assert f"{bad}.num_events: is required" in errors
+    assert any(e.startswith(f"{bad}: severity: 'loud' is not one of") for e in errors)
+    assert any(e.startswith(f"{rules / 'broken.yaml'}: is not valid YAML") for e in errors)
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("brands:\n  - name: [oops\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.errors[0].startswith(f"{path}:")
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "config.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump({**BASE, "database": "state/r.db"}))
+    config = load_config(path)
+    assert config.database == path.parent.resolve() / "state" / "r.db"
+    assert config.connectors[0].options["path"] == path.parent.resolve() / "m.jsonl"
+
+
+def test_check_config_exit_codes_and_one_line_per_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(BASE))
+    assert main(["check-config", "--config", str(good)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**BASE, "schedule": {"every": "x"}, "extra": 1}))
+    capsys.readouterr()
+    assert main(["check-config", "--config", str(bad)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert sorted(line.split(":")[0] for line in lines) == ["extra", "schedule.every"]
+
+
+def test_config_path_falls_back_to_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "elsewhere.yaml"
+    path.write_text(yaml.safe_dump(BASE))
+    monkeypatch.setenv("REPUTATION_CONFIG", str(path))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check-config"]) == 0
+    monkeypatch.delenv("REPUTATION_CONFIG")
+    assert main(["check-config"]) == 2  # ./config.yaml does not exist here
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(BASE))
+    done = subprocess.run(
+        [sys.executable, "-m", "reputation", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ok" in done.stdout
