@@ -1,0 +1,124 @@
+"""Versioned schema migrations for the SQLite store (README lists every column)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("reputation")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Mentions, snapshots, scores, cursors, the alert ledger with deliveries, and runs."""
+    for statement in _INITIAL:
+        db.execute(statement)
+
+
+_INITIAL = (
+    """CREATE TABLE mentions (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        text TEXT NOT NULL,
+        author TEXT,
+        author_followers INTEGER,
+        url TEXT,
+        created_at TEXT NOT NULL,
+        likes INTEGER NOT NULL DEFAULT 0,
+        shares INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        lang TEXT,
+        parent_id TEXT,
+        connector TEXT,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        raw TEXT
+    )""",
+    "CREATE INDEX mentions_brand_created ON mentions (brand, created_at)",
+    "CREATE INDEX mentions_created ON mentions (created_at)",
+    """CREATE TABLE snapshots (
+        mention_key TEXT NOT NULL REFERENCES mentions(key),
+        observed_at TEXT NOT NULL,
+        likes INTEGER NOT NULL,
+        shares INTEGER NOT NULL,
+        replies INTEGER NOT NULL,
+        PRIMARY KEY (mention_key, observed_at)
+    )""",
+    """CREATE TABLE scores (
+        mention_key TEXT PRIMARY KEY REFERENCES mentions(key),
+        mention_version INTEGER NOT NULL,
+        scored_at TEXT NOT NULL,
+        sentiment REAL NOT NULL,
+        complaint REAL NOT NULL,
+        severity REAL NOT NULL,
+        viral_risk REAL NOT NULL,
+        predicted_engagement_24h REAL NOT NULL,
+        category TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        evaluated INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX scores_unevaluated ON scores (evaluated) WHERE evaluated = 0",
+    """CREATE TABLE cursors (
+        connector TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (connector, scope)
+    )""",
+    """CREATE TABLE alerts (
+        fingerprint TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'muted')),
+        brand TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        route TEXT,
+        labels TEXT NOT NULL,
+        event_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT,
+        message_id TEXT,
+        last_error TEXT
+    )""",
+    "CREATE INDEX alerts_group ON alerts (group_key, event_at)",
+    "CREATE INDEX alerts_status ON alerts (status)",
+    """CREATE TABLE alert_mentions (
+        fingerprint TEXT NOT NULL REFERENCES alerts(fingerprint),
+        mention_key TEXT NOT NULL REFERENCES mentions(key),
+        PRIMARY KEY (fingerprint, mention_key)
+    )""",
+    "CREATE INDEX alert_mentions_mention ON alert_mentions (mention_key)",
+    """CREATE TABLE deliveries (
+        fingerprint TEXT NOT NULL REFERENCES alerts(fingerprint),
+        sink TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        message_id TEXT,
+        channel TEXT,
+        last_error TEXT,
+        sent_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, sink)
+    )""",
+    "CREATE INDEX deliveries_pending ON deliveries (status) WHERE status = 'pending'",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        fetched INTEGER NOT NULL DEFAULT 0,
+        new_mentions INTEGER NOT NULL DEFAULT 0,
+        scored INTEGER NOT NULL DEFAULT 0,
+        alerts INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        pending INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        errors TEXT NOT NULL DEFAULT '[]'
+    )""",
+)

@@ -1,0 +1,483 @@
+"""The SQLite store: idempotent upserts, cursors saved with their data, and the alert ledger."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from reputation.models import Alert, Mention, Score
+from reputation.schema import migrations
+from reputation.timeutil import iso
+
+MENTION_COLUMNS = tuple(
+    """key source native_id brand text author author_followers url created_at likes shares
+    replies lang parent_id first_seen_at last_seen_at""".split()
+)
+SCORE_COLUMNS = tuple(
+    "sentiment complaint severity viral_risk predicted_engagement_24h category reasons".split()
+)
+# Fields a rule may filter or group on: every mention and score column plus `engagement`.
+ROW_FIELDS = frozenset(MENTION_COLUMNS + SCORE_COLUMNS + ("engagement",))
+
+# Built once from the constant column lists above; values always go in as bound parameters.
+_COLUMNS_SQL = ", ".join([f"m.{c}" for c in MENTION_COLUMNS] + [f"s.{c}" for c in SCORE_COLUMNS])
+_ROW_SELECT = (
+    f"SELECT {_COLUMNS_SQL}, m.likes + m.shares + m.replies AS engagement"  # noqa: S608
+    " FROM mentions m JOIN scores s ON s.mention_key = m.key"
+)
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is not a reputation store."""
+
+
+@dataclass
+class IngestStats:
+    """What one batch did to the store."""
+
+    new: int = 0
+    updated: int = 0
+
+
+class Store:
+    """All reads and writes of the pipeline's state, one SQLite file."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+        import sqlite3
+
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.execute("PRAGMA busy_timeout = 10000")
+            if str(path) != ":memory:":
+                db.enable_wal()
+            migrations.apply(db)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        return cls(db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Everything inside commits together or not at all."""
+        with self.db.atomic():
+            yield self
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query with bound parameters and return dict rows."""
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def cursors(self, connector: str) -> dict[str, str]:
+        """Saved cursors of one connector, by scope."""
+        rows = self.rows("SELECT scope, value FROM cursors WHERE connector = ?", [connector])
+        return {r["scope"]: r["value"] for r in rows}
+
+    def save_batch(
+        self,
+        connector: str,
+        mentions: Sequence[Mention],
+        now: datetime,
+        scope: str | None = None,
+        cursor: str | None = None,
+    ) -> IngestStats:
+        """Upsert mentions and their snapshots and advance the cursor, in one transaction."""
+        stats = IngestStats()
+        with self.db.atomic():
+            existing = self._current(m.key for m in mentions)
+            for mention in mentions:
+                old = existing.get(mention.key)
+                new = self._upsert(connector, mention, old, now)
+                existing[mention.key] = new
+                if old is None:
+                    stats.new += 1
+                elif new["version"] != old["version"]:
+                    stats.updated += 1
+            if scope is not None and cursor is not None:
+                self.db.execute(
+                    "INSERT INTO cursors (connector, scope, value, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (connector, scope) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at",
+                    [connector, scope, cursor, iso(now)],
+                )
+        return stats
+
+    def _current(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = sorted(set(keys))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "SELECT key, likes, shares, replies, last_seen_at, version"  # noqa: S608
+                f" FROM mentions WHERE key IN ({marks})"
+            )
+            for row in self.rows(sql, chunk):
+                found[row["key"]] = row
+        return found
+
+    def _upsert(
+        self, connector: str, m: Mention, old: dict[str, Any] | None, now: datetime
+    ) -> dict[str, Any]:
+        seen = iso(m.observed_at or now)
+        counts = {"likes": m.likes, "shares": m.shares, "replies": m.replies}
+        if old is None:
+            self.db.execute(
+                "INSERT INTO mentions (key, source, native_id, brand, text, author,"
+                " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
+                " connector, first_seen_at, last_seen_at, version, raw)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                [
+                    m.key,
+                    m.source,
+                    m.native_id,
+                    m.brand,
+                    m.text,
+                    m.author,
+                    m.author_followers,
+                    m.url,
+                    iso(m.created_at),
+                    m.likes,
+                    m.shares,
+                    m.replies,
+                    m.lang,
+                    m.parent_id,
+                    connector,
+                    seen,
+                    seen,
+                    json.dumps(m.raw, default=str) if m.raw is not None else None,
+                ],
+            )
+            self._snapshot(m.key, seen, counts)
+            return {**counts, "key": m.key, "last_seen_at": seen, "version": 1}
+        if seen < old["last_seen_at"]:
+            # A late observation: keep it as history, leave the current counts alone.
+            added = self._snapshot(m.key, seen, counts)
+            version = old["version"] + added
+            self.db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
+            return {**old, "version": version}
+        changed = any(old[k] != v for k, v in counts.items())
+        added = self._snapshot(m.key, seen, counts) if changed else 0
+        version = old["version"] + added
+        self.db.execute(
+            "UPDATE mentions SET text = ?, author = COALESCE(?, author),"
+            " author_followers = COALESCE(?, author_followers), url = COALESCE(?, url),"
+            " likes = ?, shares = ?, replies = ?, lang = COALESCE(?, lang),"
+            " parent_id = COALESCE(?, parent_id), last_seen_at = ?, version = ? WHERE key = ?",
+            [
+                m.text,
+                m.author,
+                m.author_followers,
+                m.url,
+                m.likes,
+                m.shares,
+                m.replies,
+                m.lang,
+                m.parent_id,
+                seen,
+                version,
+                m.key,
+            ],
+        )
+        return {**counts, "key": m.key, "last_seen_at": seen, "version": version}
+
+    def _snapshot(self, key: str, seen: str, counts: dict[str, int]) -> int:
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [key, seen, counts["likes"], counts["shares"], counts["replies"]],
+        )
+        return cursor.rowcount
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def mentions_to_score(
+        self, limit: int = 500, after: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Mentions never scored or changed since, ordered by (created_at, key), after `after`."""
+        created, key = after or ("", "")
+        return self.rows(
+            "SELECT m.* FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+            " WHERE (s.mention_key IS NULL OR s.mention_version < m.version)"
+            " AND (m.created_at > ? OR (m.created_at = ? AND m.key > ?))"
+            " ORDER BY m.created_at, m.key LIMIT ?",
+            [created, created, key, limit],
+        )
+
+    def snapshots(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Engagement snapshots of each key, oldest first."""
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "SELECT * FROM snapshots"  # noqa: S608
+                f" WHERE mention_key IN ({marks}) ORDER BY observed_at"
+            )
+            for row in self.rows(sql, chunk):
+                out[row["mention_key"]].append(row)
+        return out
+
+    def save_scores(self, scored: Sequence[tuple[Score, int]], now: datetime) -> None:
+        """Write scores with the mention version they cover; each is due for rule evaluation."""
+        with self.db.atomic():
+            for score, version in scored:
+                self.db.execute(
+                    "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
+                    " complaint, severity, viral_risk, predicted_engagement_24h, category,"
+                    " reasons, evaluated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+                    " ON CONFLICT (mention_key) DO UPDATE SET"
+                    " mention_version = excluded.mention_version,"
+                    " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
+                    " complaint = excluded.complaint, severity = excluded.severity,"
+                    " viral_risk = excluded.viral_risk,"
+                    " predicted_engagement_24h = excluded.predicted_engagement_24h,"
+                    " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
+                    [
+                        score.mention_key,
+                        version,
+                        iso(now),
+                        score.sentiment,
+                        score.complaint,
+                        score.severity,
+                        score.viral_risk,
+                        score.predicted_engagement_24h,
+                        score.category,
+                        json.dumps(list(score.reasons)),
+                    ],
+                )
+
+    # -- rules ----------------------------------------------------------------------------
+
+    def unevaluated(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Scored mentions the rules have not seen in their current version, oldest first."""
+        return self.rows(
+            _ROW_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
+        )
+
+    def window(
+        self,
+        brand: str,
+        start: datetime,
+        end: datetime,
+        field: str | None = None,
+        value: Any = None,
+    ) -> list[dict[str, Any]]:
+        """Scored mentions of `brand` created in [start, end], optionally with `field` = value."""
+        sql = _ROW_SELECT + " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at <= ?"
+        params: list[Any] = [brand, iso(start), iso(end)]
+        if field is not None and field != "brand":
+            sql += f" AND {_column(field)} IS ?"
+            params.append(value)
+        return self.rows(sql + " ORDER BY m.created_at, m.key", params)
+
+    def mark_evaluated(self, keys: Sequence[str]) -> None:
+        """Record that the rules have seen these mentions' current scores."""
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            self.db.execute(
+                f"UPDATE scores SET evaluated = 1 WHERE mention_key IN ({marks})",  # noqa: S608
+                chunk,
+            )
+
+    def group_alerts(self, group_key: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Alerts of one group whose event time falls in [start, end]."""
+        return self.rows(
+            "SELECT * FROM alerts WHERE group_key = ? AND event_at >= ? AND event_at <= ?",
+            [group_key, iso(start), iso(end)],
+        )
+
+    def record_alert(self, alert: Alert, sinks: Sequence[str], now: datetime) -> bool:
+        """Write a pending alert and a pending delivery per sink; False if already recorded."""
+        stamp = iso(now)
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO alerts (fingerprint, rule, group_key, severity, status, brand,"
+            " summary, reasons, route, labels, event_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                alert.fingerprint,
+                alert.rule,
+                alert.group_key,
+                alert.severity,
+                "pending" if sinks else "sent",
+                alert.brand,
+                alert.summary,
+                json.dumps(list(alert.reasons)),
+                alert.route,
+                json.dumps(alert.labels),
+                iso(alert.event_at),
+                stamp,
+                stamp,
+            ],
+        )
+        if cursor.rowcount == 0:
+            return False
+        for key in alert.evidence:
+            self.db.execute(
+                "INSERT OR IGNORE INTO alert_mentions (fingerprint, mention_key) VALUES (?, ?)",
+                [alert.fingerprint, key],
+            )
+        for sink in sinks:
+            self.db.execute(
+                "INSERT INTO deliveries (fingerprint, sink, status, updated_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [alert.fingerprint, sink, stamp],
+            )
+        return True
+
+    # -- notify ---------------------------------------------------------------------------
+
+    def pending_deliveries(
+        self, sink: str, limit: int = 100, after: tuple[str, str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Deliveries still owed to `sink` in (created_at, event_at, fingerprint) order, after
+        the position `after`, with their alert's fields."""
+        created, event, fingerprint = after or ("", "", "")
+        return self.rows(
+            "SELECT a.*, d.sink, d.attempts FROM deliveries d"
+            " JOIN alerts a ON a.fingerprint = d.fingerprint"
+            " WHERE d.sink = ? AND d.status = 'pending'"
+            " AND (a.created_at, a.event_at, a.fingerprint) > (?, ?, ?)"
+            " ORDER BY a.created_at, a.event_at, a.fingerprint LIMIT ?",
+            [sink, created, event, fingerprint, limit],
+        )
+
+    def evidence(self, fingerprint: str, limit: int = 5) -> list[dict[str, Any]]:
+        """An alert's evidence mentions with their scores, most severe first."""
+        return self.rows(
+            _ROW_SELECT + " JOIN alert_mentions am ON am.mention_key = m.key"
+            " WHERE am.fingerprint = ? ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            [fingerprint, limit],
+        )
+
+    def mark_delivered(
+        self,
+        fingerprint: str,
+        sink: str,
+        message_id: str | None,
+        channel: str | None,
+        now: datetime,
+    ) -> None:
+        """Record a confirmed delivery and settle the alert's status."""
+        stamp = iso(now)
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,"
+                " channel = ?, sent_at = ?, updated_at = ?, last_error = NULL"
+                " WHERE fingerprint = ? AND sink = ?",
+                [message_id, channel, stamp, stamp, fingerprint, sink],
+            )
+            if message_id is not None:
+                self.db.execute(
+                    "UPDATE alerts SET message_id = COALESCE(message_id, ?) WHERE fingerprint = ?",
+                    [message_id, fingerprint],
+                )
+            self._settle(fingerprint, stamp)
+
+    def mark_undelivered(
+        self, fingerprint: str, sink: str, error: str, permanent: bool, now: datetime
+    ) -> None:
+        """Record a failed attempt: it stays pending unless the failure is permanent."""
+        stamp = iso(now)
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?,"
+                " updated_at = ? WHERE fingerprint = ? AND sink = ?",
+                ["failed" if permanent else "pending", error, stamp, fingerprint, sink],
+            )
+            self.db.execute(
+                "UPDATE alerts SET last_error = ? WHERE fingerprint = ?", [error, fingerprint]
+            )
+            self._settle(fingerprint, stamp)
+
+    def _settle(self, fingerprint: str, stamp: str) -> None:
+        states = {
+            r["status"]
+            for r in self.rows("SELECT status FROM deliveries WHERE fingerprint = ?", [fingerprint])
+        }
+        status = "pending" if "pending" in states else "failed" if "failed" in states else "sent"
+        self.db.execute(
+            "UPDATE alerts SET status = ?, updated_at = ?,"
+            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            " WHERE fingerprint = ? AND status != 'muted'",
+            [status, stamp, status, stamp, fingerprint],
+        )
+
+    def retry_failed(self, now: datetime) -> int:
+        """Put every permanently failed delivery back in the queue; return how many."""
+        stamp = iso(now)
+        with self.db.atomic():
+            count = self.db.execute(
+                "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'failed'",
+                [stamp],
+            ).rowcount
+            self.db.execute(
+                "UPDATE alerts SET status = 'pending', updated_at = ? WHERE status = 'failed'",
+                [stamp],
+            )
+        return count
+
+    def alert_counts(self) -> dict[str, int]:
+        """How many alerts the ledger holds in each status."""
+        counts = {"pending": 0, "sent": 0, "failed": 0, "muted": 0}
+        for row in self.rows("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status"):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def start_run(self, now: datetime) -> int:
+        """Record the start of a run and return its id."""
+        cursor = self.db.execute(
+            "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
+        )
+        return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
+        """Record a run's outcome and counts."""
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, fetched = ?, new_mentions = ?,"
+            " scored = ?, alerts = ?, sent = ?, pending = ?, failed = ?, errors = ? WHERE id = ?",
+            [
+                iso(now),
+                status,
+                summary["fetched"],
+                summary["new_mentions"],
+                summary["scored"],
+                summary["alerts"],
+                summary["sent"],
+                summary["pending"],
+                summary["failed"],
+                json.dumps(summary["errors"]),
+                run_id,
+            ],
+        )
+
+
+def _column(field: str) -> str:
+    """The SQL expression for a rule field; only names from ROW_FIELDS ever reach SQL."""
+    if field not in ROW_FIELDS:
+        raise ValueError(f"unknown field {field!r}")
+    if field == "engagement":
+        return "(m.likes + m.shares + m.replies)"
+    return f"s.{field}" if field in SCORE_COLUMNS else f"m.{field}"

@@ -1,0 +1,94 @@
+"""The store: idempotent upserts, cursors saved only with their data, migrations, WAL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reputation.models import Mention
+from reputation.store import Store, StoreError
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def mention(native_id: str = "1", likes: int = 0, seen_minutes: int = 0, **fields) -> Mention:
+    return Mention(
+        source="x",
+        native_id=native_id,
+        brand="Acme Air",
+        text=fields.pop("text", "Acme Air"),
+        created_at=T0,
+        likes=likes,
+        observed_at=T0 + timedelta(minutes=seen_minutes),
+        **fields,
+    )
+
+
+def test_upsert_is_idempotent(store: Store) -> None:
+    batch = [mention("1", likes=3), mention("2")]
+    first = store.save_batch("file", batch, T0)
+    again = store.save_batch("file", batch, T0)
+    assert (first.new, again.new, again.updated) == (2, 0, 0)
+    assert store.rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 2}]
+    assert store.rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
+
+
+def test_new_counts_make_a_snapshot_and_a_new_version(store: Store) -> None:
+    store.save_batch("file", [mention(likes=1)], T0)
+    stats = store.save_batch("file", [mention(likes=9, seen_minutes=30)], T0)
+    assert stats.updated == 1
+    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 9, "version": 2}]
+
+
+def test_a_late_observation_is_history_not_the_current_count(store: Store) -> None:
+    store.save_batch("file", [mention(likes=50, seen_minutes=60)], T0)
+    store.save_batch("file", [mention(likes=10, seen_minutes=20)], T0)
+    assert store.rows("SELECT likes FROM mentions") == [{"likes": 50}]
+    assert [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")] == [
+        10,
+        50,
+    ]
+
+
+def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
+    store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
+    store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
+    assert store.rows("SELECT author, author_followers FROM mentions") == [
+        {"author": "ann", "author_followers": 500}
+    ]
+
+
+def test_cursor_advances_with_its_data(store: Store) -> None:
+    store.save_batch("file", [mention("1")], T0, scope="*", cursor="10")
+    assert store.cursors("file") == {"*": "10"}
+    assert store.cursors("other") == {}
+
+
+def test_a_failed_batch_leaves_neither_data_nor_cursor(store: Store) -> None:
+    store.save_batch("file", [mention("1")], T0, scope="*", cursor="10")
+    broken = Mention(source="x", native_id="2", brand="Acme Air", text=None, created_at=T0)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.save_batch("file", [mention("3"), broken], T0, scope="*", cursor="20")
+    assert store.cursors("file") == {"*": "10"}
+    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:1"]
+
+
+def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    Store.open(path).close()
+    again = Store.open(path)
+    names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
+    assert names == ["m001_initial"]
+    assert again.db.journal_mode == "wal"
+    tables = set(again.db.table_names())
+    assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
+    again.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store.open(path)
