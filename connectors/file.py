@@ -1,0 +1,251 @@
+"""The `file` connector: mentions from a JSON Lines or CSV file, read incrementally."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from connectors import ALL_BRANDS, Batch, SourceError
+from reputation.brands import Brand, match_brand
+from reputation.models import Mention
+from reputation.timeutil import parse_time
+from reputation.validate import Field
+
+BATCH_LINES = 500
+_SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class RecordError(ValueError):
+    """One input record is unusable; the message says which field and why."""
+
+
+class FileConnector:
+    """Reads mentions appended to a local file, remembering the byte offset it reached."""
+
+    type: ClassVar[str] = "file"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
+        "path": Field("path", required=True),
+        "format": Field("choice", choices=("jsonl", "csv")),
+    }
+
+    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+        self.name = name
+        self.path = Path(options["path"])
+        self.format = options.get("format") or _guess_format(self.path)
+        self.brands = list(brands)
+
+    def fetch(self, cursors: Mapping[str, str], now: datetime) -> Iterator[Batch]:
+        """Yield batches of mentions from the lines after the saved offset."""
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise SourceError(f"cannot open {self.path}: {exc.strerror}") from None
+        with handle:
+            stat = os.fstat(handle.fileno())
+            state, restarted = _resume(cursors.get(ALL_BRANDS), stat)
+            header = self._read_header(handle) if self.format == "csv" else None
+            if self.format == "csv" and header is None:
+                return  # an empty CSV file: nothing to read yet
+            if header is not None and state["offset"] == 0:
+                state["offset"], state["line"] = handle.tell(), 2
+            handle.seek(state["offset"])
+            first = [
+                f"{self.path}: the file shrank or was replaced; reading it again from the start"
+            ]
+            for records, offset, line in _chunks(handle, state["line"], self.format):
+                batch = Batch(mentions=[], problems=first if restarted else [])
+                restarted = False
+                for lineno, raw in records:
+                    self._add(batch, lineno, raw, header, now)
+                state.update(offset=offset, line=line)
+                batch.cursor = json.dumps(state, sort_keys=True)
+                yield batch
+
+    def _read_header(self, handle: io.BufferedReader) -> list[str] | None:
+        handle.seek(0)
+        first = handle.readline()
+        return self._parse_header(first) if first.strip() else None
+
+    def _parse_header(self, line: bytes) -> list[str]:
+        text = line.decode("utf-8-sig", errors="replace")
+        header = [h.strip() for h in next(csv.reader([text]), [])]
+        missing = {"id", "text", "created_at"} - set(header)
+        if missing:
+            raise SourceError(f"{self.path}:1: CSV header lacks {', '.join(sorted(missing))}")
+        return header
+
+    def _add(
+        self, batch: Batch, lineno: int, raw: bytes, header: list[str] | None, now: datetime
+    ) -> None:
+        where = f"{self.path}:{lineno}"
+        try:
+            record = _decode(raw, header)
+            mention = self._to_mention(record, now)
+        except RecordError as exc:
+            batch.problems.append(f"{where}: {exc}")
+            return
+        if mention is not None:
+            batch.mentions.append(mention)
+
+    def _to_mention(self, record: dict[str, Any], now: datetime) -> Mention | None:
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise RecordError("text is missing or not a string")
+        brand = self._brand_for(record, text)
+        if brand is None or brand.is_own_account(_opt_str(record, "author")):
+            return None
+        return Mention(
+            source=_source(record.get("source")),
+            native_id=_required_id(record.get("id")),
+            brand=brand.name,
+            text=text,
+            created_at=_time(record, "created_at", None),
+            author=_opt_str(record, "author"),
+            author_followers=_count(record, "author_followers", None),
+            url=_opt_str(record, "url"),
+            likes=_count(record, "likes", 0),
+            shares=_count(record, "shares", 0),
+            replies=_count(record, "replies", 0),
+            lang=_opt_str(record, "lang"),
+            parent_id=_opt_str(record, "parent_id"),
+            observed_at=_time(record, "observed_at", now),
+            raw=record,
+        )
+
+    def _brand_for(self, record: dict[str, Any], text: str) -> Brand | None:
+        named = _opt_str(record, "brand")
+        if named is None:
+            return match_brand(text, self.brands)
+        for brand in self.brands:
+            if brand.name.casefold() == named.casefold():
+                return brand
+        raise RecordError(f"brand {named!r} is not configured")
+
+
+def _guess_format(path: Path) -> str:
+    return "csv" if path.suffix.lower() in {".csv", ".tsv"} else "jsonl"
+
+
+def _resume(cursor: str | None, stat: os.stat_result) -> tuple[dict[str, int], bool]:
+    """Where to start reading, and whether the file changed under the saved offset."""
+    fresh = {"offset": 0, "line": 1, "inode": stat.st_ino}
+    if not cursor:
+        return fresh, False
+    try:
+        state = json.loads(cursor)
+        offset, line, inode = int(state["offset"]), int(state["line"]), int(state["inode"])
+    except (ValueError, KeyError, TypeError):
+        return fresh, True
+    if stat.st_size < offset or (inode and stat.st_ino and inode != stat.st_ino):
+        return fresh, True
+    return {"offset": offset, "line": line, "inode": stat.st_ino}, False
+
+
+def _chunks(
+    handle: io.BufferedReader, line: int, fmt: str
+) -> Iterator[tuple[list[tuple[int, bytes]], int, int]]:
+    """Yield (records with their first line number, offset after them, next line number)."""
+    records: list[tuple[int, bytes]] = []
+    yielded = pos = handle.tell()
+    pending, start = b"", line
+    while raw := handle.readline():
+        if not raw.endswith(b"\n") and not _complete_tail(pending + raw, fmt):
+            break  # a record still being written: leave it for the next run
+        pending += raw
+        line += 1
+        if fmt == "csv" and pending.count(b'"') % 2:
+            continue  # a quoted field spans lines
+        if pending.strip():
+            records.append((start, pending))
+        pending, start, pos = b"", line, handle.tell()
+        if len(records) >= BATCH_LINES:
+            yield records, pos, start
+            records, yielded = [], pos
+    if records or pos != yielded:
+        yield records, pos, start
+
+
+def _complete_tail(raw: bytes, fmt: str) -> bool:
+    """Whether an unterminated last line is a whole record (files often lack a final newline)."""
+    if fmt == "csv":
+        return raw.count(b'"') % 2 == 0
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RecordError("is not valid UTF-8") from None
+    if header is None:
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            raise RecordError(f"is not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise RecordError("is not a JSON object")
+        return record
+    row = next(csv.reader([text.rstrip("\r\n")]), [])
+    if len(row) != len(header):
+        raise RecordError(f"has {len(row)} fields, the header has {len(header)}")
+    return {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
+
+
+def _required_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise RecordError("id is missing")
+    return str(value).strip()
+
+
+def _source(value: Any) -> str:
+    if value is None or value == "":
+        return "file"
+    text = str(value).strip().lower()
+    if not _SOURCE.match(text):
+        raise RecordError(f"source {str(value)[:40]!r} is not a plain name like 'x' or 'reddit'")
+    return text
+
+
+def _opt_str(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordError(f"{key} is not a string")
+    return str(value)
+
+
+def _count(record: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{key} {str(value)[:40]!r} is not a whole number") from None
+    if isinstance(value, bool) or number < 0 or (isinstance(value, float) and value != number):
+        raise RecordError(f"{key} {value!r} is not a whole number of zero or more")
+    return number
+
+
+def _time(record: Mapping[str, Any], key: str, default: datetime | None) -> datetime:
+    value = record.get(key)
+    if value is None or value == "":
+        if default is None:
+            raise RecordError(f"{key} is missing")
+        return default
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        raise RecordError(f"{key} {str(value)[:40]!r} is not an ISO 8601 time") from None

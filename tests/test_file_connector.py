@@ -1,0 +1,208 @@
+"""The file connector: JSONL and CSV, incremental reads, snapshots, bad lines, brand matching."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors import ALL_BRANDS, CONNECTORS
+from connectors.file import FileConnector
+from reputation.brands import Brand
+from reputation.config import PluginConfig
+from reputation.pipeline import RunSummary, fetch_into
+from reputation.store import Store
+from tests.conftest import NOW, record, write_jsonl
+
+BRANDS = [Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))]
+
+
+def connector(path: Path, **options: object) -> FileConnector:
+    return FileConnector("file", {"path": path, **options}, BRANDS)
+
+
+def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
+    batches = list(conn.fetch(cursors or {}, NOW))
+    mentions = [m for b in batches for m in b.mentions]
+    problems = [p for b in batches for p in b.problems]
+    cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
+    return mentions, problems, cursor
+
+
+def test_registered() -> None:
+    assert CONNECTORS["file"] is FileConnector
+
+
+def test_jsonl_fields_become_mentions(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(
+        path,
+        [
+            record(
+                "Acme Air lost my bag",
+                id="42",
+                likes=3,
+                shares="2",
+                created_at="2026-11-22T09:30:00+02:00",
+                parent_id="41",
+            )
+        ],
+    )
+    [m], problems, _ = fetch_all(connector(path))
+    assert problems == []
+    assert (m.key, m.brand, m.likes, m.shares, m.parent_id) == ("x:42", "Acme Air", 3, 2, "41")
+    assert m.created_at == datetime(2026, 11, 22, 7, 30, tzinfo=UTC)
+    assert m.observed_at == NOW  # no observed_at: the time of reading
+
+
+def test_malformed_lines_are_reported_by_number_and_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    lines = [
+        json.dumps(record("Acme Air one")),
+        "{not json",
+        json.dumps(record("Acme Air two", created_at="yesterday")),
+        json.dumps(record("Acme Air three", likes=-1)),
+        json.dumps(["Acme Air", "a list"]),
+        json.dumps({k: v for k, v in record("Acme Air five").items() if k != "id"}),
+        json.dumps(record("Acme Air six", brand="Other Co")),
+        json.dumps(record("Acme Air seven")),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    mentions, problems, _ = fetch_all(connector(path))
+    assert [m.text for m in mentions] == ["Acme Air one", "Acme Air seven"]
+    assert problems == [
+        f"{path}:2: is not valid JSON (Expecting property name enclosed in double quotes)",
+        f"{path}:3: created_at 'yesterday' is not an ISO 8601 time",
+        f"{path}:4: likes -1 is not a whole number of zero or more",
+        f"{path}:5: is not a JSON object",
+        f"{path}:6: id is missing",
+        f"{path}:7: brand 'Other Co' is not configured",
+    ]
+
+
+def test_second_read_from_saved_cursor_yields_nothing_then_only_appended(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    first, _, cursor = fetch_all(connector(path))
+    assert len(first) == 2
+    again, _, cursor2 = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert again == [] and cursor2 == cursor
+    write_jsonl(path, [record("Acme Air c")], mode="a")
+    [new], _, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert new.text == "Acme Air c"
+
+
+def test_line_numbers_stay_right_after_resuming(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    _, _, cursor = fetch_all(connector(path))
+    with path.open("a") as handle:
+        handle.write("garbage\n")
+    _, problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert problems[0].startswith(f"{path}:3: is not valid JSON")
+
+
+def test_a_half_written_last_line_waits_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    whole = json.dumps(record("Acme Air complete")) + "\n"
+    half = json.dumps(record("Acme Air partial"))[:30]
+    path.write_text(whole + half)
+    mentions, problems, cursor = fetch_all(connector(path))
+    assert [m.text for m in mentions] == ["Acme Air complete"] and problems == []
+    path.write_text(whole + json.dumps(record("Acme Air partial")))  # finished, no newline
+    [rest], problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert rest.text == "Acme Air partial" and problems == []
+
+
+def test_a_replaced_file_is_read_from_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air " + "x" * 200), record("Acme Air y")])
+    _, _, cursor = fetch_all(connector(path))
+    write_jsonl(path, [record("Acme Air fresh")])  # shorter than the saved offset
+    [m], problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert m.text == "Acme Air fresh"
+    assert "shrank or was replaced" in problems[0]
+
+
+def test_csv_with_quoted_newlines_and_formulas(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "id,source,text,author,author_followers,url,created_at,likes,shares,replies,lang,parent_id\n"
+        '7,reddit,"Acme Air, why?\nSecond line",bob,10,,2026-11-22T08:00:00Z,1,,2,en,\n'
+        "8,x,=HYPERLINK(1) acme air,eve,,,2026-11-22T08:05:00Z,0,0,0,en,\n"
+        "9,x,too,few\n"
+    )
+    mentions, problems, cursor = fetch_all(connector(path))
+    assert [(m.key, m.text, m.shares, m.author_followers) for m in mentions] == [
+        ("reddit:7", "Acme Air, why?\nSecond line", 0, 10),
+        ("x:8", "=HYPERLINK(1) acme air", 0, None),
+    ]
+    assert problems == [f"{path}:5: has 4 fields, the header has 12"]
+    with path.open("a") as handle:
+        handle.write("10,x,Acme Air again,al,,,2026-11-22T09:00:00Z,0,0,0,en,\n")
+    [m], _, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert m.key == "x:10"
+
+
+def test_csv_without_required_header_fails_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("identifier,body\n1,Acme Air\n")
+    with pytest.raises(Exception, match="CSV header lacks created_at, id, text"):
+        fetch_all(connector(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "brand"),
+    [
+        ("Flying Acme Air today", "u", "Acme Air"),
+        ("flying ACME   AIR today", "u", "Acme Air"),
+        ("thanks @AcmeAir!", "u", "Acme Air"),
+        ("my acme air fryer broke", "u", None),  # excluded phrase
+        ("acme air fryer broke, and Acme Air lost my bag", "u", "Acme Air"),  # term outside it
+        ("the acme airport shuttle", "u", None),  # not a whole word
+        ("@acmeairlines is not us", "u", None),
+        ("Acme Air here, sorry about that", "@AcmeAir", None),  # the brand's own post
+    ],
+)
+def test_brand_matching(tmp_path: Path, text: str, author: str, brand: str | None) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record(text, author=author)])
+    mentions, problems, _ = fetch_all(connector(path))
+    assert problems == []
+    assert [m.brand for m in mentions] == ([brand] if brand else [])
+
+
+def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "m.jsonl"
+    first = record("Acme Air lost my bag", id="1", likes=5, observed_at="2026-11-22T08:10:00Z")
+    write_jsonl(path, [first, {**first, "likes": 50, "observed_at": "2026-11-22T09:10:00Z"}])
+    conn = PluginConfig("file", "file", {"path": path})
+    summary = RunSummary()
+    fetch_into(store, [conn], BRANDS, NOW, summary)
+    assert (summary.fetched, summary.new_mentions) == (2, 1)
+    write_jsonl(path, [{**first, "likes": 80, "observed_at": "2026-11-22T10:10:00Z"}], mode="a")
+    fetch_into(store, [conn], BRANDS, NOW, summary)
+    assert summary.new_mentions == 1
+    [row] = store.rows("SELECT likes, version FROM mentions")
+    assert row == {"likes": 80, "version": 3}
+    likes = [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")]
+    assert likes == [5, 50, 80]
+
+
+def test_missing_file_is_a_source_error_and_the_run_goes_on(tmp_path: Path, store: Store) -> None:
+    good = tmp_path / "good.jsonl"
+    write_jsonl(good, [record("Acme Air fine")])
+    configs = [
+        PluginConfig("file", "missing", {"path": tmp_path / "no.jsonl"}),
+        PluginConfig("file", "good", {"path": good}),
+    ]
+    summary = RunSummary()
+    fetch_into(store, configs, BRANDS, NOW, summary)
+    assert summary.new_mentions == 1
+    assert len(summary.errors) == 1 and summary.errors[0].startswith(
+        "connector missing: cannot open"
+    )
