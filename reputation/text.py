@@ -1,0 +1,51 @@
+"""Text handling for untrusted mention text: normalizing for scoring, defusing for output."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_MD_LINK = re.compile(r"!?\[([^\]]{0,500})\]\([^)\s]{0,2000}\)")
+_MD_MARKS = re.compile(r"(\*\*|__|~~|`)")
+_SPACE = re.compile(r"\s+")
+# C0/C1 control characters except tab and newline; ESC among them starts terminal escapes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def normalize(text: str) -> str:
+    """Plain text for scoring: HTML tags and markdown stripped, entities decoded, spaces folded."""
+    if not text:
+        return ""
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_MARKS.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def slack_escape(text: str) -> str:
+    """Escape `&`, `<`, `>` (in that order) so Slack shows text literally: no pings, no links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def terminal_safe(text: str) -> str:
+    """Replace control characters (terminal escape sequences among them) with U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def csv_safe(value: object) -> object:
+    """Prefix a string cell that a spreadsheet would run as a formula with `'`."""
+    if isinstance(value, str) and value:
+        first = value.lstrip(" ")[:1] or value[:1]
+        if value.startswith(_FORMULA_START) or first in _FORMULA_START:
+            return "'" + value
+    return value
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
