@@ -1,0 +1,264 @@
+"""The Slack sink with the real slack-sdk against a fake Slack Web API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reputation.cli import main
+from reputation.config import load_config
+from reputation.pipeline import run_once
+from reputation.slack import build_message
+from reputation.store import Store
+from tests.conftest import NOW
+from tests.fakes import TOKEN, FakeSlack
+
+HOSTILE = (
+    "<!channel> <@U024BE7LH> Acme Air is awful, terrible, stole my money! "
+    "refund at <https://evil.example/phish|acmeair.com/refunds> & more"
+)
+
+
+def complaints(make_record: Callable, n: int = 3) -> list[dict]:
+    """`n` separate viral complaints (big authors), each its own alert."""
+    return [
+        make_record(
+            f"Acme Air is terrible, awful service #{i}",
+            minutes=i * 120,
+            author=f"big{i}",
+            author_followers=50_000,
+        )
+        for i in range(n)
+    ]
+
+
+def slack_sinks(slack: FakeSlack, **extra: object) -> list[dict]:
+    return [
+        {"type": "console"},
+        {"type": "slack", "channel": "#rep", "base_url": slack.base_url, **extra},
+    ]
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+
+
+def ledger(config_path: Path) -> dict[str, int]:
+    store = Store.open(load_config(config_path).database)
+    try:
+        return store.alert_counts()
+    finally:
+        store.close()
+
+
+def test_each_alert_arrives_once_with_fallback_text_and_escaped_user_text(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    records = complaints(make_record, 2) + [
+        make_record(HOSTILE, minutes=600, author="angry_<!here>", author_followers=20_000)
+    ]
+    config = load_config(workspace(records, sinks=slack_sinks(slack)))
+    summary = run_once(config, now=NOW)
+    assert (summary.alerts, summary.sent, summary.pending, summary.errors) == (3, 6, 0, [])
+    assert len(slack.messages) == 3
+    for payload in slack.messages:
+        assert payload["channel"] == "#rep"
+        assert re.match(r"\[(CRITICAL|WARNING)\] viral-complaint: \w", payload["text"])
+        assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
+        assert payload["metadata"]["event_type"] == "reputation_alert"
+        assert payload["blocks"][0]["type"] == "header"
+    hostile = json.dumps(slack.messages[2])
+    assert "&lt;!channel&gt; &lt;@U024BE7LH&gt;" in hostile
+    assert "&lt;https://evil.example/phish|acmeair.com/refunds&gt; &amp; more" in hostile
+    assert "@angry_&lt;!here&gt;" in hostile
+    everything = json.dumps(
+        [m["blocks"] for m in slack.messages] + [m["text"] for m in slack.messages]
+    )
+    assert "<" not in everything and ">" not in everything.replace("\\n>", "")
+    assert run_once(config, now=NOW).sent == 0
+    assert len(slack.messages) == 3
+
+
+def test_slack_down_then_up_delivers_each_alert_exactly_once(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    config = load_config(workspace(complaints(make_record), sinks=slack_sinks(slack)))
+    slack.down = True
+    first = run_once(config, now=NOW)
+    assert (first.alerts, first.pending, len(slack.messages)) == (3, 3, 0)
+    assert any("Slack answered HTTP 500" in e for e in first.errors)
+    assert slack.attempts == 2  # one in-process retry, then the sink is paused for the run
+    slack.down = False
+    second = run_once(config, now=NOW)
+    assert (second.sent, second.pending, second.errors) == (3, 0, [])
+    assert run_once(config, now=NOW).sent == 0
+    texts = [m["text"] for m in slack.messages]
+    assert len(texts) == 3 == len(set(texts))
+
+
+def test_a_429_is_retried_after_retry_after(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    config = load_config(workspace(complaints(make_record, 1), sinks=slack_sinks(slack)))
+    slack.answer(429, headers={"Retry-After": "0"})
+    summary = run_once(config, now=NOW)
+    assert (summary.sent, summary.pending, slack.attempts, len(slack.messages)) == (2, 0, 2, 1)
+
+
+def test_a_long_retry_after_leaves_the_alert_for_a_later_run(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    config = load_config(workspace(complaints(make_record, 1), sinks=slack_sinks(slack)))
+    slack.answer(429, headers={"Retry-After": "3600"})
+    first = run_once(config, now=NOW)
+    assert (first.pending, slack.attempts, len(slack.messages)) == (1, 1, 0)
+    assert any("HTTP 429" in e for e in first.errors)
+    assert run_once(config, now=NOW).sent == 1
+    assert len(slack.messages) == 1
+
+
+def test_a_refused_channel_waits_while_other_channels_go_on(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text("name: a\ntype: any\nwhere: {author: big0}\nroute: '#gone'\n")
+    (rules / "b.yaml").write_text("name: b\ntype: any\nwhere: {author: big1}\n")
+    config = load_config(
+        workspace(complaints(make_record, 2), sinks=slack_sinks(slack), rules_dir=rules)
+    )
+    slack.answer(404, error="channel_not_found")
+    summary = run_once(config, now=NOW)
+    assert [m["channel"] for m in slack.messages] == ["#rep"]
+    assert summary.pending == 1
+    assert any("channel_not_found for #gone; invite the bot" in e for e in summary.errors)
+    assert run_once(config, now=NOW).sent == 1  # the bot was invited meanwhile
+    assert [m["channel"] for m in slack.messages] == ["#rep", "#gone"]
+
+
+def test_a_refused_message_is_failed_and_can_be_requeued(
+    workspace: Callable,
+    make_record: Callable,
+    slack: FakeSlack,
+    token: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = workspace(complaints(make_record, 1), sinks=slack_sinks(slack))
+    slack.answer(200, error="invalid_blocks")
+    summary = run_once(load_config(path), now=NOW)
+    assert (summary.failed, summary.pending, len(slack.messages)) == (1, 0, 0)
+    assert run_once(load_config(path), now=NOW).sent == 0  # failed is not retried by itself
+    assert main(["alerts", "retry", "--config", str(path)]) == 0
+    assert "requeued 1 failed delivery" in capsys.readouterr().out
+    assert run_once(load_config(path), now=NOW).sent == 1
+    assert ledger(path) == {"pending": 0, "sent": 1, "failed": 0, "muted": 0}
+
+
+def test_bad_token_keeps_alerts_pending(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong")
+    config = load_config(workspace(complaints(make_record, 2), sinks=slack_sinks(slack)))
+    summary = run_once(config, now=NOW)
+    assert summary.pending == 2 and slack.attempts == 1
+    assert any("invalid_auth; check the bot token" in e for e in summary.errors)
+    assert all("xoxb-wrong" not in e for e in summary.errors)
+
+
+def test_without_a_token_the_sink_is_skipped_with_one_warning(
+    workspace: Callable, make_record: Callable, slack: FakeSlack
+) -> None:
+    config = load_config(workspace(complaints(make_record, 2), sinks=slack_sinks(slack)))
+    summary = run_once(config, now=NOW)
+    assert summary.warnings == [
+        "sink 'slack' skipped: environment variable SLACK_BOT_TOKEN is not set; "
+        "its alerts are not queued"
+    ]
+    assert (summary.alerts, summary.sent, summary.pending, slack.attempts) == (2, 2, 0, 0)
+
+
+def test_a_crash_after_sending_resends_at_most_that_message(
+    workspace: Callable,
+    make_record: Callable,
+    slack: FakeSlack,
+    token: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = load_config(
+        workspace(
+            complaints(make_record),
+            sinks=[{"type": "slack", "channel": "#rep", "base_url": slack.base_url}],
+        )
+    )
+    real = Store.mark_delivered
+    calls = {"n": 0}
+
+    def crash_on_second(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed between send and record")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "mark_delivered", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        run_once(config, now=NOW)
+    monkeypatch.setattr(Store, "mark_delivered", real)
+    assert run_once(config, now=NOW).sent == 2
+    texts = [m["text"] for m in slack.messages]
+    assert len(texts) == 4 and len(set(texts)) == 3  # one duplicate: the one in flight
+
+
+def _alert(**over: object) -> dict:
+    return {
+        "fingerprint": "f" * 32,
+        "rule": "viral-complaint",
+        "severity": "warning",
+        "brand": "Acme Air",
+        "summary": "summary",
+        "reasons": json.dumps(["r1", "r2"]),
+        "route": None,
+        **over,
+    }
+
+
+def _mention(**over: object) -> dict:
+    return {
+        "key": "x:1",
+        "source": "x",
+        "author": "ann",
+        "author_followers": 12_000,
+        "created_at": "2026-11-22T08:00:00.000000Z",
+        "text": "Acme Air",
+        "url": None,
+        "category": "other",
+        "engagement": 5,
+        "viral_risk": 0.1,
+        "severity": 0.4,
+        **over,
+    }
+
+
+def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
+    text, blocks = build_message(
+        _alert(summary="<" * 5000, rule="r" * 200), [_mention(text="&" * 10_000)]
+    )
+    assert len(blocks[0]["text"]["text"]) <= 150
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert "&amp;" in sections[1] and "&" not in sections[1].replace("&amp;", "")
+    assert sum(len(json.dumps(b)) for b in blocks) < 12_000
+    assert len(text) <= 3000
+
+
+@pytest.mark.parametrize(
+    ("url", "button"),
+    [("https://x.com/a/status/1", True), ("javascript:alert(1)", False), (None, False)],
+)
+def test_only_web_links_become_buttons(url: str | None, button: bool) -> None:
+    _, blocks = build_message(_alert(), [_mention(url=url)])
+    assert ("accessory" in blocks[2]) is button
