@@ -1,0 +1,185 @@
+"""Command line: `reputation run | serve | digest | check-config | alerts`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+
+from reputation.config import Config, ConfigError, load_config, resolve_config_path
+from reputation.lock import LockBusy, RunLock
+from reputation.store import StoreError
+
+EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
+log = logging.getLogger("reputation")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `reputation` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="reputation: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    path = resolve_config_path(args.config)
+    try:
+        return args.handler(args, path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    except LockBusy as exc:
+        print(f"reputation: {exc}; not starting a second run", file=sys.stderr)
+        return EXIT_BUSY
+    except StoreError as exc:
+        print(f"reputation: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $REPUTATION_CONFIG, then ./config.yaml)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser = argparse.ArgumentParser(
+        prog="reputation", parents=[common], description="Social-media reputation monitor."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", parents=[common], help="one batch run: fetch, score, alert")
+    run.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    run.set_defaults(handler=cmd_run)
+    serve = commands.add_parser("serve", parents=[common], help="run on a schedule until stopped")
+    serve.set_defaults(handler=cmd_serve)
+    digest = commands.add_parser("digest", parents=[common], help="write a day's CSV digest")
+    digest.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="UTC day to summarise (default: yesterday)",
+    )
+    digest.set_defaults(handler=cmd_digest)
+    check = commands.add_parser("check-config", parents=[common], help="validate the config")
+    check.set_defaults(handler=cmd_check_config)
+    alerts = commands.add_parser("alerts", parents=[common], help="list or retry ledger alerts")
+    alerts.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
+    alerts.add_argument("--status", choices=("pending", "sent", "failed", "muted"))
+    alerts.add_argument("--limit", type=int, default=50)
+    alerts.set_defaults(handler=cmd_alerts)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace, path: Path) -> int:
+    """One locked batch run; prints a summary (or one JSON object with --json)."""
+    from reputation.pipeline import run_once
+    from reputation.sinks import ConsoleSink
+
+    config = load_config(path)
+    console = Console(stderr=args.json)
+    factories = {"console": lambda name, options, env: ConsoleSink(name, options, env, console)}
+    with RunLock(config.database):
+        summary = run_once(config, sink_factories=factories)
+    for warning in summary.warnings:
+        print(f"reputation: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+        return EXIT_OK
+    print(
+        f"fetched {summary.fetched} mention(s), {summary.new_mentions} new; scored "
+        f"{summary.scored}; {summary.alerts} new alert(s), {summary.sent} sent; ledger: "
+        f"{summary.pending} pending, {summary.failed} failed"
+    )
+    for error in summary.errors:
+        print(f"error: {error}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, path: Path) -> int:
+    """Run and digest on a schedule until stopped."""
+    from reputation.schedule import serve
+
+    serve(path, _scheduled_run, _scheduled_digest)
+    return EXIT_OK
+
+
+def _scheduled_run(path: Path) -> None:
+    from reputation.pipeline import run_once
+
+    config = load_config(path)
+    try:
+        with RunLock(config.database):
+            summary = run_once(config)
+    except LockBusy as exc:
+        log.warning("%s; skipping this tick", exc)
+        return
+    log.warning("run: %s", json.dumps(summary.as_dict()))
+
+
+def _scheduled_digest(path: Path) -> None:
+    _write_digest(load_config(path), None)
+
+
+def cmd_digest(args: argparse.Namespace, path: Path) -> int:
+    """Write the digest CSV of one UTC day."""
+    out, rows = _write_digest(load_config(path), args.date)
+    print(f"wrote {out} ({rows} mention(s))")
+    return EXIT_OK
+
+
+def _write_digest(config: Config, day: date | None) -> tuple[Path, int]:
+    from reputation.digest import write_digest, yesterday
+    from reputation.store import Store
+    from reputation.timeutil import utcnow
+
+    store = Store.open(config.database)
+    try:
+        return write_digest(store, day or yesterday(utcnow()), config.digest_dir)
+    finally:
+        store.close()
+
+
+def cmd_check_config(args: argparse.Namespace, path: Path) -> int:
+    """Exit 0 if the config is valid; otherwise ConfigError prints each problem, exit 2."""
+    config = load_config(path)
+    print(
+        f"{path}: ok ({len(config.brands)} brand(s), {len(config.connectors)} connector(s), "
+        f"{len(config.rules)} rule(s), {len(config.sinks)} sink(s))"
+    )
+    return EXIT_OK
+
+
+def cmd_alerts(args: argparse.Namespace, path: Path) -> int:
+    """List ledger alerts, or put permanently failed deliveries back in the queue."""
+    from reputation.store import Store
+    from reputation.text import terminal_safe
+    from reputation.timeutil import utcnow
+
+    config = load_config(path)
+    store = Store.open(config.database)
+    try:
+        if args.action == "retry":
+            print(f"requeued {store.retry_failed(utcnow())} failed delivery(ies)")
+            return EXIT_OK
+        where, params = ("WHERE status = ?", [args.status]) if args.status else ("", [])
+        for row in store.rows(
+            f"SELECT * FROM alerts {where} ORDER BY created_at DESC LIMIT ?",  # noqa: S608
+            [*params, args.limit],
+        ):
+            line = f"{row['created_at'][:19]}  {row['status']:<7}  {row['severity']:<8}  "
+            print(line + terminal_safe(f"{row['rule']}: {row['summary']}"))
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
