@@ -23,7 +23,8 @@ log = logging.getLogger("reputation")
 
 @dataclass
 class RunSummary:
-    """What one run did; `pending` and `failed` are what the ledger holds after it."""
+    """What one run did: `sent` counts alerts that reached every sink during this run;
+    `pending` and `failed` are what the ledger holds after it."""
 
     fetched: int = 0
     new_mentions: int = 0
@@ -99,18 +100,18 @@ def run_once(
     )
     store = Store.open(config.database)
     run_id = store.start_run(now)
+    sent_before = store.alert_counts()["sent"]
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary)
         summary.scored, errors = score_new(store, scorer or Scorer(), now)
         summary.errors.extend(errors)
         summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now)
-        result = deliver(store, sinks, now)
-        summary.sent = result.sent
-        summary.errors.extend(result.errors)
+        summary.errors.extend(deliver(store, sinks, now).errors)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.alert_counts()
+        summary.sent = counts["sent"] - sent_before  # alerts every sink now has
         summary.pending, summary.failed = counts["pending"], counts["failed"]
         store.finish_run(run_id, summary.as_dict(), status, utcnow())
         store.close()
