@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors import ALL_BRANDS, Batch, SourceError
+from connectors.base import ALL_BRANDS, Batch, FetchContext, SourceError, classify
 from reputation.brands import Brand, match_brand
-from reputation.models import Mention
+from reputation.models import Mention, Reply
+from reputation.text import normalize
 from reputation.timeutil import parse_time
 from reputation.validate import Field
 
@@ -41,15 +42,16 @@ class FileConnector:
         self.format = options.get("format") or _guess_format(self.path)
         self.brands = list(brands)
 
-    def fetch(self, cursors: Mapping[str, str], now: datetime) -> Iterator[Batch]:
+    def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Yield batches of mentions from the lines after the saved offset."""
+        now = ctx.now
         try:
             handle = self.path.open("rb")
         except OSError as exc:
             raise SourceError(f"cannot open {self.path}: {exc.strerror}") from None
         with handle:
             stat = os.fstat(handle.fileno())
-            state, restarted = _resume(cursors.get(ALL_BRANDS), stat)
+            state, restarted = _resume(ctx.cursor(ALL_BRANDS), stat)
             header = self._read_header(handle) if self.format == "csv" else None
             if self.format == "csv" and header is None:
                 return  # an empty CSV file: nothing to read yet
@@ -86,35 +88,40 @@ class FileConnector:
     ) -> None:
         where = f"{self.path}:{lineno}"
         try:
-            record = _decode(raw, header)
-            mention = self._to_mention(record, now)
+            item = self._to_item(_decode(raw, header), now)
         except RecordError as exc:
             batch.problems.append(f"{where}: {exc}")
             return
-        if mention is not None:
-            batch.mentions.append(mention)
+        if isinstance(item, Mention):
+            batch.mentions.append(item)
+        elif isinstance(item, Reply):
+            batch.replies.append(item)
 
-    def _to_mention(self, record: dict[str, Any], now: datetime) -> Mention | None:
+    def _to_item(self, record: dict[str, Any], now: datetime) -> Mention | Reply | None:
         text = record.get("text")
         if not isinstance(text, str):
             raise RecordError("text is missing or not a string")
-        brand = self._brand_for(record, text)
-        if brand is None or brand.is_own_account(_opt_str(record, "author")):
+        author = _opt_str(record, "author")
+        # The brand's own accounts first: its replies rarely repeat its name.
+        brand = next((b for b in self.brands if b.is_own_account(author)), None)
+        brand = brand or self._brand_for(record, text)
+        if brand is None:
             return None
-        return Mention(
+        return classify(
+            brand,
+            match=False,
             source=_source(record.get("source")),
             native_id=_required_id(record.get("id")),
-            brand=brand.name,
             text=text,
             created_at=_time(record, "created_at", None),
-            author=_opt_str(record, "author"),
-            author_followers=_count(record, "author_followers", None),
+            author=author,
+            parent_id=_opt_str(record, "parent_id"),
             url=_opt_str(record, "url"),
+            author_followers=_count(record, "author_followers", None),
             likes=_count(record, "likes", 0),
             shares=_count(record, "shares", 0),
             replies=_count(record, "replies", 0),
             lang=_opt_str(record, "lang"),
-            parent_id=_opt_str(record, "parent_id"),
             observed_at=_time(record, "observed_at", now),
             raw=record,
         )
@@ -122,7 +129,7 @@ class FileConnector:
     def _brand_for(self, record: dict[str, Any], text: str) -> Brand | None:
         named = _opt_str(record, "brand")
         if named is None:
-            return match_brand(text, self.brands)
+            return match_brand(normalize(text), self.brands)
         for brand in self.brands:
             if brand.name.casefold() == named.casefold():
                 return brand

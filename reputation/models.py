@@ -41,6 +41,30 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """The brand's own public reply to a mention (`parent_id` is the mention's native id)."""
+
+    source: str
+    native_id: str
+    brand: str
+    parent_id: str
+    text: str
+    created_at: datetime
+    author: str | None = None
+    url: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The reply's own key, `"{source}:{native_id}"`."""
+        return f"{self.source}:{self.native_id}"
+
+    @property
+    def mention_key(self) -> str:
+        """The key of the mention it answers."""
+        return f"{self.source}:{self.parent_id}"
+
+
+@dataclass(frozen=True)
 class Score:
     """What the scorer concluded about one mention, with readable reasons."""
 

@@ -6,19 +6,21 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from connectors import CONNECTORS
+from connectors import CONNECTORS, FetchContext, RateLimited
 from reputation.brands import Brand
 from reputation.config import Config, PluginConfig
 from reputation.engine import evaluate
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer
 from reputation.store import Store
-from reputation.timeutil import utcnow
+from reputation.timeutil import parse_time, utcnow
 
 log = logging.getLogger("reputation")
+# How long to leave a source alone after a 429 that did not say when to come back.
+RATE_LIMIT_BACKOFF = timedelta(minutes=15)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class RunSummary:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reads: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as the JSON object `reputation run --json` prints."""
@@ -42,26 +45,74 @@ class RunSummary:
 
 
 def fetch_into(
-    store: Store,
-    connectors: Sequence[PluginConfig],
-    brands: Sequence[Brand],
-    now: datetime,
+    store: Store, connectors: Sequence[PluginConfig], brands: Sequence[Brand], now: datetime,
     summary: RunSummary,
-) -> None:
+) -> None:  # fmt: skip
     """Read every connector into the store; a failing connector is reported, the rest go on."""
     for config in connectors:
-        try:
-            connector = CONNECTORS[config.type](config.name, config.options, brands)
-            for batch in connector.fetch(store.cursors(config.name), now):
-                stats = store.save_batch(
-                    config.name, batch.mentions, now, scope=batch.scope, cursor=batch.cursor
-                )
-                summary.fetched += len(batch.mentions)
-                summary.new_mentions += stats.new
-                summary.errors.extend(f"connector {config.name}: {p}" for p in batch.problems)
-        except Exception as exc:  # noqa: BLE001 - one source must never take the run down
-            log.debug("connector %s failed", config.name, exc_info=True)
-            summary.errors.append(f"connector {config.name}: {exc}")
+        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary)
+
+
+def _fetch_one(
+    store: Store, config: PluginConfig, brands: Sequence[Brand], now: datetime,
+    summary: RunSummary,
+) -> int:  # fmt: skip
+    """Fetch one connector; return the billable reads it spent."""
+    name = config.name
+    state = store.source_state(name)
+    if state.get("retry_at") and parse_time(state["retry_at"]) > now:
+        summary.warnings.append(
+            f"connector {name}: rate limited until {_short(parse_time(state['retry_at']))};"
+            " skipped this run"
+        )
+        return 0
+    allowed = _reads_allowed(store, config, now)
+    if allowed == 0:
+        summary.warnings.append(f"connector {name}: monthly read budget spent; skipped")
+        return 0
+    ctx = FetchContext(
+        now=now,
+        cursors=store.cursors(name),
+        reads_allowed=allowed,
+        recent=lambda scope, since: store.recent_ids(name, scope, since),
+    )
+    reads = 0
+    try:
+        connector = CONNECTORS[config.type](name, config.options, brands)
+        for batch in connector.fetch(ctx):
+            stats = store.save_batch(
+                name, batch.mentions, now, scope=batch.scope, cursor=batch.cursor,
+                replies=batch.replies, reads=batch.reads,
+            )  # fmt: skip
+            reads += batch.reads
+            summary.fetched += len(batch.mentions)
+            summary.new_mentions += stats.new
+            summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
+            summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
+        store.source_succeeded(name, now)
+    except RateLimited as exc:
+        until = exc.retry_at or now + RATE_LIMIT_BACKOFF
+        store.source_failed(name, str(exc), now, retry_at=until)
+        summary.errors.append(f"connector {name}: {exc}; next try after {_short(until)}")
+    except Exception as exc:  # noqa: BLE001 - one source must never take the run down
+        log.debug("connector %s failed", name, exc_info=True)
+        store.source_failed(name, str(exc), now)
+        summary.errors.append(f"connector {name}: {exc}")
+    return reads
+
+
+def _reads_allowed(store: Store, config: PluginConfig, now: datetime) -> int | None:
+    """The run's read budget: `max_reads_per_run`, cut to what the monthly cap leaves."""
+    per_run = config.options.get("max_reads_per_run")
+    monthly = config.options.get("max_reads_per_month")
+    if monthly is None:
+        return per_run
+    left = max(0, monthly - store.reads_this_month(config.name, now))
+    return left if per_run is None else min(per_run, left)
+
+
+def _short(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def score_new(

@@ -15,6 +15,38 @@ def m001_initial(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m002_replies_and_source_state(db: Database) -> None:
+    """The brand's own replies to mentions, and per-connector rate-limit and budget state."""
+    for statement in _REPLIES_AND_STATE:
+        db.execute(statement)
+
+
+_REPLIES_AND_STATE = (
+    """CREATE TABLE replies (
+        key TEXT PRIMARY KEY,
+        mention_key TEXT NOT NULL,
+        brand TEXT NOT NULL,
+        author TEXT,
+        text TEXT NOT NULL,
+        url TEXT,
+        created_at TEXT NOT NULL,
+        connector TEXT,
+        first_seen_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX replies_mention ON replies (mention_key)",
+    """CREATE TABLE source_state (
+        connector TEXT PRIMARY KEY,
+        retry_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        last_success_at TEXT,
+        month TEXT,
+        month_reads INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX mentions_connector_created ON mentions (connector, brand, created_at)",
+)
+
 _INITIAL = (
     """CREATE TABLE mentions (
         key TEXT PRIMARY KEY,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from reputation.models import Alert, Mention, Score
+from reputation.models import Alert, Mention, Reply, Score
 from reputation.schema import migrations
 from reputation.timeutil import iso
 
@@ -99,8 +99,11 @@ class Store:
         now: datetime,
         scope: str | None = None,
         cursor: str | None = None,
+        replies: Sequence[Reply] = (),
+        reads: int = 0,
     ) -> IngestStats:
-        """Upsert mentions and their snapshots and advance the cursor, in one transaction."""
+        """Upsert mentions, their snapshots and the brand's replies, count billable reads, and
+        advance the cursor: all in one transaction."""
         stats = IngestStats()
         with self.db.atomic():
             existing = self._current(m.key for m in mentions)
@@ -112,6 +115,17 @@ class Store:
                     stats.new += 1
                 elif new["version"] != old["version"]:
                     stats.updated += 1
+            for reply in replies:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO replies (key, mention_key, brand, author, text, url,"
+                    " created_at, connector, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        reply.key, reply.mention_key, reply.brand, reply.author, reply.text,
+                        reply.url, iso(reply.created_at), connector, iso(now),
+                    ],
+                )  # fmt: skip
+            if reads:
+                self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:
                 self.db.execute(
                     "INSERT INTO cursors (connector, scope, value, updated_at) VALUES (?, ?, ?, ?)"
@@ -120,6 +134,62 @@ class Store:
                     [connector, scope, cursor, iso(now)],
                 )
         return stats
+
+    def recent_ids(
+        self, connector: str, brand: str, since: datetime, limit: int = 1000
+    ) -> list[str]:
+        """Native ids of this connector's mentions of `brand` created since `since`, newest
+        first (`brand` "*" means every brand)."""
+        sql = "SELECT native_id FROM mentions WHERE connector = ? AND created_at >= ?"
+        params: list[Any] = [connector, iso(since)]
+        if brand != "*":
+            sql += " AND brand = ?"
+            params.append(brand)
+        rows = self.rows(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
+        return [r["native_id"] for r in rows]
+
+    # -- source state: rate limits and read budgets ---------------------------------------
+
+    def source_state(self, connector: str) -> dict[str, Any]:
+        """The connector's saved state (retry_at, last_error, month, month_reads...)."""
+        rows = self.rows("SELECT * FROM source_state WHERE connector = ?", [connector])
+        return rows[0] if rows else {"connector": connector, "month": None, "month_reads": 0}
+
+    def reads_this_month(self, connector: str, now: datetime) -> int:
+        """Billable reads the connector spent in the UTC month of `now`."""
+        state = self.source_state(connector)
+        return state["month_reads"] if state.get("month") == now.strftime("%Y-%m") else 0
+
+    def _count_reads(self, connector: str, reads: int, now: datetime) -> None:
+        month = now.strftime("%Y-%m")
+        self.db.execute(
+            "INSERT INTO source_state (connector, month, month_reads) VALUES (?, ?, ?)"
+            " ON CONFLICT (connector) DO UPDATE SET month_reads = CASE WHEN month = excluded.month"
+            " THEN month_reads + excluded.month_reads ELSE excluded.month_reads END,"
+            " month = excluded.month",
+            [connector, month, reads],
+        )
+
+    def source_succeeded(self, connector: str, now: datetime) -> None:
+        """Record a fetch that finished; any rate-limit wait is over."""
+        self.db.execute(
+            "INSERT INTO source_state (connector, last_success_at) VALUES (?, ?)"
+            " ON CONFLICT (connector) DO UPDATE SET last_success_at = excluded.last_success_at,"
+            " retry_at = NULL",
+            [connector, iso(now)],
+        )
+
+    def source_failed(
+        self, connector: str, error: str, now: datetime, retry_at: datetime | None = None
+    ) -> None:
+        """Record a failed fetch and, for a rate limit, when the source may be called again."""
+        self.db.execute(
+            "INSERT INTO source_state (connector, last_error, last_error_at, retry_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (connector) DO UPDATE SET"
+            " last_error = excluded.last_error, last_error_at = excluded.last_error_at,"
+            " retry_at = excluded.retry_at",
+            [connector, error, iso(now), iso(retry_at) if retry_at else None],
+        )
 
     def _current(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = sorted(set(keys))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, CONNECTORS
+from connectors import ALL_BRANDS, CONNECTORS, FetchContext
 from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
@@ -24,7 +24,7 @@ def connector(path: Path, **options: object) -> FileConnector:
 
 
 def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
-    batches = list(conn.fetch(cursors or {}, NOW))
+    batches = list(conn.fetch(FetchContext(now=NOW, cursors=cursors or {})))
     mentions = [m for b in batches for m in b.mentions]
     problems = [p for b in batches for p in b.problems]
     cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
@@ -164,6 +164,7 @@ def test_csv_without_required_header_fails_the_source(tmp_path: Path) -> None:
         ("the acme airport shuttle", "u", None),  # not a whole word
         ("@acmeairlines is not us", "u", None),
         ("Acme Air here, sorry about that", "@AcmeAir", None),  # the brand's own post
+        ("<b>Acme</b> Air lost my bag", "u", "Acme Air"),  # matched on normalized text
     ],
 )
 def test_brand_matching(tmp_path: Path, text: str, author: str, brand: str | None) -> None:
@@ -206,3 +207,18 @@ def test_missing_file_is_a_source_error_and_the_run_goes_on(tmp_path: Path, stor
     assert len(summary.errors) == 1 and summary.errors[0].startswith(
         "connector missing: cannot open"
     )
+
+
+def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [
+        record("Acme Air lost my bag", id="10"),
+        record("So sorry! DM us your file reference.", id="11", author="AcmeAir", parent_id="10"),
+        record("Acme Air: new routes to Lisbon this spring", id="12", author="@acmeair"),
+    ])  # fmt: skip
+    summary = RunSummary()
+    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:10"]
+    assert store.rows("SELECT key, mention_key, author FROM replies") == [
+        {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
+    ]

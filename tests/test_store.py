@@ -80,7 +80,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
     Store.open(path).close()
     again = Store.open(path)
     names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial"]
+    assert names == ["m001_initial", "m002_replies_and_source_state"]
     assert again.db.journal_mode == "wal"
     tables = set(again.db.table_names())
     assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
@@ -92,3 +92,20 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open database"):
         Store.open(path)
+
+
+def test_an_older_database_is_migrated_in_place_keeping_its_data(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from reputation.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_replies_and_source_state")
+    Store(old).save_batch("file", [mention("1")], T0, scope="*", cursor="5")
+    old.close()
+    store = Store.open(path)
+    assert "replies" in store.db.table_names()
+    assert store.cursors("file") == {"*": "5"}
+    assert store.rows("SELECT key FROM mentions") == [{"key": "x:1"}]
+    store.close()

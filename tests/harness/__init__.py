@@ -1,0 +1,24 @@
+"""Per-connector harnesses for the contract test (tests/test_connector_contract.py).
+
+Each connector type `T` has a module `tests/harness/T.py` defining `HARNESS`, an object with:
+
+- `type`: the connector type;
+- `env`: fake credentials the connector reads from the environment, by variable name;
+- `http`: False for connectors with no remote API (the fault tests skip those);
+- `options(base_url, tmp_path) -> dict`: the config entry (with `type`) that points every URL
+  the connector calls at `base_url`;
+- `serve(server)`: install handlers on the pytest-httpserver `server` that answer like the real
+  API's documented payloads: pagination where it pages, at least two mentions of "Acme Air",
+  one post that only matches the exclusion "acme air fryer", and, where the platform has
+  authors, one post by the brand's own account "@acmeair".
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+def harness(kind: str) -> Any:
+    """The HARNESS of connector type `kind`."""
+    return importlib.import_module(f"tests.harness.{kind}").HARNESS

@@ -1,0 +1,115 @@
+"""One contract over every connector: UTC-aware mentions with ids, incremental cursors, and
+429 / 500 / timeout / malformed payloads reported without moving the cursor."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug import Response
+
+from connectors import CONNECTORS, FetchContext
+from reputation.config import Config, load_config
+from reputation.pipeline import RunSummary, fetch_into, run_once
+from reputation.store import Store
+from tests.conftest import NOW
+from tests.harness import harness
+
+TYPES = sorted(CONNECTORS)
+HTTP_TYPES = [kind for kind in TYPES if harness(kind).http]
+
+
+@pytest.fixture
+def blackhole() -> Iterator[str]:
+    """A port that accepts connections and never answers: every read times out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()
+
+
+def configure(kind: str, base_url: str, workspace: Callable, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> Config:  # fmt: skip
+    h = harness(kind)
+    for name, value in h.env.items():
+        monkeypatch.setenv(name, value)
+    entry = {**h.options(base_url, tmp_path), "name": f"{kind}-contract"}
+    if h.http:
+        entry["timeout"] = "1s"
+    return load_config(workspace(connectors=[entry]))
+
+
+def fetch(config: Config, minutes: float = 0) -> tuple[RunSummary, Store]:
+    store = Store.open(config.database)
+    summary = RunSummary()
+    fetch_into(store, config.connectors, config.brands, NOW + timedelta(minutes=minutes), summary)
+    return summary, store
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_mentions_are_utc_with_ids_and_a_second_run_adds_nothing(
+    kind: str, httpserver: Any, workspace: Callable, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    harness(kind).serve(httpserver)
+    config = configure(kind, httpserver.url_for("/"), workspace, tmp_path, monkeypatch)
+    plugin = config.connectors[0]
+    connector = CONNECTORS[kind](plugin.name, plugin.options, config.brands)
+    mentions = [m for b in connector.fetch(FetchContext(now=NOW)) for m in b.mentions]
+    assert mentions
+    for m in mentions:
+        assert m.native_id and m.native_id.strip() == m.native_id
+        assert m.created_at.utcoffset() == timedelta(0)
+        assert m.brand == "Acme Air" and "fryer" not in m.text.lower()
+    first, store = fetch(config)
+    assert (first.errors, first.new_mentions > 0) == ([], True)
+    assert store.cursors(plugin.name), "a cursor is saved with the data"
+    second, store = fetch(config, minutes=10)
+    assert (second.errors, second.new_mentions) == ([], 0)
+
+
+@pytest.mark.parametrize("kind", HTTP_TYPES)
+@pytest.mark.parametrize("fault", ["429", "500", "timeout", "malformed"])
+def test_a_fault_is_reported_and_the_cursor_stays(
+    kind: str, fault: str, httpserver: Any, blackhole: str, workspace: Callable,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    harness(kind).serve(httpserver)
+    config = configure(kind, httpserver.url_for("/"), workspace, tmp_path, monkeypatch)
+    name = config.connectors[0].name
+    _, store = fetch(config)
+    cursors = store.cursors(name)
+    count = store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+    httpserver.clear()
+    if fault == "timeout":  # the same connector name on another endpoint keeps its cursor
+        config = configure(kind, blackhole, workspace, tmp_path, monkeypatch)
+    else:
+        httpserver.expect_request(_ANY).respond_with_handler(_FAULTS[fault])
+    summary = run_once(config, now=NOW + timedelta(hours=1))
+    errors = [e for e in summary.errors if e.startswith(f"connector {name}: ")]
+    assert len(errors) == 1, summary.errors
+    assert store.cursors(name) == cursors
+    assert store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
+    if fault == "429":
+        calls = len(httpserver.log)
+        later = run_once(config, now=NOW + timedelta(hours=1, minutes=5))
+        assert any("rate limited until" in w for w in later.warnings)
+        assert len(httpserver.log) == calls, "a rate-limited source is not called again early"
+
+
+_ANY = __import__("re").compile(".*")
+_FAULTS: dict[str, Callable[[Any], Response]] = {
+    "429": lambda request: Response(
+        '{"errors": [{"message": "Too Many Requests"}]}', status=429,
+        headers={"Retry-After": "600", "x-rate-limit-reset": "600"},
+        content_type="application/json",
+    ),
+    "500": lambda request: Response("Internal Server Error", status=500),
+    "malformed": lambda request: Response('{"data": [{"id": ', status=200,
+                                          content_type="application/json"),
+}  # fmt: skip
