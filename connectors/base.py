@@ -86,6 +86,9 @@ class Connector(Protocol):
         """Yield batches of mentions newer than the saved cursors, plus lookback re-reads."""
         ...
 
+    # Optional: `check_options(cls, options, brands) -> list[tuple[key, message]]`, a
+    # classmethod that config loading calls to report problems only the connector knows.
+
 
 def classify(
     brand: Brand,
@@ -132,15 +135,26 @@ def classify(
     )
 
 
-def brand_named(options: Mapping[str, Any], brands: Sequence[Brand]) -> Brand:
-    """The brand an app- or business-specific connector covers: its `brand` option, or the
-    only configured brand. Raises SourceError when that is ambiguous or unknown."""
+def check_brand(
+    options: Mapping[str, Any], brands: Sequence[Brand], required: bool = True
+) -> list[tuple[str, str]]:
+    """Problems with a connector's `brand` option, as (key, message), for `check_options`:
+    it must name a configured brand, and (if `required`) be set when there are several."""
     wanted = options.get("brand")
     if wanted is None:
-        if len(brands) == 1:
-            return brands[0]
-        raise SourceError("set `brand`: more than one brand is configured")
+        if required and len(brands) > 1:
+            return [("brand", "is required when more than one brand is configured")]
+        return []
+    if all(b.name.casefold() != str(wanted).casefold() for b in brands):
+        return [("brand", f"{wanted!r} is not a configured brand")]
+    return []
+
+
+def brand_named(options: Mapping[str, Any], brands: Sequence[Brand]) -> Brand:
+    """The brand an app- or business-specific connector covers: its `brand` option, or the
+    only configured brand (config load has already checked this with `check_brand`)."""
+    wanted = options.get("brand")
     for brand in brands:
-        if brand.name.casefold() == str(wanted).casefold():
+        if wanted is None or brand.name.casefold() == str(wanted).casefold():
             return brand
     raise SourceError(f"brand {wanted!r} is not configured")

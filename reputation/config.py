@@ -99,7 +99,7 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
     from reputation.sinks import SINKS
 
     connectors = _plugins(top["connectors"], "connectors", CONNECTORS, check, required=True)
-    _check_brand_options(connectors, brands, top["connectors"], check)
+    _check_connector_options(connectors, brands, top["connectors"], check)
     sinks = _plugins(top["sinks"], "sinks", SINKS, check, required=False)
     digest = check.fields(top["digest"], DIGEST, "digest") or {}
     schedule = check.fields(top["schedule"], SCHEDULE, "schedule") or {}
@@ -143,28 +143,23 @@ def _brands(value: Any, check: Checker) -> list[Brand]:
     return brands
 
 
-def _check_brand_options(
+def _check_connector_options(
     connectors: list[PluginConfig], brands: list[Brand], raw: Any, check: Checker
 ) -> None:
-    """A connector bound to one brand (an app, a business) must name a configured brand,
-    unless only one brand is configured."""
+    """Let each connector class check its options against the brands (`check_options`)."""
     from connectors import CONNECTORS
 
-    names = {b.name.casefold() for b in brands}
     indexes = {
         (item.get("name") or item.get("type")): i
         for i, item in enumerate(raw or [])
         if isinstance(item, Mapping)
     }
     for plugin in connectors:
-        if "brand" not in CONNECTORS[plugin.type].OPTIONS or not brands:
+        checker = getattr(CONNECTORS[plugin.type], "check_options", None)
+        if checker is None or not brands:
             continue
-        where = f"connectors[{indexes.get(plugin.name, '?')}].brand"
-        wanted = plugin.options.get("brand")
-        if wanted is None and len(brands) > 1:
-            check.error(where, "is required when more than one brand is configured")
-        elif wanted is not None and wanted.casefold() not in names:
-            check.error(where, f"{wanted!r} is not a configured brand")
+        for key, problem in checker(plugin.options, brands):
+            check.error(f"connectors[{indexes.get(plugin.name, '?')}].{key}", problem)
 
 
 def _plugins(

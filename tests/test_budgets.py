@@ -92,3 +92,31 @@ def test_a_429_without_a_reset_time_backs_off_15_minutes(counter: Callable) -> N
     ]
     assert len(counter(16).errors) == 0
     assert Counter.seen == [1000, 1000]  # the skipped run never called the connector
+
+
+def test_a_connector_checks_its_own_options_at_config_load(
+    monkeypatch: pytest.MonkeyPatch, workspace: Callable
+) -> None:
+    from connectors.base import check_brand
+    from reputation.config import ConfigError
+
+    class OneBrand(Counter):
+        type = "one-brand"
+        OPTIONS = {**Counter.OPTIONS, "brand": Field("str")}
+
+        @classmethod
+        def check_options(cls, options, brands):  # noqa: ANN001, ANN206
+            return check_brand(options, brands)
+
+    monkeypatch.setitem(CONNECTORS, "one-brand", OneBrand)
+    two = [{"name": "Acme Air", "terms": ["acme air"]}, {"name": "Bolt Bus", "terms": ["bolt"]}]
+    path = workspace(
+        brands=two,
+        connectors=[{"type": "one-brand"}, {"type": "one-brand", "name": "b", "brand": "Nope"}],
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.errors == [
+        "connectors[0].brand: is required when more than one brand is configured",
+        "connectors[1].brand: 'Nope' is not a configured brand",
+    ]
