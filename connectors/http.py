@@ -21,26 +21,34 @@ def new_session() -> requests.Session:
     return session
 
 
+def request(
+    session: requests.Session, method: str, url: str, *, timeout: timedelta | float,
+    now: datetime, **kwargs: Any,
+) -> requests.Response:  # fmt: skip
+    """Send with a timeout; raise RateLimited on 429 and SourceError on any other failure.
+
+    Messages name the host and path only: query strings may carry keys."""
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    place = where(url)
+    try:
+        response = session.request(method, url, timeout=seconds, **kwargs)
+    except requests.Timeout:
+        raise SourceError(f"{place}: no answer within {seconds:g}s") from None
+    except requests.RequestException as exc:
+        raise SourceError(f"{place}: cannot connect ({type(exc).__name__})") from None
+    if response.status_code == 429:
+        raise RateLimited(f"{place}: rate limited (HTTP 429)", retry_at(response.headers, now))
+    if response.status_code >= 400:
+        raise SourceError(f"{place}: HTTP {response.status_code}")
+    return response
+
+
 def get(
     session: requests.Session, url: str, *, timeout: timedelta | float, now: datetime,
     params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
 ) -> requests.Response:  # fmt: skip
-    """GET with a timeout; raise RateLimited on 429 and SourceError on any other failure.
-
-    Messages name the host and path only: query strings may carry keys."""
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    where = _where(url)
-    try:
-        response = session.get(url, params=params, headers=headers, timeout=seconds)
-    except requests.Timeout:
-        raise SourceError(f"{where}: no answer within {seconds:g}s") from None
-    except requests.RequestException as exc:
-        raise SourceError(f"{where}: cannot connect ({type(exc).__name__})") from None
-    if response.status_code == 429:
-        raise RateLimited(f"{where}: rate limited (HTTP 429)", retry_at(response.headers, now))
-    if response.status_code >= 400:
-        raise SourceError(f"{where}: HTTP {response.status_code}")
-    return response
+    """`request` with GET."""
+    return request(session, "GET", url, timeout=timeout, now=now, params=params, headers=headers)
 
 
 def get_json(
@@ -52,7 +60,7 @@ def get_json(
     try:
         return response.json()
     except ValueError:
-        raise SourceError(f"{_where(url)}: malformed JSON in the response") from None
+        raise SourceError(f"{where(url)}: malformed JSON in the response") from None
 
 
 def retry_at(headers: Any, now: datetime) -> datetime | None:
@@ -81,7 +89,8 @@ def retry_at(headers: Any, now: datetime) -> datetime | None:
     return None
 
 
-def _where(url: str) -> str:
+def where(url: str) -> str:
+    """Host and path of `url`, for messages: never its query string, which may hold keys."""
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}"
 

@@ -1,19 +1,30 @@
-"""reputation: a social-media reputation monitor (public API)."""
+"""reputation: a social-media reputation monitor (public API).
 
-from reputation.config import Config, ConfigError, load_config
-from reputation.models import Alert, Mention, Score
-from reputation.pipeline import RunSummary, run_once
-from reputation.store import Store
+Names are imported on first use, so `import connectors` (which needs reputation's records)
+never drags the whole pipeline in half-initialized.
+"""
 
-__all__ = [
-    "Alert",
-    "Config",
-    "ConfigError",
-    "Mention",
-    "RunSummary",
-    "Score",
-    "Store",
-    "load_config",
-    "run_once",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+_EXPORTS = {
+    "Alert": "reputation.models",
+    "Mention": "reputation.models",
+    "Score": "reputation.models",
+    "Config": "reputation.config",
+    "ConfigError": "reputation.config",
+    "load_config": "reputation.config",
+    "RunSummary": "reputation.pipeline",
+    "run_once": "reputation.pipeline",
+    "Store": "reputation.store",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'reputation' has no attribute {name!r}")

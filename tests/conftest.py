@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,30 @@ def workspace(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def blackhole() -> Iterator[str]:
+    """A port on 127.0.0.1 that accepts connections and never answers: reads time out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Opens the workspace's database (tmp_path/reputation.db); closes all at the end."""
+    stores: list[Store] = []
+
+    def open_store() -> Store:
+        stores.append(Store.open(tmp_path / "reputation.db"))
+        return stores[-1]
+
+    yield open_store
+    for store in stores:
+        store.close()
 
 
 @pytest.fixture

@@ -162,3 +162,11 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "ok" in done.stdout
+
+
+@pytest.mark.parametrize("module", ["connectors", "reputation", "reputation.pipeline"])
+def test_each_package_imports_on_its_own(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
