@@ -20,8 +20,15 @@ __all__ = [
 
 def _registry() -> dict[str, type[Connector]]:
     from connectors.file import FileConnector
+    from connectors.x import XConnector
 
-    return {cls.type: cls for cls in (FileConnector,)}
+    return {
+        cls.type: cls
+        for cls in (
+            FileConnector,
+            XConnector,
+        )
+    }
 
 
 CONNECTORS: dict[str, type[Connector]] = _registry()

@@ -1,0 +1,626 @@
+"""The `x` connector: posts naming a brand, from X API v2 recent search (tweepy `Client`).
+
+Cursor, one per brand, a JSON object::
+
+    {"since_id": S | null,
+     "backfill": null | {"since_id": S | null, "start_time": T | null,
+                         "until_id": U, "newest_id": N}}
+
+X search pages run newest first, so a run stopped part-way through a range (by its read budget,
+a 429 or any fault) has read the newest posts of the range, not the oldest. Each pass therefore
+asks for older pages with `until_id` = the oldest id read so far (a `next_token` dies with the
+run; an id does not), and every page is its own Batch whose cursor says where to resume:
+
+- while pages remain: `{"since_id": S, "backfill": {"since_id": S, "until_id": U,
+  "newest_id": N}}`, U being the oldest id read and N the newest id of the pass's first page;
+- when the range is complete (no `next_token`): `{"since_id": N, "backfill": null}`.
+
+A run first finishes a pending backfill (posts after S and before U), then starts one new
+pass after N. Nothing between the old since_id and the newest post read is ever skipped. The
+very first pass has no since_id: it uses `start_time` = now - lookback (stored in the
+backfill as T if it is interrupted). X searches only the last 7 days: a bound older than that
+is moved up to the limit and the run warns that the posts in between were missed.
+
+Budget: `ctx.reads_allowed` bounds the posts read in a run (searches and refreshes, every
+brand); X bills per post, so `Batch.reads` is the number of posts returned. No request asks for
+more than is left, searches need at least 10. With several brands each first gets an equal
+share, then what is left goes to those with more to read, in order.
+
+Refresh: after the searches, the stored mentions of each brand created within `lookback`
+(newest first, at most `refresh_limit`, minus those just read) are fetched again by id,
+100 per request, with the budget left; the store records a snapshot when counts grew.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from connectors.base import (
+    BUDGET_OPTIONS,
+    HTTP_OPTIONS,
+    Batch,
+    FetchContext,
+    RateLimited,
+    SourceError,
+    brand_named,
+    check_brand,
+    classify,
+)
+from connectors.http import retry_at
+from reputation.brands import Brand, normalize_handle
+from reputation.models import Mention, Reply
+from reputation.timeutil import parse_time
+from reputation.validate import Field
+
+SOURCE = "x"
+API_HOST = "https://api.twitter.com/"  # hard-coded in tweepy
+SEARCH = "/2/tweets/search/recent"
+LOOKUP = "/2/tweets"
+MIN_RESULTS, MAX_RESULTS, MAX_IDS = 10, 100, 100
+SEARCH_WINDOW = timedelta(days=7)
+# X rejects a start_time or since_id older than 7 days by its own clock: keep clear of the edge.
+WINDOW_MARGIN = timedelta(minutes=5)
+# Only the author: `referenced_tweets.id` would add (and may bill) the quoted and parent posts.
+EXPANSIONS = ["author_id"]
+TWEET_FIELDS = [
+    "created_at", "public_metrics", "author_id", "lang", "conversation_id",
+    "referenced_tweets", "in_reply_to_user_id", "note_tweet",
+]  # fmt: skip
+USER_FIELDS = ["public_metrics", "username", "verified"]
+TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this, shifted by 22 bits
+EMPTY_PAGES = 5  # empty pages with a next_token followed in a row before giving up for the run
+BUDGET_NOTE = "read budget reached; the rest of the range is read next run"
+NEWER_NOTE = "read budget reached; newer posts are read next run"
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_WORD = re.compile(r"^[@#]?\w+$")
+
+
+class XConnector:
+    """Recent-search posts per brand, resumable mid-range, within a per-run read budget."""
+
+    type: ClassVar[str] = "x"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
+        "bearer_token_env": Field("env", default="X_BEARER_TOKEN"),
+        "query": Field("str"),
+        "brand": Field("str"),
+        "base_url": Field("url", default="https://api.twitter.com"),
+        "max_results": Field("int", default=MAX_RESULTS, min=MIN_RESULTS, max=MAX_RESULTS),
+        "exclude_in_query": Field("bool", default=True),
+        "refresh_limit": Field("int", default=100, min=0),
+        **BUDGET_OPTIONS,
+        **HTTP_OPTIONS,
+    }
+
+    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+        self.name = name
+        self.token_env: str = options.get("bearer_token_env") or "X_BEARER_TOKEN"
+        self.query: str | None = options.get("query")
+        self.base_url: str = options.get("base_url") or "https://api.twitter.com"
+        self.max_results: int = options.get("max_results") or MAX_RESULTS
+        self.exclude_in_query: bool = options.get("exclude_in_query", True) is not False
+        refresh = options.get("refresh_limit")
+        self.refresh_limit: int = 100 if refresh is None else refresh
+        self.timeout: timedelta = options.get("timeout") or timedelta(seconds=20)
+        self.lookback: timedelta = options.get("lookback") or timedelta(days=1)
+        if self.query or options.get("brand"):
+            self.brands = [brand_named(options, brands)]
+        else:
+            self.brands = list(brands)
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        self.where = host + (f":{parts.port}" if parts.port else "") + parts.path.rstrip("/")
+        self._token = ""
+
+    @classmethod
+    def check_options(
+        cls, options: Mapping[str, Any], brands: Sequence[Brand]
+    ) -> list[tuple[str, str]]:
+        """`brand` must be configured, and is required with `query` when there are several
+        brands; a run budget under 10 could never pay for one search."""
+        problems = check_brand(options, brands, required=False)
+        if options.get("query") and options.get("brand") is None and len(brands) > 1:
+            problems.append(
+                ("brand", "is required with `query` when more than one brand is configured")
+            )
+        per_run = options.get("max_reads_per_run")
+        if isinstance(per_run, int) and per_run < MIN_RESULTS:
+            problems.append(
+                ("max_reads_per_run", f"must be at least {MIN_RESULTS}: X returns 10 to 100 "
+                 "posts per search request")
+            )  # fmt: skip
+        return problems
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
+        """New posts of each brand (pending backfill first), then refreshed counts."""
+        client = self._client()
+        budget = _Budget(ctx.reads_allowed)
+        jobs = [_Job(b, self.query or build_query(b, self.exclude_in_query)) for b in self.brands]
+        for job in jobs:
+            job.state, problem = _load(ctx.cursor(job.brand.name))
+            if problem:
+                job.notes.append(problem)
+        if budget.left is None:
+            for job in jobs:
+                yield from self._search(client, job, budget, None, ctx.now, final=True)
+        else:
+            for i, job in enumerate(jobs):  # an equal share first, so no brand starves
+                share = max(MIN_RESULTS, budget.left // (len(jobs) - i))
+                yield from self._search(client, job, budget, share, ctx.now, final=False)
+            for job in jobs:
+                if not job.finished:
+                    yield from self._search(client, job, budget, None, ctx.now, final=True)
+        seen = {tweet_id for job in jobs for tweet_id in job.seen}
+        yield from self._refresh(client, jobs, seen, budget, ctx)
+
+    # -- searching ------------------------------------------------------------------------
+
+    def _search(
+        self, client: tweepy.Client, job: _Job, budget: _Budget, share: int | None,
+        now: datetime, final: bool,
+    ) -> Iterator[Batch]:  # fmt: skip
+        """Read the job's pending backfill, then one new pass, until done or out of budget
+        (`share` caps this call); every page is a Batch carrying the cursor that covers it."""
+        spent, token, empty = 0, None, 0
+        while not job.finished:
+            fresh = job.state.backfill is None
+            span, notes = self._span(job, now)
+            if span is None:  # the rest of the backfill fell out of the 7-day window
+                yield self._batch(job, notes=notes)
+                continue
+            size = budget.size(self.max_results, None if share is None else share - spent)
+            if size < MIN_RESULTS:
+                if final:
+                    note = NEWER_NOTE if fresh else BUDGET_NOTE
+                    yield self._batch(job, notes=[*notes, note], cursor=False)
+                return
+            page = self._page(client, job.query, span, size, token, now)
+            budget.spend(len(page.tweets))
+            spent += len(page.tweets)
+            if not page.tweets and page.next_token:
+                empty += 1
+                if empty > EMPTY_PAGES:
+                    job.notes.append(f"{self.where}{SEARCH}: empty pages kept coming; "
+                                     "the rest of the range is read next run")  # fmt: skip
+                    yield self._batch(job, cursor=False)
+                    return
+                token = page.next_token  # nothing to resume from: follow the token this run
+                continue
+            token, empty, before = None, 0, job.state
+            job.passed = job.passed or fresh  # one new pass a run, however many pages it has
+            if page.tweets:
+                ids = [int(t["id"]) for t in page.tweets]
+                span.newest_id = span.newest_id or str(max(ids))
+                span.until_id = str(min(ids))
+                job.seen.update(str(i) for i in ids)
+            if page.tweets and page.next_token:
+                job.state = _State(since_id=job.state.since_id, backfill=span.to_backfill())
+            else:
+                job.state = _State(since_id=span.newest_id or job.state.since_id)
+            if not page.tweets and not notes and not job.notes and job.state == before:
+                continue  # nothing new and nothing to save
+            batch = self._batch(job, notes=notes)
+            batch.reads = len(page.tweets)
+            for tweet in page.tweets:
+                self._add(batch, job.brand, tweet, page.users, match=True)
+            yield batch
+
+    def _span(self, job: _Job, now: datetime) -> tuple[_Span | None, list[str]]:
+        """The range to read next (None: nothing left of the backfill), and warnings about
+        posts that fell out of X's 7-day window."""
+        floor = now - SEARCH_WINDOW + WINDOW_MARGIN
+        state, notes = job.state, []
+        if state.backfill is None:
+            span = _Span(since_id=state.since_id)
+            if span.since_id is None:
+                span.start_time = max(now - self.lookback, floor)
+        else:
+            back = state.backfill
+            span = _Span(since_id=back.get("since_id"), until_id=back["until_id"],
+                         newest_id=back["newest_id"])  # fmt: skip
+            if back.get("start_time"):
+                span.start_time = parse_time(back["start_time"])
+            if snowflake_time(back["until_id"]) <= floor:
+                notes.append(_missed(span.lower(), snowflake_time(back["until_id"])))
+                job.state = _State(since_id=back["newest_id"])
+                return None, notes
+        lower = span.lower()
+        if lower is not None and lower < floor:
+            if span.since_id is not None or state.backfill is not None:
+                notes.append(_missed(lower, floor))
+            span.since_id, span.start_time = None, floor
+        return span, notes
+
+    def _page(
+        self, client: tweepy.Client, query: str, span: _Span, size: int, token: str | None,
+        now: datetime,
+    ) -> _Page:  # fmt: skip
+        params: dict[str, Any] = {
+            "query": query, "max_results": size, "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS,
+        }  # fmt: skip
+        if span.since_id is not None:
+            params["since_id"] = span.since_id
+        elif span.start_time is not None:
+            params["start_time"] = span.start_time
+        if span.until_id is not None:
+            params["until_id"] = span.until_id
+        if token:
+            params["next_token"] = token
+        payload = self._call(SEARCH, client.search_recent_tweets, now, **params)
+        meta = payload.get("meta")
+        if not isinstance(meta, dict):
+            problem = f"malformed payload (no 'meta'){_errors(payload)}"
+            raise SourceError(f"{self.where}{SEARCH}: {problem}")
+        token = meta.get("next_token")
+        return _Page(
+            tweets=self._tweets(payload, SEARCH),
+            users=self._users(payload, SEARCH),
+            next_token=token if isinstance(token, str) and token else None,
+        )
+
+    # -- refreshing counts ----------------------------------------------------------------
+
+    def _refresh(
+        self, client: tweepy.Client, jobs: list[_Job], seen: set[str], budget: _Budget,
+        ctx: FetchContext,
+    ) -> Iterator[Batch]:  # fmt: skip
+        """Stored mentions created within `lookback`, fetched again with current counts."""
+        left = self.refresh_limit
+        for job in jobs:
+            recent = ctx.recent(job.brand.name, ctx.now - self.lookback)
+            ids = [i for i in recent if _DIGITS.match(str(i)) and str(i) not in seen][:left]
+            left -= len(ids)
+            while ids:
+                size = budget.size(min(MAX_IDS, len(ids)), None)
+                if size <= 0:
+                    return
+                chunk, ids = ids[:size], ids[size:]
+                payload = self._call(LOOKUP, client.get_tweets, ctx.now, ids=chunk,
+                                     expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
+                                     user_fields=USER_FIELDS)  # fmt: skip
+                tweets = self._tweets(payload, LOOKUP)
+                budget.spend(len(tweets))
+                batch = Batch(mentions=[], scope=job.brand.name, reads=len(tweets))
+                users = self._users(payload, LOOKUP)
+                for tweet in tweets:
+                    self._add(batch, job.brand, tweet, users, match=False)
+                yield batch
+
+    # -- the client and its payloads ------------------------------------------------------
+
+    def _client(self) -> tweepy.Client:
+        token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            raise SourceError(
+                f"the environment variable {self.token_env} is not set: put the X API bearer "
+                "token there"
+            )
+        # dict payloads: checked here, field by field, instead of failing inside tweepy's models.
+        client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=dict)
+        client.session.mount(API_HOST, _Rehost(self.base_url, self.timeout.total_seconds()))
+        self._token = token
+        return client
+
+    def _call(
+        self, route: str, method: Callable[..., Any], now: datetime, **params: Any
+    ) -> dict[str, Any]:
+        """One API call; every failure becomes RateLimited or SourceError naming the route."""
+        where = f"{self.where}{route}"
+        try:
+            payload = method(**params)
+        except tweepy.TooManyRequests as exc:
+            until = retry_at(exc.response.headers, now)
+            raise RateLimited(f"{where}: rate limited (HTTP 429)", until) from None
+        except tweepy.TwitterServerError as exc:
+            raise SourceError(f"{where}: HTTP {exc.response.status_code} (server error)") from None
+        except tweepy.HTTPException as exc:
+            detail = "; ".join(str(m) for m in exc.api_messages)[:300]
+            status = f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
+            message = f"{where}: {status}" + (f": {detail}" if detail else "")
+            raise SourceError(self._redact(message)) from None
+        except requests.Timeout:
+            seconds = self.timeout.total_seconds()
+            raise SourceError(f"{where}: no answer within {seconds:g}s") from None
+        except requests.JSONDecodeError:
+            raise SourceError(f"{where}: malformed JSON in the response") from None
+        except requests.RequestException as exc:
+            raise SourceError(f"{where}: cannot connect ({type(exc).__name__})") from None
+        except (tweepy.TweepyException, ValueError) as exc:
+            raise SourceError(f"{where}: malformed response ({type(exc).__name__})") from None
+        if not isinstance(payload, dict):
+            raise SourceError(f"{where}: malformed payload (not a JSON object)")
+        return payload
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    def _tweets(self, payload: dict[str, Any], route: str) -> list[dict[str, Any]]:
+        data = payload.get("data", [])
+        if data is None:
+            data = []
+        if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+            raise SourceError(f"{self.where}{route}: malformed payload ('data' is not a list)")
+        for tweet in data:
+            if not _DIGITS.match(str(tweet.get("id", ""))):
+                raise SourceError(f"{self.where}{route}: malformed payload (a post without an id)")
+            tweet["id"] = str(tweet["id"])
+        return data
+
+    def _users(self, payload: dict[str, Any], route: str) -> dict[str, dict[str, Any]]:
+        includes = payload.get("includes") or {}
+        users = includes.get("users", []) if isinstance(includes, dict) else None
+        if not isinstance(users, list):
+            raise SourceError(f"{self.where}{route}: malformed payload ('includes.users')")
+        return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
+
+    def _add(
+        self, batch: Batch, brand: Brand, tweet: dict[str, Any],
+        users: Mapping[str, dict[str, Any]], match: bool,
+    ) -> None:  # fmt: skip
+        try:
+            item = to_item(brand, tweet, users, match=match)
+        except ValueError as exc:
+            batch.problems.append(f"{self.where}: post {tweet['id']}: {exc}")
+            return
+        if isinstance(item, Mention):
+            batch.mentions.append(item)
+        elif isinstance(item, Reply):
+            batch.replies.append(item)
+
+    def _batch(self, job: _Job, notes: Sequence[str] = (), cursor: bool = True) -> Batch:
+        """A Batch of the job's brand with its current cursor (or none) and pending notes."""
+        batch = Batch(mentions=[], scope=job.brand.name, notes=[*job.notes, *notes])
+        job.notes.clear()
+        if cursor:
+            batch.cursor = job.state.dumps()
+        return batch
+
+
+# -- mapping ------------------------------------------------------------------------------
+
+
+def build_query(brand: Brand, exclude: bool = True) -> str:
+    """The brand's search: its terms (multi-word ones quoted, @/# as they are) or its own
+    accounts' replies, minus its exclusion phrases (if `exclude`) and retweets."""
+    parts: dict[str, str] = {}
+    for term in brand.terms:
+        text = " ".join(term.replace('"', " ").split())
+        if text:
+            parts.setdefault(text.casefold(), text if _WORD.match(text) else f'"{text}"')
+    for account in brand.own_accounts:
+        handle = normalize_handle(account)
+        if handle:
+            parts.setdefault(f"from:{handle}", f"(from:{handle} is:reply)")
+    query = "(" + " OR ".join(parts.values()) + ")"
+    if exclude:
+        for phrase in brand.exclude:
+            text = " ".join(phrase.replace('"', " ").split())
+            if text:
+                query += f' -"{text}"'
+    return query + " -is:retweet"
+
+
+def to_item(
+    brand: Brand, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], match: bool
+) -> Mention | Reply | None:
+    """A post as a Mention, the brand's Reply, or None; ValueError says what is unusable."""
+    tweet_id = str(tweet["id"])
+    note = tweet.get("note_tweet")
+    text = note.get("text") if isinstance(note, dict) else None
+    text = text if isinstance(text, str) and text else tweet.get("text")
+    if not isinstance(text, str):
+        raise ValueError("has no text")
+    try:
+        created = parse_time(tweet.get("created_at"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError("has no created_at time") from None
+    user = users.get(str(tweet.get("author_id")))
+    username = user.get("username") if user else None
+    username = username if isinstance(username, str) and username else None
+    metrics = tweet.get("public_metrics") or {}
+    if not isinstance(metrics, Mapping):
+        raise ValueError("public_metrics is not an object")
+    followers = (user or {}).get("public_metrics", {}) or {}
+    lang = tweet.get("lang")
+    raw = dict(tweet) | ({"user": dict(user)} if user else {})
+    return classify(
+        brand,
+        match=match,
+        source=SOURCE,
+        native_id=tweet_id,
+        text=text,
+        created_at=created,
+        author=username,
+        parent_id=_parent(tweet),
+        url=f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
+        author_followers=_count(followers, "followers_count", None),
+        likes=_count(metrics, "like_count", 0),
+        shares=(_count(metrics, "retweet_count", 0) or 0)
+        + (_count(metrics, "quote_count", 0) or 0),
+        replies=_count(metrics, "reply_count", 0),
+        lang=lang if isinstance(lang, str) and lang else None,
+        raw=raw,
+    )
+
+
+def _parent(tweet: Mapping[str, Any]) -> str | None:
+    """The post answered (replied_to), else the post quoted."""
+    refs = tweet.get("referenced_tweets")
+    found = {r.get("type"): str(r.get("id")) for r in refs or [] if isinstance(r, dict)}
+    return found.get("replied_to") or found.get("quoted")
+
+
+def _count(values: Mapping[str, Any], key: str, default: int | None) -> int | None:
+    value = values.get(key) if isinstance(values, Mapping) else None
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} {str(value)[:20]!r} is not a count")
+    return value
+
+
+def snowflake_time(tweet_id: str | int) -> datetime:
+    """When an X id was minted (ids are snowflakes: milliseconds since 2010-11-04 << 22)."""
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000, UTC)
+
+
+def _missed(start: datetime | None, end: datetime) -> str:
+    since = f"{start:%Y-%m-%d %H:%M} UTC" if start else "the start"
+    return (f"posts from {since} to {end:%Y-%m-%d %H:%M} UTC are beyond X's 7-day search "
+            "window and were not read")  # fmt: skip
+
+
+def _errors(payload: Mapping[str, Any]) -> str:
+    errors = payload.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return ""
+    titles = [str(e.get("title") or e.get("message") or "") for e in errors if isinstance(e, dict)]
+    return f": {'; '.join(t for t in titles if t)[:200]}" if any(titles) else ""
+
+
+# -- state --------------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    """A brand's cursor: the newest id of the last complete pass, and a range left to read."""
+
+    since_id: str | None = None
+    backfill: dict[str, Any] | None = None
+
+    def dumps(self) -> str:
+        return json.dumps({"since_id": self.since_id, "backfill": self.backfill}, sort_keys=True)
+
+
+def _load(cursor: str | None) -> tuple[_State, str | None]:
+    """The saved state, or a fresh one and a warning when the cursor cannot be read."""
+    if not cursor:
+        return _State(), None
+    try:
+        data = json.loads(cursor)
+        since, back = data.get("since_id"), data.get("backfill")
+        if since is not None and not _DIGITS.match(str(since)):
+            raise ValueError("since_id")
+        if back is not None:
+            for key in ("until_id", "newest_id"):
+                if not _DIGITS.match(str(back[key])):
+                    raise ValueError(key)
+            if back.get("since_id") is not None and not _DIGITS.match(str(back["since_id"])):
+                raise ValueError("backfill since_id")
+            if back.get("start_time") is not None:
+                parse_time(back["start_time"])
+            back = {k: back.get(k) for k in ("since_id", "start_time", "until_id", "newest_id")}
+        return _State(since_id=since, backfill=back), None
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return _State(), "the saved cursor was unreadable; reading the last lookback again"
+
+
+@dataclass
+class _Span:
+    """One range of a search: after since_id (or from start_time), before until_id."""
+
+    since_id: str | None = None
+    start_time: datetime | None = None
+    until_id: str | None = None
+    newest_id: str | None = None
+
+    def lower(self) -> datetime | None:
+        if self.since_id is not None:
+            return snowflake_time(self.since_id)
+        return self.start_time
+
+    def to_backfill(self) -> dict[str, Any]:
+        start = self.start_time.strftime("%Y-%m-%dT%H:%M:%SZ") if self.start_time else None
+        return {"since_id": self.since_id, "start_time": None if self.since_id else start,
+                "until_id": self.until_id, "newest_id": self.newest_id}  # fmt: skip
+
+
+@dataclass
+class _Job:
+    """One brand's search in this run."""
+
+    brand: Brand
+    query: str
+    state: _State = field(default_factory=_State)
+    passed: bool = False  # this run's new pass has begun
+    seen: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.passed and self.state.backfill is None
+
+
+@dataclass
+class _Page:
+    tweets: list[dict[str, Any]]
+    users: dict[str, dict[str, Any]]
+    next_token: str | None
+
+
+class _Budget:
+    """Posts this run may still read; None is no limit."""
+
+    def __init__(self, allowed: int | None):
+        self.left = allowed
+
+    def size(self, want: int, cap: int | None) -> int:
+        limits = [want] + [n for n in (self.left, cap) if n is not None]
+        return max(0, min(limits))
+
+    def spend(self, reads: int) -> None:
+        if self.left is not None:
+            self.left -= reads
+
+
+# -- transport ----------------------------------------------------------------------------
+
+
+class _Rehost(HTTPAdapter):
+    """Sends tweepy's requests for https://api.twitter.com/ to `base_url`, with a timeout."""
+
+    def __init__(self, base_url: str, timeout: float):
+        super().__init__()
+        self.base = base_url.rstrip("/") + "/"
+        self.timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: Any = None, verify: Any = True, cert: Any = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:  # fmt: skip
+        url = request.url or ""
+        if self.base != API_HOST and url.startswith(API_HOST):
+            request.url = self.base + url[len(API_HOST) :]
+            # requests chose proxies for api.twitter.com; choose again for the real host.
+            proxies = requests.utils.get_environ_proxies(request.url)
+        return super().send(request, stream=stream, timeout=timeout or self.timeout,
+                            verify=verify, cert=cert, proxies=proxies)  # fmt: skip
+
+
+class _MaskBearer(logging.Filter):
+    """tweepy logs request headers at DEBUG, bearer token included: mask it."""
+
+    _TOKEN = re.compile(r"(Bearer\s+)[^\s'\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self._TOKEN.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_tweepy_log = logging.getLogger("tweepy.client")
+if not any(isinstance(f, _MaskBearer) for f in _tweepy_log.filters):
+    _tweepy_log.addFilter(_MaskBearer())
