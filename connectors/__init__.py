@@ -20,6 +20,7 @@ __all__ = [
 
 def _registry() -> dict[str, type[Connector]]:
     from connectors.file import FileConnector
+    from connectors.reddit import RedditConnector
     from connectors.x import XConnector
 
     return {
@@ -27,6 +28,7 @@ def _registry() -> dict[str, type[Connector]]:
         for cls in (
             FileConnector,
             XConnector,
+            RedditConnector,
         )
     }
 

@@ -1,0 +1,480 @@
+"""The `reddit` connector: submissions from Reddit search and comments polled from chosen
+subreddits, with praw (application-only OAuth, read-only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import praw
+import prawcore
+import requests
+from praw.exceptions import PRAWException
+from praw.models import Comment, Submission
+from prawcore import Requestor
+
+from connectors.base import HTTP_OPTIONS, Batch, FetchContext, RateLimited, SourceError, classify
+from connectors.http import retry_at
+from reputation.brands import Brand
+from reputation.models import Mention, Reply
+from reputation.validate import Field
+
+SOURCE = "reddit"
+PUBLIC_URL = "https://www.reddit.com"  # links in mentions, whatever host the API is read from
+TOKEN_PATH = "/api/v1/access_token"  # noqa: S105 - a path, not a secret
+DEFAULT_USER_AGENT = (
+    "python:reputation-monitor:0.1 (+https://github.com/reputation-monitor/reputation)"
+)
+_SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+_SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
+_USER_PREFIX = re.compile(r"^/?u(ser)?/", re.IGNORECASE)
+# Reddit's search time filters, narrowest first; a month is taken as its shortest length.
+_TIME_FILTERS = (
+    ("hour", timedelta(hours=1)),
+    ("day", timedelta(days=1)),
+    ("week", timedelta(days=7)),
+    ("month", timedelta(days=28)),
+    ("year", timedelta(days=365)),
+)
+_CLOCK_MARGIN = timedelta(minutes=5)
+_KINDS = {"t3": Submission, "t1": Comment}
+_GONE = ("[removed]", "[deleted]")
+_RAW_KEYS = (
+    "id", "name", "subreddit", "author", "created_utc", "title", "score", "num_comments",
+    "upvote_ratio", "permalink", "url", "link_id", "parent_id", "link_title", "is_self",
+    "over_18", "stickied", "locked", "edited", "distinguished",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Item:
+    """One listing child: its kind (`t3` submission, `t1` comment), id, time and data."""
+
+    kind: str
+    id: str
+    created: int
+    data: Mapping[str, Any]
+
+
+class _Session(requests.Session):
+    """The requests session prawcore sends through: one timeout on every request (prawcore
+    passes its own 16 s default to API calls, whatever the Requestor was given), and the
+    last URL and rate-limit reset seen, for error messages and RateLimited."""
+
+    def __init__(self, timeout: float):
+        super().__init__()
+        self.timeout = timeout
+        self.last_url: str | None = None
+        self.reset_after: float | None = None
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs["timeout"] = self.timeout
+        self.last_url = str(url)
+        response = super().request(method, url, *args, **kwargs)
+        try:
+            self.reset_after = float(response.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            pass
+        return response
+
+
+class RedditConnector:
+    """Searches submissions newest-first and polls subreddits' newest comments per brand;
+    re-reads a lookback window so scores and comment counts keep growing in the store."""
+
+    type: ClassVar[str] = "reddit"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
+        "client_id_env": Field("env", default="REDDIT_CLIENT_ID"),
+        "client_secret_env": Field("env", default="REDDIT_CLIENT_SECRET"),
+        "user_agent": Field("str", default=DEFAULT_USER_AGENT),
+        "subreddits": Field("str_list", default=["all"]),
+        "comments_from": Field("str_list"),
+        "query": Field("str"),
+        "page_size": Field("int", default=100, min=1, max=100),
+        "max_items": Field("int", default=1000, min=1),
+        "oauth_url": Field("url", default="https://oauth.reddit.com"),
+        "reddit_url": Field("url", default="https://www.reddit.com"),
+        **HTTP_OPTIONS,
+    }
+
+    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+        self.name = name
+        self.id_env: str = options["client_id_env"]
+        self.secret_env: str = options["client_secret_env"]
+        self.user_agent: str = options["user_agent"]
+        self.subreddits = [_subreddit(s) for s in options["subreddits"] or ["all"]]
+        # Lower-cased: Reddit ignores the case, and they key the cursor.
+        self.comments_from = list(dict.fromkeys(_subreddit(s) for s in options["comments_from"]))
+        self.query: str | None = options.get("query")
+        self.page_size: int = options["page_size"]
+        self.max_items: int = options["max_items"]
+        # prawcore joins API paths onto oauth_url and appends the token path to reddit_url.
+        self.oauth_url = options["oauth_url"].rstrip("/") + "/"
+        self.reddit_url = options["reddit_url"].rstrip("/")
+        self.timeout: timedelta = options["timeout"]
+        self.lookback: timedelta = options["lookback"]
+        self.brands = [_with_bare_accounts(b) for b in brands]
+        self.hint = f"check the client id and secret in ${self.id_env} and ${self.secret_env}"
+
+    @classmethod
+    def check_options(
+        cls, options: Mapping[str, Any], brands: Sequence[Brand]
+    ) -> list[tuple[str, str]]:
+        """Subreddit names must be plain names; the user agent must be descriptive."""
+        problems = []
+        for key in ("subreddits", "comments_from"):
+            for sub in options.get(key) or []:
+                if not _SUBREDDIT.match(_subreddit(sub)):
+                    problems.append((key, f"{sub!r} is not a subreddit name like 'travel'"))
+        agent = options.get("user_agent")
+        if isinstance(agent, str) and len(agent.strip()) < Requestor.MIN_USER_AGENT_LENGTH:
+            problems.append(("user_agent", "is too short; Reddit wants a descriptive one"))
+        return problems
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
+        """Per brand: one batch of search results, then one per comments_from subreddit,
+        each with the cursor covering what it holds."""
+        with _Session(self.timeout.total_seconds()) as session:
+            yield from self._fetch(ctx, _Reader(self._client(session), session, self, ctx.now))
+
+    def _fetch(self, ctx: FetchContext, reader: _Reader) -> Iterator[Batch]:
+        if not self.brands:
+            return
+        states = {b.name: _load(ctx.cursor(b.name)) for b in self.brands}
+        # Comments are read once per subreddit, back to the oldest point any brand needs.
+        reach = {
+            sub: min(self._since(states[b.name]["comments"].get(sub), ctx.now) for b in self.brands)
+            for sub in self.comments_from
+        }
+        polled: dict[str, tuple[list[Item], bool]] = {}
+        for brand in self.brands:
+            state = states[brand.name]
+            since = self._since(state["search"], ctx.now)
+            query = self._query(brand)
+            items, complete = reader.search(query, since)
+            note = None if complete else reader.cut(f"search {query!r}", since)
+            yield from self._batch(brand, state, items, note, ctx.now, None)
+            for sub in self.comments_from:
+                if sub not in polled:
+                    polled[sub] = reader.comments(sub, reach[sub])
+                read, complete = polled[sub]
+                since = self._since(state["comments"].get(sub), ctx.now)
+                items = [i for i in read if i.created >= since]
+                note = None if complete else reader.cut(f"r/{sub} comments", reach[sub])
+                yield from self._batch(brand, state, items, note, ctx.now, sub)
+
+    def _batch(
+        self, brand: Brand, state: dict[str, Any], items: list[Item], note: str | None,
+        now: datetime, sub: str | None,
+    ) -> Iterator[Batch]:  # fmt: skip
+        """The batch of what `items` are for `brand`, with the state advanced to cover them
+        (search when `sub` is None, else that subreddit's comments); none if nothing changed."""
+        before = json.dumps(state, sort_keys=True)
+        saved = state["search"] if sub is None else state["comments"].get(sub)
+        batch = Batch(mentions=[], scope=brand.name)
+        # A capped read that stopped short of the saved newest item may have missed new ones;
+        # past it, the cap only left older items' counts unrefreshed.
+        if note and items and min(i.created for i in items) > (saved or 0):
+            batch.notes.append(note)
+        for item in items:
+            found = _classify(brand, item)
+            if isinstance(found, Mention):
+                batch.mentions.append(found)
+            elif isinstance(found, Reply):
+                batch.replies.append(found)
+        if items:
+            # Never past now: a clock-skewed item must not push the window into the future.
+            newest = min(max(saved or 0, *(i.created for i in items)), int(now.timestamp()))
+            if sub is None:
+                state["search"] = newest
+            else:
+                state["comments"][sub] = newest
+        batch.cursor = json.dumps(state, sort_keys=True)
+        if batch.cursor != before or batch.mentions or batch.replies or batch.notes:
+            yield batch
+
+    def _since(self, newest: int | None, now: datetime) -> int:
+        """Where a feed's re-read starts: `lookback` before its newest item (or before now)."""
+        start = now if newest is None else datetime.fromtimestamp(newest, UTC)
+        return int((start - self.lookback).timestamp())
+
+    def _query(self, brand: Brand) -> str:
+        """The configured query, else the brand's terms as quoted phrases joined by OR."""
+        if self.query:
+            return self.query
+        phrases: dict[str, str] = {}
+        for term in brand.terms:
+            phrase = " ".join(term.replace('"', " ").split())
+            phrases.setdefault(phrase.casefold(), phrase)
+        return " OR ".join(f'"{p}"' for p in phrases.values() if p)
+
+    def _client(self, session: _Session) -> praw.Reddit:
+        missing = [n for n in (self.id_env, self.secret_env) if not os.environ.get(n)]
+        if missing:
+            raise SourceError(
+                f"set {' and '.join(missing)} in the environment to the Reddit app's "
+                "client id and secret"
+            )
+        try:
+            return praw.Reddit(
+                site_name="DEFAULT",
+                client_id=os.environ[self.id_env],
+                client_secret=os.environ[self.secret_env],
+                user_agent=self.user_agent,
+                oauth_url=self.oauth_url,
+                reddit_url=self.reddit_url,
+                # Application-only OAuth, whatever a praw.ini or praw_* variables may hold.
+                username=None,
+                password=None,
+                refresh_token=None,
+                check_for_updates=False,
+                requestor_kwargs={"session": session, "timeout": session.timeout},
+            )
+        except (PRAWException, prawcore.PrawcoreException) as exc:
+            raise SourceError(f"cannot set up the Reddit client ({type(exc).__name__})") from None
+
+
+class _Reader:
+    """Reads listings through praw, newest first, back to a point in time; turns praw's
+    exceptions into RateLimited / SourceError naming the endpoint."""
+
+    def __init__(
+        self, reddit: praw.Reddit, session: _Session, conf: RedditConnector, now: datetime
+    ):
+        self.reddit = reddit
+        self.session = session
+        self.conf = conf
+        self.now = now
+
+    def search(self, query: str, since: int) -> tuple[list[Item], bool]:
+        """Submissions matching `query` created at or after `since`, and whether the read
+        reached `since` (False: `max_items` stopped it)."""
+        subreddit = self.reddit.subreddit("+".join(self.conf.subreddits))
+        filter_ = _time_filter(self.now - datetime.fromtimestamp(since, UTC))
+        listing = subreddit.search(
+            query, sort="new", time_filter=filter_, limit=self.conf.max_items,
+            request_limit=self.conf.page_size,
+        )  # fmt: skip
+        where = f"r/{'+'.join(self.conf.subreddits)}/search"
+        return self._read(listing, since, where, "t3")
+
+    def comments(self, sub: str, since: int) -> tuple[list[Item], bool]:
+        """The newest comments of r/`sub` created at or after `since`, and whether the read
+        reached `since`."""
+        listing = self.reddit.subreddit(sub).comments(
+            limit=self.conf.max_items, request_limit=self.conf.page_size
+        )
+        return self._read(listing, since, f"r/{sub}/comments", "t1")
+
+    def _read(self, listing: Any, since: int, where: str, kind: str) -> tuple[list[Item], bool]:
+        """Items back to `since`, and whether the listing reached it (or ended)."""
+        items: list[Item] = []
+        with self._translate(where):
+            while True:
+                self._check_quota(where)
+                try:
+                    thing = next(listing)
+                except StopIteration:
+                    return items, True
+                item = _item(thing, kind, f"{self._host()}/{where}")
+                if item.created < since:
+                    return items, True
+                items.append(item)
+                if len(items) >= self.conf.max_items:
+                    return items, False
+
+    def _check_quota(self, where: str) -> None:
+        """Stop when the rate-limit window is spent: prawcore would sleep until it resets."""
+        remaining = self.reddit.auth.limits.get("remaining")
+        if isinstance(remaining, int | float) and remaining <= 0:
+            reset = self.session.reset_after
+            until = self.now + timedelta(seconds=reset) if reset is not None else None
+            raise RateLimited(f"{self._host()}/{where}: rate-limit window spent", until)
+
+    def cut(self, what: str, since: int) -> str:
+        """The note for a read that `max_items` stopped before `since`."""
+        moment = datetime.fromtimestamp(since, UTC)
+        return (
+            f"{what}: more than {self.conf.max_items} items since {moment:%Y-%m-%d %H:%M} UTC;"
+            " the oldest were not read (raise max_items, or run more often)"
+        )
+
+    def _host(self) -> str:
+        return urlsplit(self.conf.oauth_url).netloc
+
+    @contextmanager
+    def _translate(self, where: str) -> Iterator[None]:
+        try:
+            yield
+        except SourceError:
+            raise
+        except prawcore.PrawcoreException as exc:
+            raise self._error(exc, where) from None
+        except PRAWException as exc:
+            raise SourceError(f"{self._host()}/{where}: Reddit API error ({exc})") from None
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            # praw assumes well-formed listings; anything else breaks somewhere inside it.
+            at = _where(self.session.last_url) or f"{self._host()}/{where}"
+            raise SourceError(f"{at}: malformed payload ({type(exc).__name__})") from None
+
+    def _error(self, exc: prawcore.PrawcoreException, where: str) -> SourceError:
+        """The SourceError (or RateLimited) for a prawcore exception."""
+        seconds = self.conf.timeout.total_seconds()
+        if isinstance(exc, prawcore.RequestException):
+            at = _where(str(exc.request_args[1])) if len(exc.request_args) > 1 else None
+            at = at or f"{self._host()}/{where}"
+            if isinstance(exc.original_exception, requests.Timeout):
+                return SourceError(f"{at}: no answer within {seconds:g}s")
+            return SourceError(f"{at}: cannot connect ({type(exc.original_exception).__name__})")
+        response = getattr(exc, "response", None)
+        at = _where(getattr(response, "url", None)) or f"{self._host()}/{where}"
+        status = getattr(response, "status_code", None)
+        token = at.endswith(TOKEN_PATH)
+        hint = self.conf.hint
+        if status == 429:
+            return RateLimited(
+                f"{at}: rate limited (HTTP 429)", retry_at(response.headers, self.now)
+            )
+        if isinstance(exc, prawcore.OAuthException):
+            return SourceError(f"{at}: Reddit refused the app's credentials ({exc.error}); {hint}")
+        if status == 401 or (token and status == 403):
+            return SourceError(
+                f"{at}: Reddit refused the app's credentials (HTTP {status}); {hint}"
+            )
+        if isinstance(exc, prawcore.BadJSON):
+            return SourceError(f"{at}: malformed JSON in the response")
+        if isinstance(exc, prawcore.Redirect):
+            return SourceError(f"{at}: redirected to {exc.path}; is the subreddit name right?")
+        if status == 403:
+            return SourceError(f"{at}: HTTP 403 (a private, quarantined or banned subreddit?)")
+        if status == 404:
+            return SourceError(f"{at}: HTTP 404 (no such subreddit?)")
+        if status is not None:
+            return SourceError(f"{at}: HTTP {status}")
+        return SourceError(f"{at}: Reddit client error ({type(exc).__name__})")
+
+
+def _item(thing: Any, kind: str, where: str) -> Item:
+    """The listing child as an Item, read from its payload only: a missing attribute would
+    make praw fetch the item again, one request each."""
+    if not isinstance(thing, _KINDS[kind]):
+        raise SourceError(f"{where}: malformed payload (a {type(thing).__name__} in the listing)")
+    data = vars(thing)
+    item_id = data.get("id")
+    if not isinstance(item_id, str) or not item_id.strip():
+        raise SourceError(f"{where}: malformed payload (an item has no id)")
+    for key in ("created_utc", "permalink", "score") + (("num_comments",) if kind == "t3" else ()):
+        value = data.get(key)
+        ok = isinstance(value, str) if key == "permalink" else _is_number(value)
+        if not ok:
+            raise SourceError(f"{where}: malformed payload ({kind}_{item_id} has no {key})")
+    return Item(kind=kind, id=item_id.strip(), created=int(data["created_utc"]), data=data)
+
+
+def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
+    """What the item is for `brand`: a Mention, the brand's Reply, or None."""
+    data = item.data
+    if any(data.get(k) in _GONE for k in ("selftext", "body")):
+        # Removed or deleted since: yielding it would overwrite the text first stored.
+        return None
+    if item.kind == "t3":
+        title, body = _text(data, "title"), _text(data, "selftext")
+        text = f"{title}\n\n{body}" if body.strip() else title
+        parent_id, replies = None, int(data["num_comments"])
+    else:
+        text, replies = _text(data, "body"), 0
+        parent = data.get("parent_id")
+        parent_id = parent.split("_", 1)[-1] if isinstance(parent, str) and parent else None
+    if not text.strip():
+        return None
+    author = data.get("author")
+    return classify(
+        brand,
+        source=SOURCE,
+        native_id=item.id,
+        text=text,
+        created_at=datetime.fromtimestamp(item.created, UTC),
+        author=str(author) if author is not None else None,
+        parent_id=parent_id,
+        url=PUBLIC_URL + str(data["permalink"]),
+        author_followers=None,
+        # A downvoted post has a negative score; engagement counts cannot go below zero.
+        likes=max(int(data["score"]), 0),
+        shares=0,
+        replies=max(replies, 0),
+        raw={"kind": item.kind} | {k: _plain(data[k]) for k in _RAW_KEYS if k in data},
+    )
+
+
+def _load(cursor: str | None) -> dict[str, Any]:
+    """The saved state `{"search": epoch | None, "comments": {sub: epoch}}`; an unreadable
+    cursor starts afresh."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        state = {}
+    if not isinstance(state, dict):
+        state = {}
+    search = state.get("search")
+    comments = state.get("comments")
+    return {
+        "search": search if _is_epoch(search) else None,
+        "comments": {
+            str(k): v for k, v in comments.items() if _is_epoch(v)
+        } if isinstance(comments, dict) else {},
+    }  # fmt: skip
+
+
+def _time_filter(span: timedelta) -> str:
+    """The narrowest search time filter covering `span` (plus a margin for clock skew)."""
+    for name, limit in _TIME_FILTERS:
+        if span + _CLOCK_MARGIN <= limit:
+            return name
+    return "all"
+
+
+def _subreddit(name: str) -> str:
+    """`r/Travel` or `/r/travel/` as `travel`."""
+    return _SUBREDDIT_PREFIX.sub("", name.strip()).strip("/").lower()
+
+
+def _with_bare_accounts(brand: Brand) -> Brand:
+    """The brand with its own accounts as bare usernames: `u/acmeair`, `/u/acmeair` and
+    `@acmeair` all match the author `acmeair`."""
+    accounts = tuple(_USER_PREFIX.sub("", a.strip()).strip("/") for a in brand.own_accounts)
+    return dataclasses.replace(brand, own_accounts=accounts)
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: praw's Redditor and Subreddit objects as their names."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_epoch(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _where(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}"
