@@ -19,6 +19,7 @@ __all__ = [
 
 
 def _registry() -> dict[str, type[Connector]]:
+    from connectors.appstore import AppStoreConnector
     from connectors.file import FileConnector
     from connectors.reddit import RedditConnector
     from connectors.x import XConnector
@@ -29,6 +30,7 @@ def _registry() -> dict[str, type[Connector]]:
             FileConnector,
             XConnector,
             RedditConnector,
+            AppStoreConnector,
         )
     }
 
