@@ -21,6 +21,7 @@ __all__ = [
 def _registry() -> dict[str, type[Connector]]:
     from connectors.appstore import AppStoreConnector
     from connectors.file import FileConnector
+    from connectors.googleplay import GooglePlayConnector
     from connectors.reddit import RedditConnector
     from connectors.x import XConnector
 
@@ -31,6 +32,7 @@ def _registry() -> dict[str, type[Connector]]:
             XConnector,
             RedditConnector,
             AppStoreConnector,
+            GooglePlayConnector,
         )
     }
 
