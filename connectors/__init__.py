@@ -23,6 +23,7 @@ def _registry() -> dict[str, type[Connector]]:
     from connectors.file import FileConnector
     from connectors.googleplay import GooglePlayConnector
     from connectors.reddit import RedditConnector
+    from connectors.trustpilot import TrustpilotConnector
     from connectors.x import XConnector
 
     return {
@@ -33,6 +34,7 @@ def _registry() -> dict[str, type[Connector]]:
             RedditConnector,
             AppStoreConnector,
             GooglePlayConnector,
+            TrustpilotConnector,
         )
     }
 

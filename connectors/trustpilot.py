@@ -1,0 +1,227 @@
+"""The `trustpilot` connector: service reviews of one business unit from Trustpilot's API."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import requests
+
+from connectors.base import (
+    HTTP_OPTIONS,
+    Batch,
+    FetchContext,
+    RateLimited,
+    SourceError,
+    brand_named,
+    check_brand,
+    classify,
+)
+from connectors.http import get_json, new_session, require, where
+from reputation.brands import Brand
+from reputation.models import Mention, Reply
+from reputation.timeutil import iso, parse_time
+from reputation.validate import Field
+
+SOURCE = "trustpilot"
+REVIEW_URL = "https://www.trustpilot.com/reviews/{id}"
+
+
+class BadReview(ValueError):
+    """One review in a page is unusable; the message says which field."""
+
+
+class TrustpilotConnector:
+    """Reads the newest reviews of one business unit (by id, or found by its domain)."""
+
+    type: ClassVar[str] = "trustpilot"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
+        "api_key_env": Field("env", default="TRUSTPILOT_API_KEY"),
+        "business_unit_id": Field("str"),
+        "domain": Field("str"),
+        "brand": Field("str"),
+        "base_url": Field("url", default="https://api.trustpilot.com"),
+        "per_page": Field("int", default=100, min=1, max=100),
+        "max_pages": Field("int", default=10, min=1),
+        **HTTP_OPTIONS,
+    }
+
+    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+        self.name = name
+        self.options = options
+        self.brands = list(brands)
+        self.key_env = options.get("api_key_env") or "TRUSTPILOT_API_KEY"
+        self.unit_id = options.get("business_unit_id")
+        self.domain = options.get("domain")
+        self.base_url = str(options.get("base_url") or "https://api.trustpilot.com").rstrip("/")
+        self.per_page = options.get("per_page") or 100
+        self.max_pages = options.get("max_pages") or 10
+        self.timeout = options["timeout"]
+        self.lookback = options["lookback"]
+
+    @classmethod
+    def check_options(
+        cls, options: Mapping[str, Any], brands: Sequence[Brand]
+    ) -> list[tuple[str, str]]:
+        """The brand must be known (and named when there are several); exactly one of
+        business_unit_id and domain."""
+        problems = check_brand(options, brands)
+        has_id, has_domain = bool(options.get("business_unit_id")), bool(options.get("domain"))
+        if has_id and has_domain:
+            problems.append(("domain", "give business_unit_id or domain, not both"))
+        elif not (has_id or has_domain):
+            problems.append(
+                ("business_unit_id", "is required (or give domain, to look the business up)")
+            )
+        return problems
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
+        """Pages of reviews newest first, down to (cursor - lookback) or `max_pages`; the
+        brand's cursor moves with the last page read."""
+        brand = brand_named(self.options, self.brands)
+        key = os.environ.get(self.key_env)
+        if not key:
+            raise SourceError(f"{self.key_env} is not set: put the Trustpilot API key in it")
+        session = new_session()
+        session.headers["apikey"] = key  # a header, never the query: URLs end up in logs
+        unit_id, business = self._unit(session, ctx.now)
+        mark = _resume(ctx.cursor(brand.name), unit_id)
+        stop_at = parse_time(mark["created_at"]) - self.lookback if mark else None
+        newest = (parse_time(mark["created_at"]), mark["id"]) if mark else None
+        url = f"{self.base_url}/v1/business-units/{quote(unit_id, safe='')}/reviews"
+        for page in range(1, self.max_pages + 1):
+            params = {"orderBy": "createdat.desc", "perPage": self.per_page, "page": page}
+            payload = get_json(session, url, timeout=self.timeout, now=ctx.now, params=params)
+            reviews = require(payload, "reviews", what=where(url))
+            if not isinstance(reviews, list):
+                raise SourceError(f"{where(url)}: malformed payload (['reviews'] is not a list)")
+            batch = Batch(mentions=[], scope=brand.name)
+            oldest: datetime | None = None
+            for index, item in enumerate(reviews):
+                try:
+                    created, native_id = self._add(batch, item, brand, business, ctx.now)
+                except BadReview as exc:
+                    batch.problems.append(f"reviews page {page} item {index}: {exc}")
+                    continue
+                if newest is None or (created, native_id) > newest:
+                    newest = (created, native_id)
+                oldest = created if oldest is None else min(oldest, created)
+            past_window = stop_at is not None and oldest is not None and oldest < stop_at
+            if past_window or len(reviews) < self.per_page or page == self.max_pages:
+                if newest is not None:
+                    batch.cursor = json.dumps(
+                        {"business_unit_id": unit_id, "created_at": iso(newest[0]),
+                         "id": newest[1]}, sort_keys=True,
+                    )  # fmt: skip
+                yield batch
+                return
+            yield batch  # no cursor yet: older pages are still unread
+
+    def _unit(self, session: requests.Session, now: datetime) -> tuple[str, str | None]:
+        """The business unit id, and its display name when it was looked up by domain."""
+        if self.unit_id:
+            return str(self.unit_id), None
+        if not self.domain:
+            raise SourceError("set business_unit_id or domain")
+        url = f"{self.base_url}/v1/business-units/find"
+        try:
+            found = get_json(session, url, timeout=self.timeout, now=now,
+                             params={"name": self.domain})  # fmt: skip
+        except RateLimited:
+            raise
+        except SourceError as exc:
+            raise SourceError(f"looking up the business unit of {self.domain!r}: {exc}") from None
+        unit_id = require(found, "id", what=where(url))
+        if not isinstance(unit_id, str) or not unit_id.strip():
+            raise SourceError(f"{where(url)}: malformed payload (['id'] is not a string)")
+        name = found.get("displayName")
+        return unit_id.strip(), name if isinstance(name, str) and name.strip() else None
+
+    def _add(
+        self, batch: Batch, item: Any, brand: Brand, business: str | None, now: datetime
+    ) -> tuple[datetime, str]:
+        """Put one review (and the business's reply to it) on the batch; return its time and id."""
+        if not isinstance(item, dict):
+            raise BadReview("is not an object")
+        native_id = item.get("id")
+        if not isinstance(native_id, str) or not native_id.strip():
+            raise BadReview("no id")
+        native_id = native_id.strip()
+        created = _time(item.get("createdAt"), f"review {native_id}: createdAt")
+        title, body = _text(item.get("title")), _text(item.get("text"))
+        if not (title or body):
+            raise BadReview(f"review {native_id}: no title or text")
+        consumer = item.get("consumer") if isinstance(item.get("consumer"), dict) else {}
+        likes = item.get("numberOfLikes")
+        url = REVIEW_URL.format(id=quote(native_id, safe=""))
+        mention = classify(
+            brand,
+            match=False,
+            source=SOURCE,
+            native_id=native_id,
+            text=f"{title}\n\n{body}" if title and body else title or body,
+            created_at=created,
+            author=_text(consumer.get("displayName")) or None,
+            url=url,
+            author_followers=None,
+            likes=likes if isinstance(likes, int) and not isinstance(likes, bool) else 0,
+            shares=0,
+            replies=0,
+            lang=_text(item.get("language")) or None,
+            observed_at=now,
+            raw={"stars": item.get("stars"), "language": item.get("language"), "review": item},
+        )
+        if not isinstance(mention, Mention):
+            return created, native_id  # the brand's own account reviewing itself
+        batch.mentions.append(mention)
+        answer = item.get("companyReply")
+        if isinstance(answer, dict) and _text(answer.get("text")):
+            try:
+                answered = _time(answer.get("createdAt"), "companyReply.createdAt")
+            except BadReview as exc:
+                batch.problems.append(f"review {native_id}: {exc}; reply skipped")
+                return created, native_id
+            batch.replies.append(
+                Reply(
+                    source=SOURCE,
+                    native_id=f"{native_id}-reply",
+                    brand=brand.name,
+                    parent_id=native_id,
+                    text=_text(answer.get("text")),
+                    created_at=answered,
+                    author=_text(answer.get("authorBusinessUserName")) or business or brand.name,
+                    url=url,
+                )
+            )
+        return created, native_id
+
+
+def _resume(cursor: str | None, unit_id: str) -> dict[str, str] | None:
+    """The saved newest review of this business unit, if the cursor is about it."""
+    if not cursor:
+        return None
+    try:
+        state = json.loads(cursor)
+        parse_time(state["created_at"])
+        if state["business_unit_id"] != unit_id or not isinstance(state["id"], str):
+            return None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return state
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _time(value: Any, what: str) -> datetime:
+    if value is None or value == "":
+        raise BadReview(f"{what} is missing")
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        raise BadReview(f"{what} {str(value)[:40]!r} is not an ISO 8601 time") from None
