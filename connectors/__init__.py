@@ -23,6 +23,7 @@ def _registry() -> dict[str, type[Connector]]:
     from connectors.file import FileConnector
     from connectors.googleplay import GooglePlayConnector
     from connectors.reddit import RedditConnector
+    from connectors.rss import RssConnector
     from connectors.trustpilot import TrustpilotConnector
     from connectors.x import XConnector
 
@@ -35,6 +36,7 @@ def _registry() -> dict[str, type[Connector]]:
             AppStoreConnector,
             GooglePlayConnector,
             TrustpilotConnector,
+            RssConnector,
         )
     }
 

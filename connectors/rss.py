@@ -1,0 +1,295 @@
+"""The `rss` connector: news and Google Alerts RSS/Atom feeds, fetched with requests and parsed
+with feedparser."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import feedparser
+import requests
+
+from connectors.base import (
+    HTTP_OPTIONS,
+    Batch,
+    FetchContext,
+    SourceError,
+    brand_named,
+    check_brand,
+    classify,
+)
+from connectors.http import get, new_session, where
+from reputation.brands import Brand, match_brand
+from reputation.models import Mention, Reply
+from reputation.text import normalize
+from reputation.validate import Field
+
+SOURCE = "rss"
+# Ids remembered per feed: feeds carry 10-100 items, so this covers every item still listed.
+SEEN_LIMIT = 500
+ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+_GOOGLE_HOST = re.compile(r"^(www\.)?google\.[a-z]{2,3}(\.[a-z]{2})?$")
+
+
+class EntryError(ValueError):
+    """One feed entry is unusable; the message says why, `key` identifies it across runs."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Item:
+    """One feed entry, mapped: what a Mention needs plus whether the feed dated it."""
+
+    native_id: str
+    text: str
+    created_at: datetime
+    dated: bool
+    author: str | None
+    url: str | None
+    lang: str | None
+    raw: dict[str, Any]
+
+
+class RssConnector:
+    """Reads RSS/Atom feeds; remembers per brand and feed the newest date and the ids seen."""
+
+    type: ClassVar[str] = "rss"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
+        "feeds": Field("str_list", required=True),
+        "brand": Field("str"),
+        **HTTP_OPTIONS,
+    }
+
+    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+        self.name = name
+        self.feeds = list(options["feeds"])
+        self.options = options
+        self.brands = list(brands)
+        self.timeout: timedelta = options["timeout"]
+        self.lookback: timedelta = options["lookback"]
+
+    @classmethod
+    def check_options(
+        cls, options: Mapping[str, Any], brands: Sequence[Brand]
+    ) -> list[tuple[str, str]]:
+        """Every feed is an http(s) URL; `brand`, if set, names a configured brand."""
+        problems = [
+            (f"feeds[{i}]", f"{url!r} is not an http(s) URL")
+            for i, url in enumerate(options.get("feeds") or [])
+            if not re.match(r"^https?://[^\s/]+", url)
+        ]
+        return problems + check_brand(options, brands, required=False)
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
+        """Per feed, yield one batch per brand with its new items and its advanced cursor."""
+        fixed = brand_named(self.options, self.brands) if self.options.get("brand") else None
+        brands = [fixed] if fixed else self.brands
+        states = {b.name: _load(ctx.cursor(b.name)) for b in brands}
+        keys = [feed_key(url) for url in self.feeds]
+        session = new_session()
+        for url, key in zip(self.feeds, keys, strict=True):
+            items, bad = self._read(session, url, ctx.now)
+            batches = {b.name: Batch(mentions=[], scope=b.name) for b in brands}
+            # Report a bad entry once, not on every run while the feed still lists it.
+            known = (states[brands[0].name].get(key) or {}).get("seen", [])
+            batches[brands[0].name].problems.extend(p for k, p in bad if k not in known)
+            ids = [i.native_id for i in items] + [k for k, _ in bad]
+            for item in items:
+                brand = fixed or self._brand_for(item)
+                if brand is None or not _is_new(item, states[brand.name].get(key), self.lookback):
+                    continue
+                found = self._classify(brand, item, fixed is None)
+                if isinstance(found, Mention):
+                    batches[brand.name].mentions.append(found)
+                elif isinstance(found, Reply):
+                    batches[brand.name].replies.append(found)
+            for brand in brands:
+                batch, state = batches[brand.name], states[brand.name]
+                advanced = _advance(state.get(key), items, ids, ctx.now)
+                if advanced == state.get(key) and not (
+                    batch.mentions or batch.replies or batch.problems
+                ):
+                    continue
+                state[key] = advanced
+                for gone in set(state) - set(keys):  # feeds no longer configured
+                    del state[gone]
+                batch.cursor = json.dumps({"feeds": state}, sort_keys=True)
+                yield batch
+
+    def _read(
+        self, session: requests.Session, url: str, now: datetime
+    ) -> tuple[list[Item], list[tuple[str, str]]]:
+        """Fetch and parse one feed into items and (key, problem) of bad entries; a body that
+        is not a feed is a SourceError."""
+        place = where(url)
+        response = get(session, url, timeout=self.timeout, now=now, headers={"Accept": ACCEPT})
+        # A BytesIO, not the bytes: feedparser opens a bytes/str argument as a local file path
+        # if one exists, and the body is untrusted.
+        parsed = feedparser.parse(
+            io.BytesIO(response.content),
+            response_headers={
+                "content-type": response.headers.get("Content-Type", ""),
+                "content-location": url,
+            },
+        )
+        feed = parsed.get("feed") or {}
+        if not parsed.entries and not feed.get("title") and (parsed.bozo or not parsed.version):
+            raise SourceError(f"{place}: malformed feed (not RSS or Atom)")
+        items, bad = [], []
+        for index, entry in enumerate(parsed.entries, start=1):
+            try:
+                items.append(_item(entry, feed, now))
+            except EntryError as exc:
+                bad.append((exc.key, f"{place}: entry {index}: {exc}"))
+        return items, bad
+
+    def _brand_for(self, item: Item) -> Brand | None:
+        own = next((b for b in self.brands if b.is_own_account(item.author)), None)
+        return own or match_brand(normalize(item.text), self.brands)
+
+    def _classify(self, brand: Brand, item: Item, match: bool) -> Mention | Reply | None:
+        if not match and _only_excluded(brand, item.text):
+            return None
+        return classify(
+            brand,
+            match=match,
+            source=SOURCE,
+            native_id=item.native_id,
+            text=item.text,
+            created_at=item.created_at,
+            author=item.author,
+            url=item.url,
+            lang=item.lang,
+            raw=item.raw,
+        )
+
+
+def unwrap_link(link: str) -> tuple[str, bool]:
+    """The real URL behind a Google redirect link (`google.com/url?...&url=<real>`), and
+    whether it was one; other links come back unchanged."""
+    parts = urlsplit(link)
+    if parts.path == "/url" and _GOOGLE_HOST.match((parts.hostname or "").lower()):
+        query = parse_qs(parts.query)
+        for key in ("url", "q"):
+            real = (query.get(key) or [""])[0]
+            if real.startswith(("http://", "https://")):
+                return real, True
+    return link, False
+
+
+def feed_key(url: str) -> str:
+    """A feed's key in the cursor. The URL is the only identity a feed has; hashed, it keeps
+    the cursor short and private links (a Google Alerts feed URL reads the alert) out of it."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+def _item(entry: Mapping[str, Any], feed: Mapping[str, Any], now: datetime) -> Item:
+    link, redirected = unwrap_link((entry.get("link") or "").strip())
+    native_id = (entry.get("id") or "").strip()
+    if not native_id and link:
+        native_id = "link:" + _digest(link)
+    if not native_id:
+        content = json.dumps([entry.get(k) for k in ("title", "summary", "published")])
+        raise EntryError("has no id and no link", "entry:" + _digest(content))
+    title, summary = entry.get("title") or "", entry.get("summary") or ""
+    if normalize(summary) == normalize(title):
+        summary = ""  # feeds that repeat the title as the description
+    text = "\n\n".join(part for part in (title.strip(), summary.strip()) if part)
+    if not text:
+        raise EntryError(f"{native_id}: has no title and no summary", native_id)
+    created_at = _time(entry.get("published_parsed") or entry.get("updated_parsed"))
+    host = (urlsplit(link).hostname or "").removeprefix("www.") if redirected else ""
+    author = (entry.get("author") or "").strip() or host or (feed.get("title") or "").strip()
+    language = (feed.get("language") or "").strip().lower()
+    raw = {k: v for k, v in entry.items() if not k.endswith("_parsed")}
+    return Item(
+        native_id=native_id,
+        text=text,
+        created_at=created_at or now,
+        dated=created_at is not None,
+        author=author or None,
+        url=link or None,
+        lang=language.split("-")[0] or None,
+        raw={**raw, "feed_title": feed.get("title")},
+    )
+
+
+def _time(parsed: Any) -> datetime | None:
+    """feedparser's *_parsed values are struct_time in UTC."""
+    try:
+        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _only_excluded(brand: Brand, text: str) -> bool:
+    """True if the text names the brand only inside an excluded phrase ("acme air fryer")."""
+    plain = normalize(text)
+    return Brand(brand.name, brand.exclude).mentioned_in(plain) and not brand.mentioned_in(plain)
+
+
+def _is_new(item: Item, state: Mapping[str, Any] | None, lookback: timedelta) -> bool:
+    """Not seen before, and (if dated) not older than the feed's newest date minus lookback."""
+    if not state:
+        return True
+    if item.native_id in state.get("seen", ()):
+        return False
+    newest = state.get("newest")
+    return not (item.dated and newest and item.created_at <= _parse(newest) - lookback)
+
+
+def _advance(
+    state: Mapping[str, Any] | None, items: Sequence[Item], current: list[str], now: datetime
+) -> dict[str, Any]:
+    """The feed's state after reading `items`: newest date (never in the future) and the ids
+    seen, the feed's `current` ones first."""
+    old = dict(state or {})
+    dates = [i.created_at for i in items if i.dated and i.created_at <= now]
+    if old.get("newest"):
+        dates.append(_parse(old["newest"]))
+    seen = list(dict.fromkeys(current + [s for s in old.get("seen", []) if s not in current]))
+    advanced: dict[str, Any] = {"seen": seen[:SEEN_LIMIT]}
+    if dates:
+        advanced["newest"] = max(dates).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return advanced
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _load(cursor: str | None) -> dict[str, dict[str, Any]]:
+    """The per-feed states of a saved cursor; an unreadable cursor starts afresh."""
+    try:
+        feeds = json.loads(cursor)["feeds"] if cursor else {}
+    except (ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(feeds, dict):
+        return {}
+    return {k: v for k, v in feeds.items() if isinstance(v, dict) and _valid(v)}
+
+
+def _valid(state: dict[str, Any]) -> bool:
+    try:
+        if state.get("newest") is not None:
+            _parse(state["newest"])
+    except (TypeError, ValueError):
+        return False
+    return isinstance(state.get("seen", []), list)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
