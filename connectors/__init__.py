@@ -22,6 +22,7 @@ def _registry() -> dict[str, type[Connector]]:
     from connectors.appstore import AppStoreConnector
     from connectors.file import FileConnector
     from connectors.googleplay import GooglePlayConnector
+    from connectors.hackernews import HackerNewsConnector
     from connectors.reddit import RedditConnector
     from connectors.rss import RssConnector
     from connectors.trustpilot import TrustpilotConnector
@@ -37,6 +38,7 @@ def _registry() -> dict[str, type[Connector]]:
             GooglePlayConnector,
             TrustpilotConnector,
             RssConnector,
+            HackerNewsConnector,
         )
     }
 
