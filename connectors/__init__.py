@@ -23,6 +23,7 @@ def _registry() -> dict[str, type[Connector]]:
     from connectors.file import FileConnector
     from connectors.googleplay import GooglePlayConnector
     from connectors.hackernews import HackerNewsConnector
+    from connectors.mastodon import MastodonConnector
     from connectors.reddit import RedditConnector
     from connectors.rss import RssConnector
     from connectors.trustpilot import TrustpilotConnector
@@ -39,6 +40,7 @@ def _registry() -> dict[str, type[Connector]]:
             TrustpilotConnector,
             RssConnector,
             HackerNewsConnector,
+            MastodonConnector,
         )
     }
 
