@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,6 @@ from tests.harness import harness
 
 TYPES = sorted(CONNECTORS)
 HTTP_TYPES = [kind for kind in TYPES if harness(kind).http]
-
-
-@pytest.fixture
-def blackhole() -> Iterator[str]:
-    """A port that accepts connections and never answers: every read times out."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
-    listener.close()
 
 
 def configure(kind: str, base_url: str, workspace: Callable, tmp_path: Path,
