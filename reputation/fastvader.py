@@ -1,0 +1,190 @@
+"""VADER with the same scores, faster: the scorer must keep pace with a bare VADER loop.
+
+vaderSentiment 3.3.2 rebuilds ASCII text character by character to translate emoji, and
+lower-cases the whole word list again for every sentiment word it checks for negation and
+idioms. FastVader skips the first for ASCII text (no emoji key is ASCII) and lower-cases the
+words once per text; everything else is VADER's own code and constants, so `polarity_scores`
+returns exactly what VADER returns (tests/test_fastvader.py checks this word for word).
+Adapted from vaderSentiment (MIT licence, C.J. Hutto).
+"""
+
+from __future__ import annotations
+
+import string
+
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    C_INCR,
+    N_SCALAR,
+    NEGATE,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+    scalar_inc_dec,
+)
+
+_NEGATE = frozenset(NEGATE)
+_PUNCTUATION = string.punctuation
+
+
+class FastVader(SentimentIntensityAnalyzer):
+    """A SentimentIntensityAnalyzer whose polarity_scores is VADER's, computed faster."""
+
+    def polarity_scores(self, text: str) -> dict[str, float]:
+        """VADER's neg, neu, pos and compound scores of `text`."""
+        return self.scores_and_words(text)[0]
+
+    def scores_and_words(self, text: str) -> tuple[dict[str, float], list[str], int]:
+        """VADER's scores, its lower-cased words (edge punctuation stripped, emoji spelled
+        out) and how many words are in capitals, so callers need not split the text again."""
+        text = text.strip() if text.isascii() else self._without_emoji(text)
+        # SentiText's split, inlined: strip edge punctuation unless that leaves <= 2 chars.
+        words = []
+        for token in text.split():
+            stripped = token.strip(_PUNCTUATION)
+            words.append(token if len(stripped) <= 2 else stripped)
+        lower = [w.lower() for w in words]
+        # allcap_differential, inlined: some but not all words in capitals.
+        shouted = sum(1 for w in words if w.isupper())
+        cap_diff = 0 < len(words) - shouted < len(words)
+        sentiments: list[float] = []
+        last = len(words) - 1
+        lexicon = self.lexicon
+        for i, word in enumerate(lower):
+            # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.
+            if (
+                word not in lexicon
+                or word in BOOSTER_DICT
+                or (i < last and word == "kind" and lower[i + 1] == "of")
+            ):
+                sentiments.append(0)
+                continue
+            sentiments.append(self._valence(cap_diff, words, lower, words[i], i))
+        if "but" in lower:
+            sentiments = _but_check(lower, sentiments)
+        return self.score_valence(sentiments, text), lower, shouted
+
+    def _without_emoji(self, text: str) -> str:
+        """VADER's emoji translation, unchanged."""
+        out = ""
+        prev_space = True
+        for char in text:
+            if char in self.emojis:
+                if not prev_space:
+                    out += " "
+                out += self.emojis[char]
+                prev_space = False
+            else:
+                out += char
+                prev_space = char == " "
+        return out.strip()
+
+    def _valence(
+        self, cap_diff: bool, words: list[str], lower: list[str], item: str, i: int
+    ) -> float:
+        """VADER's sentiment_valence for word `i`, reading the lower-cased words once."""
+        word = lower[i]
+        lexicon = self.lexicon
+        if word not in lexicon:
+            return 0
+        valence = lexicon[word]
+        if word == "no" and i != len(words) - 1 and lower[i + 1] in lexicon:
+            valence = 0.0
+        if (
+            (i > 0 and lower[i - 1] == "no")
+            or (i > 1 and lower[i - 2] == "no")
+            or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ["or", "nor"])
+        ):
+            valence = lexicon[word] * N_SCALAR
+        if item.isupper() and cap_diff:
+            valence = valence + C_INCR if valence > 0 else valence - C_INCR
+        for start_i in range(3):
+            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
+                s = scalar_inc_dec(words[i - (start_i + 1)], valence, cap_diff)
+                if start_i == 1 and s != 0:
+                    s = s * 0.95
+                if start_i == 2 and s != 0:
+                    s = s * 0.9
+                valence = valence + s
+                valence = _negation_check(valence, lower, start_i, i)
+                if start_i == 2:
+                    valence = _special_idioms_check(valence, lower, i)
+        return self._least(valence, lower, i)
+
+    def _least(self, valence: float, lower: list[str], i: int) -> float:
+        """VADER's _least_check on the lower-cased words."""
+        if i > 1 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
+            if lower[i - 2] != "at" and lower[i - 2] != "very":
+                valence = valence * N_SCALAR
+        elif i > 0 and lower[i - 1] not in self.lexicon and lower[i - 1] == "least":
+            valence = valence * N_SCALAR
+        return valence
+
+
+def _but_check(lower: list[str], sentiments: list[float]) -> list[float]:
+    """VADER's _but_check on the lower-cased words, quirks included (it looks sentiments up
+    by value, so equal values share the first one's position)."""
+    bi = lower.index("but")
+    for sentiment in sentiments:
+        si = sentiments.index(sentiment)
+        if si < bi:
+            sentiments.pop(si)
+            sentiments.insert(si, sentiment * 0.5)
+        elif si > bi:
+            sentiments.pop(si)
+            sentiments.insert(si, sentiment * 1.5)
+    return sentiments
+
+
+def _negated(word: str) -> bool:
+    return word in _NEGATE or "n't" in word
+
+
+def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
+    """VADER's _negation_check on the lower-cased words."""
+    if start_i == 0:
+        if _negated(lower[i - 1]):
+            valence = valence * N_SCALAR
+    if start_i == 1:
+        if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
+            valence = valence * 1.25
+        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
+            pass
+        elif _negated(lower[i - 2]):
+            valence = valence * N_SCALAR
+    if start_i == 2:
+        if (
+            lower[i - 3] == "never"
+            and (lower[i - 2] == "so" or lower[i - 2] == "this")
+            or (lower[i - 1] == "so" or lower[i - 1] == "this")
+        ):
+            valence = valence * 1.25
+        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
+            pass
+        elif _negated(lower[i - 3]):
+            valence = valence * N_SCALAR
+    return valence
+
+
+def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
+    """VADER's _special_idioms_check on the lower-cased words (negative indices included)."""
+    onezero = f"{lower[i - 1]} {lower[i]}"
+    twoonezero = f"{lower[i - 2]} {lower[i - 1]} {lower[i]}"
+    twoone = f"{lower[i - 2]} {lower[i - 1]}"
+    threetwoone = f"{lower[i - 3]} {lower[i - 2]} {lower[i - 1]}"
+    threetwo = f"{lower[i - 3]} {lower[i - 2]}"
+    for seq in (onezero, twoonezero, twoone, threetwoone, threetwo):
+        if seq in SPECIAL_CASES:
+            valence = SPECIAL_CASES[seq]
+            break
+    if len(lower) - 1 > i:
+        zeroone = f"{lower[i]} {lower[i + 1]}"
+        if zeroone in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroone]
+    if len(lower) - 1 > i + 1:
+        zeroonetwo = f"{lower[i]} {lower[i + 1]} {lower[i + 2]}"
+        if zeroonetwo in SPECIAL_CASES:
+            valence = SPECIAL_CASES[zeroonetwo]
+    for n_gram in (threetwoone, threetwo, twoone):
+        if n_gram in BOOSTER_DICT:
+            valence = valence + BOOSTER_DICT[n_gram]
+    return valence
