@@ -1,0 +1,169 @@
+"""Fit the built-in complaint detector's weights on the development corpora (ours, not eval).
+
+    python bench/fit_detector.py
+
+Corpora, both written for this project (data/dev/README.md): complaints.csv, adversarial and
+balanced, and natural.csv, an ordinary day's care inbox. complaints.csv over-represents
+complaint-looking non-complaints by design (28% of its non-complaints against about 5% in
+natural traffic), so how much it and its hard negatives count is chosen like the penalty:
+by cross-validated log loss on natural.csv.
+
+Each signal's weight is held to the direction it can only plausibly have (failure words can
+only raise the probability of a complaint, praise can only lower it); the data set the sizes.
+That is a logistic regression fitted with L-BFGS-B under those bounds. The default threshold
+is the one with the highest F1 on natural.csv among those that keep its cross-validated
+precision >= 0.85 (both corpora are held out fold by fold; only natural.csv scores the
+hyperparameters and the threshold). Prints the Python to paste into
+reputation/complaint.py on stderr and the figures as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reputation.evaluate import prf  # noqa: E402
+from reputation.fastvader import FastVader  # noqa: E402
+from reputation.signals import FEATURES, extract  # noqa: E402
+from reputation.text import normalize  # noqa: E402
+
+CORPORA = {"complaints": ROOT / "data/dev/complaints.csv", "natural": ROOT / "data/dev/natural.csv"}
+ADVERSARIAL_WEIGHTS = (0.25, 0.5, 1.0)
+HARD_NEGATIVE_WEIGHTS = (0.25, 0.5, 1.0)
+RAISES = {
+    "failure",
+    "waiting",
+    "duration",
+    "money",
+    "strong_negative",
+    "demand",
+    "sarcasm",
+    "negated_praise",
+    "negative_emoji",
+    "negative_hashtag",
+    "repeat",
+    "nobody",
+    "escalation",
+    "problem_question",
+    "vader_neg",
+    "service",
+    "shouting",
+}
+LOWERS = {"praise", "inquiry", "positive_emoji", "inquiry_only", "vader_pos", "vader_compound"}
+PENALTIES = (0.0003, 0.001, 0.003, 0.01, 0.03)
+
+
+def features(texts: list[str]) -> np.ndarray:
+    """The signal vectors of `texts`, as the scorer computes them."""
+    vader = FastVader()
+    rows = []
+    for text in texts:
+        clean = normalize(text)
+        rows.append(extract(clean, *vader.scores_and_words(clean)).values)
+    return np.array(rows)
+
+
+def fit(z: np.ndarray, y: np.ndarray, weight: np.ndarray, penalty: float) -> np.ndarray:
+    """[bias, w...] of a weighted, L2-penalised logistic regression with sign bounds."""
+    total = weight.sum()
+
+    def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
+        p = 1 / (1 + np.exp(-(z @ params[1:] + params[0])))
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        value = -np.sum(weight * (y * np.log(p) + (1 - y) * np.log(1 - p))) / total
+        residual = weight * (p - y) / total
+        grad = np.concatenate([[residual.sum()], z.T @ residual + 2 * penalty * params[1:]])
+        return value + penalty * np.sum(params[1:] ** 2), grad
+
+    bounds = [(None, None)] + [
+        (0, None) if name in RAISES else (None, 0) if name in LOWERS else (None, None)
+        for name in FEATURES
+    ]
+    return minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, bounds=bounds, method="L-BFGS-B").x
+
+
+def predict(params: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(z @ params[1:] + params[0])))
+
+
+def main() -> None:
+    frames = [pd.read_csv(path).assign(corpus=name) for name, path in CORPORA.items()]
+    data = pd.concat(frames, ignore_index=True)
+    x = features(data["text"].astype(str).tolist())
+    y = (data["label"] == "complaint").to_numpy(dtype=float)
+    natural = (data["corpus"] == "natural").to_numpy()
+    hard = (~natural) & (data["kind"] == "hard_negative").to_numpy()
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    # Hyperparameters are chosen by 5-fold cross-validated log loss on natural.csv, the
+    # realistic distribution; complaints.csv always trains, never scores the choice.
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(z[natural], y[natural]))
+    natural_rows = np.flatnonzero(natural)
+    other_rows = np.flatnonzero(~natural)
+    other_folds = list(
+        StratifiedKFold(5, shuffle=True, random_state=0).split(z[~natural], y[~natural])
+    )
+    best = None
+    for adversarial in ADVERSARIAL_WEIGHTS:
+        for hard_share in HARD_NEGATIVE_WEIGHTS:
+            weight = np.where(natural, 1.0, adversarial * np.where(hard, hard_share, 1.0))
+            for penalty in PENALTIES:
+                proba = np.zeros(len(y))
+                for (_, test), (_, other_test) in zip(folds, other_folds, strict=True):
+                    held = np.concatenate([natural_rows[test], other_rows[other_test]])
+                    keep = np.ones(len(y), dtype=bool)
+                    keep[held] = False
+                    proba[held] = predict(fit(z[keep], y[keep], weight[keep], penalty), z[held])
+                p = np.clip(proba[natural], 1e-12, 1 - 1e-12)
+                yn = y[natural]
+                loss = -np.mean(yn * np.log(p) + (1 - yn) * np.log(1 - p))
+                if best is None or loss < best[0]:
+                    best = (loss, adversarial, hard_share, penalty, weight, proba)
+    loss, adversarial, hard_share, penalty, weight, proba = best
+    # The threshold: the best F1 on natural.csv (the realistic distribution) among those that
+    # keep its cross-validated precision >= 0.85; the adversarial corpus's figures are reported.
+    sweep = []
+    for t in np.arange(0.3, 0.91, 0.025):
+        per = {
+            name: prf(y[data["corpus"] == name].astype(bool), proba[data["corpus"] == name] >= t)
+            for name in CORPORA
+        }
+        sweep.append((t, per))
+    ok = [(t, per) for t, per in sweep if per["natural"]["precision"] >= 0.85]
+    threshold, at_threshold = max(ok or sweep, key=lambda pair: pair[1]["natural"]["f1"])
+    params = fit(z, y, weight, penalty)
+    weights = params[1:] / scale
+    bias = float(params[0] - np.sum(params[1:] * mean / scale))
+    print("WEIGHTS: dict[str, float] = {", file=sys.stderr)
+    for name, value in zip(FEATURES, weights, strict=True):
+        print(f'    "{name}": {value:.4f},', file=sys.stderr)
+    print("}", file=sys.stderr)
+    print(f"BIAS = {bias:.4f}", file=sys.stderr)
+    print(f"DEFAULT_THRESHOLD = {threshold:.3f}", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "rows": {name: int((data["corpus"] == name).sum()) for name in CORPORA},
+                "adversarial_weight": adversarial,
+                "hard_negative_share": hard_share,
+                "penalty": penalty,
+                "natural_cv_log_loss": round(float(loss), 4),
+                "threshold": round(float(threshold), 3),
+                "cv_at_threshold": at_threshold,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

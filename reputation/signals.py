@@ -1,0 +1,593 @@
+"""Built-in complaint signals: what a sentiment lexicon cannot see, read in one pass over tokens.
+
+Every word list the complaint detector uses lives here (docs/scoring.md explains them). They
+were written for this project to be general across industries: waiting, failures, money,
+demands addressed to the brand, sarcasm, negated praise, emoji and hashtags. `extract` turns
+a text into a fixed-order feature vector (FEATURES) plus the evidence behind it for reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+FEATURES = (
+    "vader_compound",
+    "vader_neg",
+    "vader_pos",
+    "failure",
+    "waiting",
+    "duration",
+    "money",
+    "service",
+    "strong_negative",
+    "demand",
+    "question",
+    "sarcasm",
+    "negated_praise",
+    "praise",
+    "inquiry",
+    "negative_emoji",
+    "positive_emoji",
+    "negative_hashtag",
+    "repeat",
+    "nobody",
+    "escalation",
+    "shouting",
+    "problem_and_praise",
+    "problem_question",
+    "inquiry_only",
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Single words -> the signal they feed. Forms are listed out: a dict lookup is far faster
+# than stemming or regular expressions, and the scorer must keep up with plain VADER.
+_UNIGRAMS: dict[str, str] = {}
+for _signal, _text in {
+    "failure": """delay delayed delays delaying late cancel cancelled canceled
+        cancellation cancellations cancelling canceling lost missing broken broke damaged
+        missed overbooked bumped diverted stranded stuck error errors crash crashed crashing
+        crashes outage down glitch glitches bug bugs buggy fail failed failing fails failure
+        problem problems issue issues declined denied refused wrong defective faulty leaking
+        leak cold undelivered unusable disconnected dropped frozen freezes broken-down
+        unreachable unavailable expired overcharged double-charged keeps kept stopped fell
+        smashed scratched scratch dented botched shoddy loose mould mold dirty filthy burst
+        reverted duplicated double-booked bounced lag laggy unplayable glitchy slow slowest
+        disconnects incorrect mistake mistakes half incomplete unusable 404 outdated""",
+    "waiting": """wait waiting waited hold holding queue queued forever since hours hrs
+        minutes mins days weeks ages""",
+    "money": """refund refunds refunded charge charged charges charging fee fees money
+        compensation voucher reimburse reimbursement reimbursed paid pay paying bill billed
+        billing overcharge price deposit dispute chargeback""",
+    "service": """service support agent agents staff employee employees rep reps supervisor
+        manager phone call called calling email emailed dm dms chat website app site online
+        hotline helpline desk counter""",
+    "strong_negative": """worst terrible horrible awful ridiculous unacceptable disappointed
+        disappointing disappointment frustrated frustrating frustration annoyed annoying
+        pathetic useless incompetent rude unprofessional disgusted disgusting joke shameful
+        embarrassing furious angry upset sucks suck poor bad mess nightmare hate hated
+        appalling atrocious shocking outrageous livid fuming scam ripoff clueless
+        inexcusable worthless unhelpful garbage trash dreadful ugh smh wtf ffs sigh fml jeez
+        unbelievable ruined wasted waste""",
+    "demand": """why fix explain answer respond reply help please asap seriously urgent
+        urgently immediately fixed sort""",
+    "praise": """thanks thank thx ty appreciate appreciated love loved loving great awesome
+        amazing best excellent kudos wonderful perfect happy glad fantastic brilliant
+        impressed smooth helpful friendly lovely""",
+    "inquiry": """wondering question curious info information possible""",
+    "repeat": """again still yet another twice""",
+    "nobody": """nobody noone nothing never none""",
+}.items():
+    for _word in _text.split():
+        _UNIGRAMS[_word] = _signal
+
+# Multi-word phrases (as token tuples) -> signal. Checked on bigrams and trigrams.
+_PHRASES: dict[tuple[str, ...], str] = {}
+for _signal, _lines in {
+    "waiting": [
+        "all day",
+        "all night",
+        "since yesterday",
+        "since last",
+        "days later",
+        "weeks later",
+        "on hold",
+        "no answer",
+        "no response",
+        "no reply",
+        "no update",
+        "no updates",
+        "still waiting",
+        "still no",
+        "still not",
+        "haven't heard",
+        "never heard",
+        "no one",
+        "no word",
+        "any update",
+    ],
+    # Negated expectations ("not working", "never received") are found by _unmet.
+    "failure": [
+        "never came",
+        "wrong order",
+        "missed connection",
+        "fell through",
+        "had to",
+        "forced to",
+        "supposed to",
+        "was told",
+        "were told",
+        "told me",
+        "to no avail",
+        "instead of",
+        "only got",
+        "only one",
+        "only 1",
+        "less than",
+        "was meant",
+        "were meant",
+        "is meant",
+        "was promised",
+        "were promised",
+        "without notice",
+        "without warning",
+        "without telling",
+        "without asking",
+        "without any",
+        "no record",
+        "black screen",
+        "no signal",
+        "zero bars",
+        "0 bars",
+        "no hot",
+        "no power",
+        "no water",
+        "no internet",
+        "every night",
+        "every day",
+        "every morning",
+    ],
+    "service": ["customer service", "customer care", "customer support"],
+    "demand": [
+        "come on",
+        "how come",
+        "what's going on",
+        "whats going on",
+        "where is",
+        "where's my",
+        "when will",
+        "do something",
+        "sort it",
+        "sort this",
+        "get back to me",
+        "call me",
+        "dm me",
+        "help me",
+        "anyone there",
+        "is anyone",
+    ],
+    "praise": [
+        "can't wait",
+        "cant wait",
+        "no worries",
+        "no problem",
+        "no complaints",
+        "not bad",
+        "never disappoints",
+        "never fails",
+        "no issues",
+        "couldn't be happier",
+    ],
+    "sarcasm": [
+        "thanks for nothing",
+        "thanks a lot",
+        "thanks so much for",
+        "great job",
+        "so glad",
+        "way to go",
+        "just what i needed",
+        "good job",
+        "nice job",
+        "nice work",
+        "love how",
+        "love when",
+        "love that i",
+        "love being",
+        "love waiting",
+        "great another",
+        "great service not",
+        "well done",
+        "thanks for the",
+        "gotta love",
+        "got to love",
+        "what a joke",
+        "just great",
+        "just perfect",
+        "oh great",
+        "oh good",
+        "real nice",
+        "super helpful not",
+    ],
+    "inquiry": [
+        "is there",
+        "are there",
+        "do you",
+        "does the",
+        "can i",
+        "could you",
+        "will there",
+        "what time",
+        "how much",
+        "how many",
+        "how long",
+        "how do",
+        "how can",
+        "any news",
+        "what is",
+        "what's the",
+    ],
+    "repeat": [
+        "yet again",
+        "once again",
+        "for the second",
+        "for the third",
+        "every time",
+        "third time",
+        "second time",
+    ],
+}.items():
+    for _line in _lines:
+        _PHRASES[tuple(_line.split())] = _signal
+
+# Escalation signals by kind; each kind is one reason in Slack.
+ESCALATIONS: dict[str, str] = {
+    "legal": "legal threat",
+    "safety": "safety or health risk",
+    "privacy": "data breach or privacy",
+    "discrimination": "discrimination",
+    "regulator": "media or regulator mention",
+    "churn": "churn or boycott",
+}
+# kind -> (single words, phrases)
+_ESCALATION_LEXICON: dict[str, tuple[str, tuple[str, ...]]] = {
+    "legal": (
+        "lawyer lawyers lawsuit sue suing sued attorney attorneys court litigation",
+        ("legal action", "class action", "small claims"),
+    ),
+    "safety": (
+        "unsafe injured injury injuries hospital hospitalized dangerous hazard "
+        "poisoning allergic ambulance burned",
+        (
+            "food poisoning",
+            "allergic reaction",
+            "emergency landing",
+            "could have died",
+            "fire hazard",
+        ),
+    ),
+    "privacy": (
+        "hacked breach leaked phishing",
+        (
+            "data breach",
+            "identity theft",
+            "my data",
+            "personal data",
+            "personal information",
+            "was hacked",
+        ),
+    ),
+    "discrimination": (
+        "discrimination discriminated discriminating racist racism sexist "
+        "sexism homophobic ableist",
+        ("racially profiled",),
+    ),
+    "regulator": (
+        "regulator ombudsman ftc faa fcc cfpb ofcom ofgem fca journalist reporter press bbb",
+        ("better business bureau", "consumer rights", "trading standards"),
+    ),
+    "churn": (
+        "boycott boycotting unsubscribed",
+        (
+            "never again",
+            "switching to",
+            "cancel my account",
+            "cancelling my",
+            "canceling my",
+            "closing my account",
+            "taking my business",
+            "done with you",
+            "never flying",
+            "never ordering",
+            "never buying",
+        ),
+    ),
+}
+_ESCALATION_KIND: dict[str, str] = {}
+for _kind, (_words, _phrases) in _ESCALATION_LEXICON.items():
+    for _item in (*_words.split(), *_phrases):
+        _ESCALATION_KIND[_item] = _kind
+_ESCALATION_WORDS = frozenset(k for k in _ESCALATION_KIND if " " not in k)
+for _item in (k for k in _ESCALATION_KIND if " " in k):
+    _PHRASES[tuple(_item.split())] = "escalation"
+
+_NEGATORS = frozenset(
+    """not never no isn't wasn't aren't weren't don't didn't doesn't hasn't haven't hadn't
+    won't can't cannot couldn't unable""".split()
+)
+# What a customer expected and did not get: "hasn't arrived", "never received", "can't log".
+_EXPECTED = frozenset(
+    """arrive arrived arriving receive received get got gotten work works working worked show
+    showed shown respond responded answer answered reply replied refund refunded deliver
+    delivered load loads loading call called log login sign connect connected help helped
+    fix fixed send sent process processed update updated open opens access pay paid
+    credited cancelled canceled returned heard""".split()
+)
+_PRAISE_NEGATABLE = frozenset(
+    """happy impressed good great helpful pleased ok okay acceptable satisfied fun nice
+    friendly worth working professional fair fast stable comfortable premium instant usable
+    clean safe reliable quick easy included correct right accurate thrilled cheap""".split()
+)
+_INTENSIFIERS = frozenset("very so too really that at all".split())
+_DURATION_UNITS = frozenset(
+    "hour hours hr hrs h minute minutes min mins day days week weeks month months".split()
+)
+_NEG_EMOJI = frozenset("😡😠🤬😤😒🙄👎💩😭😢😩😫😞😟😑🤦😣😖💔🤮")
+_POS_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰😘👍👏🙌🎉❤💙💚💜🧡💛✨🤩😎🙏")
+_NEG_HASHTAG = re.compile(
+    r"fail|worst|never|sucks|disappoint|fml|nothappy|unacceptable|ripoff|shame|notcool|joke|"
+    r"frustrat|angry|boycott|scam|help|broken|delay|cancel|lost|refund|poor|bad|awful"
+)
+
+
+@dataclass
+class Signals:
+    """The feature vector (FEATURES order) and the words that produced each signal."""
+
+    values: list[float]
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[_INDEX[name]]
+
+
+_INDEX = {name: i for i, name in enumerate(FEATURES)}
+_CAPPED = [
+    (_INDEX[n], 1.0 if n == "question" else 3.0)
+    for n in ("failure", "waiting", "money", "service", "strong_negative", "demand", "question")
+]
+# Only these signals are ever shown as reasons (complaint.py) or read back (escalations).
+_KEEP_EVIDENCE = frozenset(
+    _INDEX[n]
+    for n in (
+        "waiting",
+        "duration",
+        "failure",
+        "money",
+        "sarcasm",
+        "negated_praise",
+        "demand",
+        "repeat",
+        "negative_hashtag",
+        "negative_emoji",
+        "escalation",
+    )
+)
+_PROBLEM = [_INDEX[n] for n in ("failure", "waiting", "duration", "strong_negative", "money")]
+_DURATION = re.compile(
+    r"\b(\d+(?:[.,]\d+)?\+?|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve"
+    r"|couple of|few|several|many)\s*(hours?|hrs?|h|minutes?|mins?|days?|weeks?|months?)\b"
+)
+_HASHTAG = re.compile(r"#\w+")
+_EMOJI = re.compile("[" + "".join(sorted(_NEG_EMOJI | _POS_EMOJI)) + "]")
+
+
+def _actions() -> dict[str, tuple[int, bool, bool]]:
+    """token -> (feature index it counts toward or -1, is a negator, may start a phrase)."""
+    table: dict[str, tuple[int, bool, bool]] = {}
+    starts = {gram[0] for gram in _PHRASES}
+    feature_of = {
+        **{w: _INDEX[s] for w, s in _UNIGRAMS.items()},
+        **{w: _INDEX["escalation"] for w in _ESCALATION_WORDS},
+        **{e: _INDEX["negative_emoji"] for e in _NEG_EMOJI},
+        **{e: _INDEX["positive_emoji"] for e in _POS_EMOJI},
+        "?": _INDEX["question"],
+    }
+    for token in set(feature_of) | starts | _NEGATORS:
+        table[token] = (feature_of.get(token, -1), token in _NEGATORS, token in starts)
+    return table
+
+
+_ACTIONS = _actions()
+
+
+def extract(text: str, vader: dict[str, float], words: list[str], shouted: int = 0) -> Signals:
+    """Signals of `text` (normalized) from FastVader.scores_and_words: its scores, its
+    lower-cased words and the number of words written in capitals."""
+    values = [0.0] * len(FEATURES)
+    values[0], values[1], values[2] = vader["compound"], vader["neg"], vader["pos"]
+    evidence: dict[str, list[str]] = {}
+    tokens = [w.replace("’", "'") for w in words] if "’" in text else words
+    count = len(tokens)
+    for i, action in enumerate(map(_ACTIONS.get, tokens)):
+        if action is None:
+            continue
+        feature, negator, starts = action
+        if feature >= 0:
+            values[feature] += 1.0
+            if feature in _KEEP_EVIDENCE:
+                evidence.setdefault(FEATURES[feature], []).append(tokens[i])
+        if negator:
+            _negated_praise(tokens, i, values, evidence)
+            _unmet(tokens, i, values, evidence)
+        if starts and i + 1 < count:
+            _phrase(values, evidence, (tokens[i], tokens[i + 1]))
+            if i + 2 < count:
+                _phrase(values, evidence, (tokens[i], tokens[i + 1], tokens[i + 2]))
+    if "?" in text:
+        values[_INDEX["question"]] = 1.0
+    lower = text.lower()
+    if "#" in text:
+        for tag in _HASHTAG.findall(lower):
+            if _NEG_HASHTAG.search(tag):
+                _hit(values, evidence, "negative_hashtag", tag)
+    if not text.isascii():  # VADER spelled emoji out as words; count them from the text
+        for char in _EMOJI.findall(text):
+            _hit(
+                values, evidence, "negative_emoji" if char in _NEG_EMOJI else "positive_emoji", char
+            )
+    for number, unit in _DURATION.findall(lower):
+        _hit(values, evidence, "duration", f"{number} {unit}")
+    if shouted and count:
+        values[_INDEX["shouting"]] = shouted / count
+    for index, cap in _CAPPED:
+        if values[index] > cap:
+            values[index] = cap
+    # Interactions a linear model cannot form: praise beside a problem is sarcasm or a mixed
+    # review; a question about a problem is a demand; a question with none is an inquiry.
+    problem = min(sum(values[k] for k in _PROBLEM), 3.0)
+    values[_INDEX["problem_and_praise"]] = min(problem, values[_INDEX["praise"]])
+    values[_INDEX["problem_question"]] = values[_INDEX["question"]] * (problem > 0)
+    values[_INDEX["inquiry_only"]] = float(values[_INDEX["inquiry"]] > 0 and problem == 0)
+    return Signals(values, evidence, tokens)
+
+
+def escalations(signals: Signals) -> list[str]:
+    """Readable escalation reasons found in the text, in ESCALATIONS order, each once."""
+    words = signals.evidence.get("escalation")
+    if not words:
+        return []
+    kinds = {_ESCALATION_KIND.get(word) for word in words}
+    return [label for kind, label in ESCALATIONS.items() if kind in kinds]
+
+
+# Categories for routing and the digest. Earlier categories win ties: they are the ones a
+# team must not miss.
+CATEGORIES = (
+    "legal",
+    "safety_health",
+    "privacy_security",
+    "staff_conduct",
+    "delay_cancellation",
+    "lost_damaged",
+    "billing_refund",
+    "outage_bug",
+    "product_defect",
+    "customer_service",
+    "praise",
+    "other",
+)
+_CATEGORY_LEXICON: dict[str, tuple[str, tuple[str, ...]]] = {
+    "legal": (
+        "lawyer lawyers lawsuit sue suing sued attorney court legal litigation",
+        ("class action", "small claims"),
+    ),
+    "safety_health": (
+        "unsafe injured injury hospital dangerous smoke fire sick poisoning "
+        "allergic allergy accident hurt burned emergency hazard ambulance",
+        ("food poisoning",),
+    ),
+    "privacy_security": (
+        "hacked breach leaked leak privacy fraud fraudulent phishing "
+        "password unauthorized compromised",
+        ("identity theft", "data breach"),
+    ),
+    "staff_conduct": (
+        "rude unprofessional yelled shouted racist sexist discriminated "
+        "attendant attendants crew driver waiter cashier",
+        ("was rude",),
+    ),
+    "delay_cancellation": (
+        "delay delayed delays late cancel cancelled canceled cancellation "
+        "cancelled stranded diverted rescheduled rebooked overbooked bumped",
+        ("missed connection", "missed my"),
+    ),
+    "lost_damaged": (
+        "lost missing damaged stolen bag bags luggage baggage suitcase package "
+        "parcel delivery stroller",
+        ("never arrived",),
+    ),
+    "billing_refund": (
+        "refund refunds refunded charged charge charges fee fees billing bill "
+        "billed overcharged invoice payment paid price voucher compensation "
+        "credit subscription",
+        ("money back", "charged twice"),
+    ),
+    "outage_bug": (
+        "app website site login log crash crashed crashing outage down error bug "
+        "glitch server offline update loading",
+        ("not loading", "won't load"),
+    ),
+    "product_defect": (
+        "broken defective faulty cracked leaking malfunction quality stopped recall",
+        ("stopped working", "doesn't work", "not working"),
+    ),
+    "customer_service": (
+        "hold support service agent phone call email dm chat respond "
+        "response reply answer waiting queue",
+        ("on hold", "customer service", "no response", "no answer"),
+    ),
+}
+_CATEGORY_OF: dict[str, tuple[int, ...]] = {}
+for _index, (_name, (_words, _phrases)) in enumerate(_CATEGORY_LEXICON.items()):
+    for _item in (*_words.split(), *_phrases):
+        _CATEGORY_OF[_item] = (*_CATEGORY_OF.get(_item, ()), _index)
+_CATEGORY_PHRASE_STARTS = frozenset(
+    p.split()[0] for _, ps in _CATEGORY_LEXICON.values() for p in ps
+)
+_CATEGORY_NAMES = list(_CATEGORY_LEXICON)
+
+
+def categorize(signals: Signals, complaint: float) -> str:
+    """The category with most word hits (ties: the earlier, more serious one); `praise` for
+    clearly positive text that is no complaint; `other` when nothing matches."""
+    if complaint < 0.3 and signals.values[0] >= 0.5:
+        return "praise"
+    votes = [0] * len(_CATEGORY_NAMES)
+    tokens = signals.tokens
+    last = len(tokens) - 1
+    for i, hits in enumerate(map(_CATEGORY_OF.get, tokens)):
+        if hits is not None:
+            for index in hits:
+                votes[index] += 1
+        if i < last and tokens[i] in _CATEGORY_PHRASE_STARTS:
+            for index in _CATEGORY_OF.get(f"{tokens[i]} {tokens[i + 1]}", ()):
+                votes[index] += 2  # a phrase says more than a word
+    top = max(votes)
+    return _CATEGORY_NAMES[votes.index(top)] if top else "other"
+
+
+def _hit(values: list[float], evidence: dict[str, list[str]], signal: str, word: str) -> None:
+    values[_INDEX[signal]] += 1.0
+    evidence.setdefault(signal, []).append(word)
+
+
+def _phrase(values: list[float], evidence: dict[str, list[str]], gram: tuple[str, ...]) -> None:
+    signal = _PHRASES.get(gram)
+    if signal is not None:
+        _hit(values, evidence, signal, " ".join(gram))
+
+
+def _unmet(tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]) -> None:
+    """`hasn't (yet) arrived`, `never received`: an expectation verb within two tokens."""
+    for j in range(i + 1, min(i + 3, len(tokens))):
+        if tokens[j] in _EXPECTED:
+            _hit(values, evidence, "failure", " ".join(tokens[i : j + 1]))
+            return
+
+
+def _negated_praise(
+    tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]
+) -> None:
+    """`not (very|so|really...) happy`: praise words within three tokens after a negator."""
+    for j in range(i + 1, min(i + 4, len(tokens))):
+        word = tokens[j]
+        if word in _PRAISE_NEGATABLE:
+            _hit(values, evidence, "negated_praise", " ".join(tokens[i : j + 1]))
+            return
+        if word not in _INTENSIFIERS:
+            return
