@@ -13,6 +13,7 @@ import yaml
 
 from reputation.brands import Brand
 from reputation.engine import Rule, load_rules
+from reputation.scoring import ScoringSettings
 from reputation.validate import Checker, ConfigError, Field
 
 __all__ = ["Config", "ConfigError", "load_config", "resolve_config_path"]
@@ -25,6 +26,7 @@ TOP: dict[str, Field] = {
     "sinks": Field("any", default=[{"type": "console"}]),
     "digest": Field("any", default={}),
     "schedule": Field("any", default={}),
+    "scoring": Field("any", default={}),
 }
 BRAND: dict[str, Field] = {
     "name": Field("str", required=True),
@@ -37,6 +39,11 @@ DIGEST: dict[str, Field] = {
     "cron": Field("cron", default="5 0 * * *"),
 }
 SCHEDULE: dict[str, Field] = {"every": Field("duration", default="10m")}
+SCORING: dict[str, Field] = {
+    "threshold": Field("float", min=0, max=1),
+    "model": Field("path"),
+    "model_weight": Field("float", default=0.7, min=0, max=1),
+}
 PLUGIN: dict[str, Field] = {"type": Field("str", required=True), "name": Field("str")}
 
 
@@ -63,6 +70,7 @@ class Config:
     digest_dir: Path
     digest_cron: str
     every: timedelta
+    scoring: ScoringSettings = ScoringSettings()
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -103,6 +111,7 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
     sinks = _plugins(top["sinks"], "sinks", SINKS, check, required=False)
     digest = check.fields(top["digest"], DIGEST, "digest") or {}
     schedule = check.fields(top["schedule"], SCHEDULE, "schedule") or {}
+    scoring = _scoring(top["scoring"], check)
     rules = load_rules(top["rules"], check) if top["rules"] is not None else []
     return Config(
         path=path,
@@ -115,6 +124,20 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         digest_dir=digest.get("dir") or check.base_dir / "data/digests",
         digest_cron=digest.get("cron") or "5 0 * * *",
         every=schedule.get("every") or timedelta(minutes=10),
+        scoring=scoring,
+    )
+
+
+def _scoring(value: Any, check: Checker) -> ScoringSettings:
+    fields = check.fields(value, SCORING, "scoring") or {}
+    model = fields.get("model")
+    if model is not None and not model.is_file():
+        check.error("scoring.model", f"{model} is not a file (train one with `reputation train`)")
+    defaults = ScoringSettings()
+    return ScoringSettings(
+        threshold=defaults.threshold if fields.get("threshold") is None else fields["threshold"],
+        model=model,
+        model_weight=fields.get("model_weight", defaults.model_weight),
     )
 
 

@@ -308,7 +308,7 @@ def _alert(
         group_key=group_key,
         event_at=firing.event_at,
         route=rule.route,
-        reasons=_reasons(top),
+        reasons=(_why(rule, firing), *_reasons(top)),
         evidence=tuple(r["key"] for r in firing.evidence),
         labels={"brand": row["brand"], "group": firing.group_value, "rule_type": rule.type},
     )
@@ -322,6 +322,14 @@ def _summary(rule: Rule, row: Row, firing: Firing, top: Row) -> str:
     author = f"@{top['author'].lstrip('@')}" if top.get("author") else "someone"
     category = top["category"].replace("_", " ")
     return f"{category} mention of {row['brand']} by {author} on {top['source']}"
+
+
+def _why(rule: Rule, firing: Firing) -> str:
+    """The rule's own reason: its description, or its name, with the count for windows."""
+    what = rule.description or f"matched rule {rule.name}"
+    if rule.type == "frequency":
+        return f"{what} ({len(firing.evidence)} in {_duration(rule.options['timeframe'])})"
+    return what
 
 
 def _reasons(row: Row) -> tuple[str, ...]:

@@ -45,18 +45,24 @@ class RunSummary:
 
 
 def fetch_into(
-    store: Store, connectors: Sequence[PluginConfig], brands: Sequence[Brand], now: datetime,
+    store: Store,
+    connectors: Sequence[PluginConfig],
+    brands: Sequence[Brand],
+    now: datetime,
     summary: RunSummary,
-) -> None:  # fmt: skip
+) -> None:
     """Read every connector into the store; a failing connector is reported, the rest go on."""
     for config in connectors:
         summary.reads[config.name] = _fetch_one(store, config, brands, now, summary)
 
 
 def _fetch_one(
-    store: Store, config: PluginConfig, brands: Sequence[Brand], now: datetime,
+    store: Store,
+    config: PluginConfig,
+    brands: Sequence[Brand],
+    now: datetime,
     summary: RunSummary,
-) -> int:  # fmt: skip
+) -> int:
     """Fetch one connector; return the billable reads it spent."""
     name = config.name
     state = store.source_state(name)
@@ -81,9 +87,14 @@ def _fetch_one(
         connector = CONNECTORS[config.type](name, config.options, brands)
         for batch in connector.fetch(ctx):
             stats = store.save_batch(
-                name, batch.mentions, now, scope=batch.scope, cursor=batch.cursor,
-                replies=batch.replies, reads=batch.reads,
-            )  # fmt: skip
+                name,
+                batch.mentions,
+                now,
+                scope=batch.scope,
+                cursor=batch.cursor,
+                replies=batch.replies,
+                reads=batch.reads,
+            )
             reads += batch.reads
             summary.fetched += len(batch.mentions)
             summary.new_mentions += stats.new
@@ -124,14 +135,18 @@ def score_new(
     while rows := store.mentions_to_score(chunk, after):
         after = (rows[-1]["created_at"], rows[-1]["key"])
         snapshots = store.snapshots([r["key"] for r in rows])
-        scored = []
-        for row in rows:
-            try:
-                scored.append((scorer.score(row, snapshots[row["key"]]), row["version"]))
-            except Exception as exc:  # noqa: BLE001 - one bad mention must not stop the others
-                errors.append(f"scoring {row['key']}: {exc}")
-        store.save_scores(scored, now)
-        count += len(scored)
+        try:
+            scores = scorer.score_many(rows, snapshots)
+        except Exception:  # noqa: BLE001 - find the bad mention, score the others
+            scores = []
+            for row in rows:
+                try:
+                    scores.append(scorer.score(row, snapshots[row["key"]]))
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"scoring {row['key']}: {exc}")
+        versions = {r["key"]: r["version"] for r in rows}
+        store.save_scores([(s, versions[s.mention_key]) for s in scores], now)
+        count += len(scores)
     return count, errors
 
 
@@ -155,7 +170,7 @@ def run_once(
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary)
-        summary.scored, errors = score_new(store, scorer or Scorer(), now)
+        summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
         summary.errors.extend(errors)
         summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now)
         summary.errors.extend(deliver(store, sinks, now).errors)

@@ -1,214 +1,122 @@
-"""Scoring: VADER sentiment, a first complaint estimate, severity with reasons, viral risk.
+"""Scoring: sentiment, complaint probability, category, severity with reasons, viral risk.
 
-This is the foundation scorer; docs/scoring.md says how each number is made.
+docs/scoring.md explains every number. The scorer reads mention rows as the store returns
+them, with their engagement snapshots, and writes one Score per mention.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+from reputation import complaint as detector
+from reputation.fastvader import FastVader
 from reputation.models import Score
+from reputation.signals import Signals, categorize, escalations, extract
 from reputation.text import normalize
-from reputation.timeutil import parse_time
+from reputation.viral import assess
 
-# Escalation signals: a phrase list per kind, with the reason shown to people.
-ESCALATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "legal": (
-        "legal threat",
-        (
-            "lawyer",
-            "lawyers",
-            "lawsuit",
-            "sue",
-            "suing",
-            "sued",
-            "legal action",
-            "attorney",
-            "class action",
-            "small claims",
-            "court",
-        ),
-    ),
-    "safety": (
-        "safety or health risk",
-        (
-            "unsafe",
-            "injured",
-            "injury",
-            "hospital",
-            "smoke",
-            "fire",
-            "food poisoning",
-            "emergency landing",
-            "dangerous",
-            "allergic reaction",
-        ),
-    ),
-    "privacy": (
-        "data breach or privacy",
-        (
-            "data breach",
-            "hacked",
-            "leaked",
-            "my data",
-            "privacy",
-            "identity theft",
-        ),
-    ),
-    "regulator": (
-        "media or regulator mention",
-        (
-            "faa",
-            "ftc",
-            "dot",
-            "bbb",
-            "regulator",
-            "journalist",
-            "reporter",
-            "ombudsman",
-        ),
-    ),
-    "churn": (
-        "churn or boycott",
-        (
-            "never again",
-            "never flying",
-            "boycott",
-            "switching to",
-            "cancel my",
-            "cancelling my",
-            "canceling my",
-        ),
-    ),
-}
-
-COMPLAINT_WORDS = re.compile(
-    r"\b(delay(ed)?|cancel+ed|lost|broken|refund|on hold|no response|charged twice|worst|"
-    r"stuck|waiting|rude|never again|still no|missing|damaged)\b",
-    re.IGNORECASE,
-)
-
-CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in (
-        ("legal", r"\b(lawyer|lawsuit|sue|suing|attorney|class action|court)\b"),
-        ("safety_health", r"\b(unsafe|injur\w*|hospital|smoke|fire|food poisoning|dangerous)\b"),
-        ("privacy_security", r"\b(data breach|hacked|leak\w*|privacy|identity theft)\b"),
-        ("delay_cancellation", r"\b(delay\w*|cancel\w*|late|stranded|missed (my )?connection)\b"),
-        ("lost_damaged", r"\b(lost|missing|damaged|broken) (bag|luggage|suitcase|stroller)\b"),
-        ("billing_refund", r"\b(refund|charged|charge|fee|billing|overcharged|money back)\b"),
-        ("outage_bug", r"\b(app|website|site|login|crash\w*|outage|down|error|bug)\b"),
-        ("staff_conduct", r"\b(rude|staff|crew|agent|attendant|employee)\b"),
-        ("customer_service", r"\b(on hold|no response|customer service|support|hold music)\b"),
-    )
-)
-
-_WORD_CACHE: dict[str, re.Pattern[str]] = {}
+ESCALATION_BOOST = 0.25
 
 
-def _phrase_re(phrases: Sequence[str]) -> re.Pattern[str]:
-    key = "|".join(phrases)
-    if key not in _WORD_CACHE:
-        alternation = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)
-        _WORD_CACHE[key] = re.compile(rf"\b(?:{alternation})\b", re.IGNORECASE)
-    return _WORD_CACHE[key]
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The `scoring` config: the complaint threshold, and an optional trained model blended
+    with the built-in detector (`model_weight` is the model's share)."""
+
+    threshold: float = detector.DEFAULT_THRESHOLD
+    model: Path | None = None
+    model_weight: float = 0.7
+
+
+class TextAnalysis(NamedTuple):
+    """What the text alone says: sentiment, signals, complaint probability."""
+
+    sentiment: float
+    signals: Signals
+    complaint: float
 
 
 class Scorer:
-    """Scores mention rows (as the store returns them) with their engagement snapshots."""
+    """Scores mentions; load it once per run (VADER's lexicon and any model load here)."""
 
-    def __init__(self) -> None:
-        self.vader = SentimentIntensityAnalyzer()
+    def __init__(self, settings: ScoringSettings | None = None, model: Any = None):
+        self.settings = settings or ScoringSettings()
+        self.vader = FastVader()
+        if model is None and self.settings.model is not None:
+            from reputation.model import load_model
+
+            model = load_model(self.settings.model)
+        self.model = model
+
+    def analyse(self, texts: Sequence[str]) -> list[TextAnalysis]:
+        """Sentiment, signals and complaint probability of each text (a batch, for the model)."""
+        out = []
+        score = self.vader.scores_and_words
+        for text in texts:
+            clean = normalize(text)
+            vader, words, shouted = score(clean) if clean else (_NEUTRAL, [], 0)
+            signals = extract(clean, vader, words, shouted)
+            out.append(TextAnalysis(vader["compound"], signals, detector.probability(signals)))
+        if self.model is not None and out:
+            share = self.settings.model_weight
+            learned = self.model.probabilities(texts)
+            out = [
+                TextAnalysis(a.sentiment, a.signals, share * p + (1 - share) * a.complaint)
+                for a, p in zip(out, learned, strict=True)
+            ]
+        return out
 
     def score(self, row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Score:
         """Score one mention; `snapshots` are its engagement observations, oldest first."""
-        text = normalize(row["text"])
-        sentiment = self.vader.polarity_scores(text)["compound"] if text else 0.0
-        reasons: list[str] = []
-        negativity = max(0.0, -sentiment)
-        if sentiment <= -0.05:
-            reasons.append(f"negative sentiment ({sentiment:+.2f})")
-        escalations = [
-            label for label, phrases in ESCALATIONS.values() if _phrase_re(phrases).search(text)
+        return self.score_many([row], {row["key"]: snapshots})[0]
+
+    def score_many(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        snapshots: Mapping[str, Sequence[Mapping[str, Any]]],
+    ) -> list[Score]:
+        """Score a chunk of mentions (the trained model, if any, runs once per chunk)."""
+        analyses = self.analyse([row["text"] for row in rows])
+        return [
+            self._score(row, snapshots.get(row["key"], ()), analysis)
+            for row, analysis in zip(rows, analyses, strict=True)
         ]
-        worded = bool(COMPLAINT_WORDS.search(text))
-        complaint = _clamp(
-            1.2 * negativity + (0.35 if worded else 0.0) + (0.2 if escalations else 0.0)
-        )
+
+    def _score(
+        self, row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]], text: TextAnalysis
+    ) -> Score:
+        reasons = detector.reasons(text.signals, text.complaint, self.settings.threshold)
+        if text.sentiment <= -0.05:
+            reasons.append(f"negative sentiment ({text.sentiment:+.2f})")
+        raised = escalations(text.signals)
+        reasons.extend(raised)
         reach = _reach(row.get("author_followers"), reasons)
-        viral = Viral.from_snapshots(row, snapshots)
-        engagement = _clamp(math.log10(1 + viral.engagement) / 4.5)
+        viral = assess(row, snapshots)
         if viral.engagement >= 20:
             reasons.append(f"{viral.engagement:,} engagements")
-        reasons.extend(viral.reasons)
-        reasons.extend(escalations)
-        concern = max(negativity, complaint)
-        amplification = max(reach, engagement, viral.growth)
-        severity = concern * (0.4 + 0.6 * amplification)
-        if escalations and concern >= 0.2:
-            severity += 0.25
+        reasons.extend(viral.reasons())
+        engagement = min(1.0, math.log10(1 + viral.engagement) / 4.5)
+        amplification = max(reach, engagement, viral.risk)
+        severity = text.complaint * (0.4 + 0.6 * amplification)
+        if raised and text.complaint >= 0.2:
+            severity += ESCALATION_BOOST
         return Score(
             mention_key=row["key"],
-            sentiment=round(sentiment, 4),
-            complaint=round(complaint, 4),
-            severity=round(_clamp(severity), 4),
+            sentiment=round(text.sentiment, 4),
+            complaint=round(text.complaint, 4),
+            severity=round(min(1.0, severity), 4),
             viral_risk=round(viral.risk, 4),
             predicted_engagement_24h=round(viral.predicted_24h, 1),
-            category=categorize(text, sentiment),
+            category=categorize(text.signals, text.complaint),
             reasons=tuple(reasons),
         )
 
 
-def categorize(text: str, sentiment: float) -> str:
-    """The first matching complaint category, `praise` for clearly positive text, else `other`."""
-    if sentiment >= 0.5:
-        return "praise"
-    for name, pattern in CATEGORIES:
-        if pattern.search(text):
-            return name
-    return "other"
-
-
-class Viral:
-    """Engagement growth read from snapshots: velocity, growth signal and a 24-hour projection."""
-
-    def __init__(self, engagement: int, hours: float, gained: int, span_hours: float):
-        self.engagement = engagement
-        self.reasons: list[str] = []
-        per_hour = engagement / max(hours, 0.25)
-        recent = gained / max(span_hours, 0.25) if gained > 0 else 0.0
-        self.growth = _clamp(math.log10(1 + recent) / 4.5)
-        self.risk = _clamp(math.log10(1 + max(per_hour, recent)) / 3)
-        # A square-root growth law from the current age to 24 hours: a first, cautious estimate.
-        self.predicted_24h = (
-            engagement * math.sqrt(24 / max(hours, 1.0)) if hours < 24 else engagement
-        )
-        if gained > 0:
-            self.reasons.append(
-                f"engagement up {engagement - gained:,} → {engagement:,} in {_span(span_hours)}"
-            )
-
-    @classmethod
-    def from_snapshots(
-        cls, row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]
-    ) -> Viral:
-        """Build from a mention row and its snapshots (oldest first)."""
-        created = parse_time(row["created_at"])
-        last_seen = parse_time(row["last_seen_at"])
-        engagement = int(row["likes"]) + int(row["shares"]) + int(row["replies"])
-        hours = max((last_seen - created).total_seconds() / 3600, 0.0)
-        gained, span = 0, 0.0
-        if len(snapshots) >= 2:
-            first = snapshots[0]
-            first_total = first["likes"] + first["shares"] + first["replies"]
-            gained = max(engagement - first_total, 0)
-            span = (last_seen - parse_time(first["observed_at"])).total_seconds() / 3600
-        return cls(engagement, hours, gained, span)
+_NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
 
 
 def _reach(followers: int | None, reasons: list[str]) -> float:
@@ -216,7 +124,7 @@ def _reach(followers: int | None, reasons: list[str]) -> float:
         return 0.0
     if followers >= 10_000:
         reasons.append(f"author has {_compact(followers)} followers")
-    return _clamp(math.log10(1 + followers) / 7)
+    return min(1.0, math.log10(1 + followers) / 7)
 
 
 def _compact(n: int) -> str:
@@ -225,11 +133,3 @@ def _compact(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:.0f}k"
     return str(n)
-
-
-def _span(hours: float) -> str:
-    return f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.0f}h"
-
-
-def _clamp(value: float) -> float:
-    return min(1.0, max(0.0, value))

@@ -6,9 +6,16 @@ import html
 import re
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
+# Tags that flow inside a line vanish without a space ("#<span>acme</span>" is "#acme");
+# every other tag (p, br, div, li...) separates words.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|span|b|i|em|strong|u|s|small|mark|code|abbr|sub|sup)(?:\s[^>]{0,2000})?>",
+    re.IGNORECASE,
+)
 _MD_LINK = re.compile(r"!?\[([^\]]{0,500})\]\([^)\s]{0,2000}\)")
 _MD_MARKS = re.compile(r"(\*\*|__|~~|`)")
 _SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"[<&\[*_`~]")
 # C0/C1 control characters except tab and newline; ESC among them starts terminal escapes.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -18,6 +25,9 @@ def normalize(text: str) -> str:
     """Plain text for scoring: HTML tags and markdown stripped, entities decoded, spaces folded."""
     if not text:
         return ""
+    if not _MARKUP.search(text):  # most posts: nothing to strip, only spaces to fold
+        return " ".join(text.split())
+    text = _INLINE_TAG.sub("", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text)
     text = _MD_LINK.sub(r"\1", text)

@@ -12,6 +12,8 @@ def utcnow() -> datetime:
 
 def parse_time(value: str) -> datetime:
     """Parse ISO 8601 (`Z` or offset; naive is taken as UTC) into an aware UTC datetime."""
+    if isinstance(value, str) and value.endswith("Z") and len(value) == 27:
+        return datetime.fromisoformat(value)  # the store's own format: already UTC
     if not isinstance(value, str) or not value.strip():
         raise ValueError("is empty")
     text = value.strip()

@@ -52,3 +52,11 @@ def test_normalize_strips_markup_and_decodes_entities() -> None:
     assert normalize("<p>Acme &amp; <b>co</b></p> [site](https://a.example) **bold**") == (
         "Acme & co site bold"
     )
+
+
+def test_inline_tags_do_not_split_words_but_block_tags_do() -> None:
+    html = (
+        '<p>Hi <a href="https://m.example/@acmeair">@<span>acmeair</span></a> '
+        "#<span>fail</span></p><p>next</p>a<br>b"
+    )
+    assert normalize(html) == "Hi @acmeair #fail next a b"
