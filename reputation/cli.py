@@ -13,7 +13,9 @@ from pathlib import Path
 from rich.console import Console
 
 from reputation.config import Config, ConfigError, load_config, resolve_config_path
+from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
+from reputation.model import ModelError
 from reputation.store import StoreError
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
@@ -38,9 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockBusy as exc:
         print(f"reputation: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_BUSY
-    except StoreError as exc:
+    except (StoreError, LabelsError) as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_FATAL
+    except ModelError as exc:
+        print(f"reputation: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +80,38 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--status", choices=("pending", "sent", "failed", "muted"))
     alerts.add_argument("--limit", type=int, default=50)
     alerts.set_defaults(handler=cmd_alerts)
+    for name, handler, text in (
+        ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
+        ("train", cmd_train, "train a complaint model on a labeled CSV"),
+    ):
+        sub = commands.add_parser(name, parents=[common], help=text)
+        sub.add_argument("labels", type=Path, metavar="LABELS.csv")
+        sub.add_argument("--text-column", required=True, metavar="COL")
+        sub.add_argument("--label-column", required=True, metavar="COL")
+        sub.add_argument(
+            "--positive",
+            required=True,
+            metavar="VALUE",
+            help="label value of the positive class (a complaint)",
+        )
+        sub.set_defaults(handler=handler)
+        if name == "eval":
+            sub.add_argument(
+                "--model",
+                type=Path,
+                metavar="PATH",
+                help="a trained model (default: scoring.model from the config)",
+            )
+            sub.add_argument("--json", action="store_true", help="print one JSON object")
+        else:
+            sub.add_argument("--out", type=Path, required=True, metavar="PATH")
+            sub.add_argument(
+                "--cv",
+                type=int,
+                default=0,
+                metavar="K",
+                help="also report K-fold cross-validated F1 (takes K times longer)",
+            )
     return parser
 
 
@@ -178,6 +215,72 @@ def cmd_alerts(args: argparse.Namespace, path: Path) -> int:
             print(line + terminal_safe(f"{row['rule']}: {row['summary']}"))
     finally:
         store.close()
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, path: Path) -> int:
+    """Precision, recall and F1 of the detector beside VADER at the configured threshold."""
+    from dataclasses import replace
+
+    from reputation.evaluate import evaluate
+    from reputation.labels import read_labels
+    from reputation.scoring import Scorer, ScoringSettings
+
+    settings = load_config(path).scoring if path.exists() else ScoringSettings()
+    if args.model is not None:
+        settings = replace(settings, model=args.model)
+    scorer = Scorer(settings)
+    batches = read_labels(args.labels, args.text_column, args.label_column, args.positive)
+    result = evaluate(batches, scorer, settings.threshold)
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    print(f"{result['n']} rows, positive class {args.positive!r}, threshold {settings.threshold}")
+    print(f"{'':10}{'precision':>10}{'recall':>10}{'f1':>10}")
+    for name in ("detector", "vader"):
+        row = result[name]
+        print(f"{name:10}{row['precision']:>10.3f}{row['recall']:>10.3f}{row['f1']:>10.3f}")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace, path: Path) -> int:
+    """Fit a complaint model on a labeled CSV and save it."""
+    from reputation.labels import read_labels
+    from reputation.model import save_model, train
+
+    texts: list[str] = []
+    labels: list[bool] = []
+    for batch_texts, batch_labels in read_labels(
+        args.labels, args.text_column, args.label_column, args.positive
+    ):
+        texts.extend(batch_texts)
+        labels.extend(batch_labels)
+    if len(set(labels)) < 2:
+        raise LabelsError(
+            f"{args.labels}: needs rows of both classes (positive: {args.positive!r})"
+        )
+    meta = {
+        "trained_on": str(args.labels),
+        "rows": len(texts),
+        "positives": sum(labels),
+        "positive": args.positive,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+    }
+    if args.cv:
+        from reputation.evaluate import cross_validate
+
+        meta["cv"] = cross_validate(texts, labels, args.cv)
+    model = train(texts, labels, meta)
+    save_model(model, args.out)
+    print(f"trained on {len(texts)} rows ({sum(labels)} positive); saved {args.out}")
+    if args.cv:
+        cv = meta["cv"]
+        print(
+            f"{args.cv}-fold CV: precision {cv['precision']:.3f}, recall {cv['recall']:.3f}, "
+            f"f1 {cv['f1']:.3f}"
+        )
+    print(f"use it: add `scoring: {{model: {args.out}}}` to the config")
     return EXIT_OK
 
 

@@ -1,0 +1,115 @@
+"""Scoring throughput against a bare VADER loop over the same texts, in one run.
+
+    python bench/scoring.py [--csv ../shared/eval/airline-tweets/Tweets.csv] [--rounds 5]
+
+Alternates a plain `SentimentIntensityAnalyzer().polarity_scores` loop with the full scorer
+(`Scorer.score_many` in chunks of 500, as a run scores) and with scoring through the store
+(`pipeline.score_new`: reads, scores and writes), keeping each one's best round: the machine
+is shared and noisy. Prints JSON; `ratio` is scorer throughput / VADER throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reputation.fastvader import FastVader  # noqa: E402
+from reputation.models import Mention  # noqa: E402
+from reputation.pipeline import score_new  # noqa: E402
+from reputation.scoring import Scorer  # noqa: E402
+from reputation.store import Store  # noqa: E402
+from reputation.timeutil import iso  # noqa: E402
+
+DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
+T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
+
+
+def rows_for(texts: list[str]) -> list[dict]:
+    """Mention rows as the store returns them (its time format too), with varied reach and
+    engagement."""
+    return [
+        {
+            "key": f"x:{i}",
+            "text": t,
+            "author_followers": (i * 7919) % 200_000,
+            "likes": i % 60,
+            "shares": i % 9,
+            "replies": i % 13,
+            "created_at": iso(T0),
+            "last_seen_at": iso(T0 + timedelta(hours=1)),
+        }
+        for i, t in enumerate(texts)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--csv", default=str(DEFAULT_CSV))
+    parser.add_argument("--column", default="text")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    texts = pd.read_csv(args.csv, usecols=[args.column])[args.column].astype(str).tolist()
+    rows = rows_for(texts)
+    vader, scorer = SentimentIntensityAnalyzer(), Scorer()
+    identical = all(
+        vader.polarity_scores(t) == FastVader().polarity_scores(t) for t in texts[:2000]
+    )
+
+    def bare() -> None:
+        for text in texts:
+            vader.polarity_scores(text)
+
+    def scored() -> None:
+        for start in range(0, len(rows), 500):
+            scorer.score_many(rows[start : start + 500], {})
+
+    best = {"vader": float("inf"), "scorer": float("inf")}
+    for _ in range(args.rounds):
+        for name, job in (("vader", bare), ("scorer", scored)):
+            started = time.perf_counter()
+            job()
+            best[name] = min(best[name], time.perf_counter() - started)
+    pipeline = _through_store(texts, scorer)
+    n = len(texts)
+    print(
+        json.dumps(
+            {
+                "texts": n,
+                "rounds": args.rounds,
+                "vader_per_s": round(n / best["vader"]),
+                "scorer_per_s": round(n / best["scorer"]),
+                "ratio": round(best["vader"] / best["scorer"], 3),
+                "store_and_score_per_s": round(n / pipeline),
+                "fastvader_identical_on_2000": identical,
+            }
+        )
+    )
+
+
+def _through_store(texts: list[str], scorer: Scorer) -> float:
+    """Seconds for pipeline.score_new to read, score and write every text from a store."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder) / "bench.db")
+        mentions = [Mention("x", str(i), "Brand", t, T0, likes=i % 60) for i, t in enumerate(texts)]
+        for start in range(0, len(mentions), 1000):
+            store.save_batch("bench", mentions[start : start + 1000], T0)
+        started = time.perf_counter()
+        score_new(store, scorer, T0)
+        elapsed = time.perf_counter() - started
+        store.close()
+    return elapsed
+
+
+if __name__ == "__main__":
+    main()
