@@ -57,7 +57,7 @@ _SHOWN = (
     ("sarcasm", "sarcasm"),
     ("negated_praise", "negated praise"),
     ("demand", "demand to the brand"),
-    ("repeat", "again"),
+    ("repeat", "repeated"),
     ("negative_hashtag", "hashtag"),
     ("negative_emoji", "emoji"),
 )
