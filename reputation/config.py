@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from reputation.brands import Brand
-from reputation.engine import Rule, load_rules
+from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
 from reputation.validate import Checker, ConfigError, Field
 

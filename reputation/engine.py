@@ -1,327 +1,101 @@
-"""The rule engine: YAML rules, RULE_TYPES, and evaluation of scored mentions into the ledger."""
+"""The rule engine: evaluates scored mentions against the rules and records alerts."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, ClassVar
-
-import yaml
 
 from reputation.models import SEVERITY_LEVELS, Alert
-from reputation.store import ROW_FIELDS, Store
-from reputation.timeutil import parse_time
-from reputation.validate import Checker, Field
+from reputation.ruleset import Row, Rule, load_rules
+from reputation.ruletypes import RULE_TYPES, Firing
+from reputation.store import Store
 
-Row = Mapping[str, Any]
-Predicate = Callable[[Row], bool]
-
-COMMON: dict[str, Field] = {
-    "name": Field("str", required=True),
-    "type": Field("str", required=True),
-    "description": Field("str"),
-    "where": Field("any"),
-    "realert": Field("duration", default="1h"),
-    "severity": Field("any", default="warning"),
-    "route": Field("str"),
-    "query_key": Field("str"),
-    "enabled": Field("bool", default=True),
-}
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a is not None and a < b,
-    "lte": lambda a, b: a is not None and a <= b,
-    "gt": lambda a, b: a is not None and a > b,
-    "gte": lambda a, b: a is not None and a >= b,
-    "in": lambda a, b: a in b,
-    "not_in": lambda a, b: a not in b,
-    "contains": lambda a, b: a is not None and str(b).casefold() in str(a).casefold(),
-}
-_NUMERIC_OPS = {"lt", "lte", "gt", "gte"}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule file: what to match, how often to alert, how severe, and where to."""
-
-    name: str
-    type: str
-    path: Path
-    matches: Predicate
-    realert: timedelta
-    levels: tuple[tuple[float, str], ...]
-    route: str | None = None
-    query_key: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-    description: str | None = None
-
-    def level(self, severity: float) -> str:
-        """The alert level for a score severity: the highest threshold it reaches."""
-        chosen = self.levels[0][1]
-        for threshold, level in self.levels:
-            if severity >= threshold:
-                chosen = level
-        return chosen
-
-
-@dataclass(frozen=True)
-class Firing:
-    """A rule matched: the group it belongs to, its time, and the mentions that prove it."""
-
-    group_value: str
-    anchor: str
-    event_at: datetime
-    evidence: tuple[Row, ...]
-
-
-class AnyRule:
-    """Fires on each mention that matches `where`."""
-
-    OPTIONS: ClassVar[dict[str, Field]] = {}
-
-    @staticmethod
-    def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
-        """A firing for `row` alone, grouped by `query_key` (default: the mention itself)."""
-        group = row[rule.query_key] if rule.query_key else row["key"]
-        return Firing(str(group), row["key"], parse_time(row["created_at"]), (row,))
-
-
-class FrequencyRule:
-    """Fires when `num_events` matching mentions fall within `timeframe`, per `query_key`."""
-
-    OPTIONS: ClassVar[dict[str, Field]] = {
-        "num_events": Field("int", required=True, min=1),
-        "timeframe": Field("duration", required=True),
-    }
-
-    @staticmethod
-    def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
-        """A firing if the window ending at `row` holds enough matching mentions."""
-        key = rule.query_key or "brand"
-        end = parse_time(row["created_at"])
-        start = end - rule.options["timeframe"]
-        found = [
-            r for r in store.window(row["brand"], start, end, key, row[key]) if rule.matches(r)
-        ]
-        if len(found) < rule.options["num_events"]:
-            return None
-        return Firing(str(row[key]), row["key"], end, tuple(found))
-
-
-RULE_TYPES: dict[str, Any] = {"any": AnyRule, "frequency": FrequencyRule}
-
-
-def load_rules(directory: Path, check: Checker) -> list[Rule]:
-    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check`."""
-    if not directory.is_dir():
-        check.error("rules", f"{directory} is not a directory")
-        return []
-    rules: list[Rule] = []
-    seen: dict[str, Path] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        rule = _load_rule(path, check)
-        if rule is None:
-            continue
-        if rule.name in seen:
-            check.error(str(path), f"name: {rule.name!r} is already used by {seen[rule.name]}")
-            continue
-        seen[rule.name] = path
-        rules.append(rule)
-    return rules
-
-
-def _load_rule(path: Path, check: Checker) -> Rule | None:
-    where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        check.error(where, f"cannot read: {exc}")
-        return None
-    except yaml.YAMLError as exc:
-        check.error(where, f"is not valid YAML: {_yaml_problem(exc)}")
-        return None
-    kind = data.get("type") if isinstance(data, Mapping) else None
-    rule_type = RULE_TYPES.get(kind) if isinstance(kind, str) else None
-    if isinstance(kind, str) and rule_type is None:
-        check.error(f"{where}: type", f"{kind!r} is not a rule type ({', '.join(RULE_TYPES)})")
-    spec = {**COMMON, **(rule_type.OPTIONS if rule_type else {})}
-    before = len(check.errors)
-    values = check.fields(data, spec, where)
-    if values is None:
-        return None
-    matches = compile_where(values["where"], f"{where}: where", check)
-    levels = _levels(values["severity"], f"{where}: severity", check)
-    query_key = values["query_key"]
-    if query_key is not None and query_key not in ROW_FIELDS:
-        check.error(f"{where}: query_key", f"{query_key!r} is not a mention or score field")
-    if len(check.errors) > before or rule_type is None or not values["enabled"]:
-        return None
-    return Rule(
-        name=values["name"],
-        type=kind,
-        path=path,
-        matches=matches,
-        realert=values["realert"],
-        levels=levels,
-        route=values["route"],
-        query_key=query_key,
-        options={k: values[k] for k in rule_type.OPTIONS},
-        description=values["description"],
-    )
-
-
-def compile_where(spec: Any, path: str, check: Checker) -> Predicate:
-    """Compile a `where` mapping (field: value | {op: value}, plus any/all/not) to a predicate."""
-    if spec is None:
-        return lambda row: True
-    if not isinstance(spec, Mapping):
-        check.error(path, "expected a mapping of field: condition")
-        return lambda row: False
-    parts: list[Predicate] = []
-    for key, condition in spec.items():
-        here = f"{path}.{key}"
-        if key in ("any", "all"):
-            if not isinstance(condition, list) or not condition:
-                check.error(here, "expected a non-empty list of conditions")
-                continue
-            subs = [compile_where(c, f"{here}[{i}]", check) for i, c in enumerate(condition)]
-            combine = any if key == "any" else all
-            parts.append(lambda row, subs=subs, combine=combine: combine(s(row) for s in subs))
-        elif key == "not":
-            sub = compile_where(condition, here, check)
-            parts.append(lambda row, sub=sub: not sub(row))
-        elif key not in ROW_FIELDS:
-            check.error(here, f"unknown field (expected one of: {', '.join(sorted(ROW_FIELDS))})")
-        else:
-            parts.append(_condition(key, condition, here, check))
-    return lambda row: all(p(row) for p in parts)
-
-
-def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Predicate:
-    if not isinstance(condition, Mapping):
-        condition = {"in": condition} if isinstance(condition, list) else {"eq": condition}
-    tests: list[tuple[Callable[[Any, Any], bool], Any]] = []
-    for op, value in condition.items():
-        if op not in _OPS:
-            check.error(f"{path}.{op}", f"unknown operator (expected one of: {', '.join(_OPS)})")
-        elif op in _NUMERIC_OPS and (isinstance(value, bool) or not isinstance(value, int | float)):
-            check.error(f"{path}.{op}", f"expected a number, got {value!r}")
-        elif op in ("in", "not_in") and not isinstance(value, list):
-            check.error(f"{path}.{op}", "expected a list")
-        else:
-            tests.append((_OPS[op], value))
-
-    def predicate(row: Row) -> bool:
-        try:
-            return all(test(row.get(field_name), value) for test, value in tests)
-        except TypeError:  # a text field compared with a number: no match, not a crash
-            return False
-
-    return predicate
-
-
-def _levels(spec: Any, path: str, check: Checker) -> tuple[tuple[float, str], ...]:
-    """`warning` alone, or {level: minimum score severity} for severity that grows."""
-    if isinstance(spec, str):
-        if spec not in SEVERITY_LEVELS:
-            check.error(path, f"{spec!r} is not one of: {', '.join(SEVERITY_LEVELS)}")
-        return ((0.0, spec),)
-    if not isinstance(spec, Mapping) or not spec:
-        check.error(path, "expected a level (info, warning, critical) or {level: min severity}")
-        return ((0.0, "warning"),)
-    levels = []
-    for level, threshold in spec.items():
-        if level not in SEVERITY_LEVELS:
-            check.error(f"{path}.{level}", f"is not one of: {', '.join(SEVERITY_LEVELS)}")
-        elif isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            check.error(f"{path}.{level}", "expected a score severity between 0 and 1")
-        elif not 0 <= threshold <= 1:
-            check.error(f"{path}.{level}", f"{threshold} is not between 0 and 1")
-        else:
-            levels.append((float(threshold), level))
-    levels.sort(key=lambda pair: (pair[0], SEVERITY_LEVELS.index(pair[1])))
-    return tuple(levels) or ((0.0, "warning"),)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
-
-
-# -- evaluation --------------------------------------------------------------------------------
+__all__ = ["evaluate", "load_rules", "RULE_TYPES", "Rule"]
 
 
 def evaluate(
     store: Store, rules: Sequence[Rule], sinks: Sequence[str], now: datetime, chunk: int = 500
 ) -> int:
-    """Run every rule over newly scored mentions; record alerts as pending. Return how many."""
+    """Run every rule over newly scored mentions, then the periodic rules; record alerts as
+    pending. Return how many were created."""
     created = 0
+    per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
         with store.transaction():
             for row in rows:
-                for rule in rules:
+                for rule in per_mention:
                     if rule.matches(row):
-                        created += _fire(store, rule, row, sinks, now)
+                        firing = RULE_TYPES[rule.type].fire(rule, row, store)
+                        created += _record(store, rule, firing, sinks, now)
             store.mark_evaluated([r["key"] for r in rows])
+    for rule in rules:
+        scan = getattr(RULE_TYPES[rule.type], "scan", None)
+        if scan is None:
+            continue
+        found = scan(rule, store, now)
+        with store.transaction():
+            for firing in found.firings:
+                created += _record(store, rule, firing, sinks, now)
+            for brand, value in found.cleared:
+                store.resolve_alerts(_group_key(rule, brand, value), now)
     return created
 
 
-def _fire(store: Store, rule: Rule, row: Row, sinks: Sequence[str], now: datetime) -> int:
-    firing = RULE_TYPES[rule.type].fire(rule, row, store)
+def _record(
+    store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime
+) -> int:
     if firing is None:
         return 0
     severity = max((r["severity"] for r in firing.evidence), default=0.0)
     level = rule.level(severity)
-    group_key = f"{rule.name}|{row['brand']}|{firing.group_value}"
+    group_key = _group_key(rule, firing.brand, firing.group_value)
     rank = SEVERITY_LEVELS.index(level)
     nearby = store.group_alerts(
         group_key, firing.event_at - rule.realert, firing.event_at + rule.realert
     )
     if any(SEVERITY_LEVELS.index(a["severity"]) >= rank for a in nearby):
         return 0  # already alerted at this level or above within `realert`
-    escalated = bool(nearby)
-    alert = _alert(rule, row, firing, level, group_key, escalated)
+    alert = _alert(rule, firing, level, group_key, escalated=bool(nearby))
     return int(store.record_alert(alert, sinks, now))
 
 
-def _alert(
-    rule: Rule, row: Row, firing: Firing, level: str, group_key: str, escalated: bool
-) -> Alert:
+def _group_key(rule: Rule, brand: str, value: str) -> str:
+    return f"{rule.name}|{brand}|{value}"
+
+
+def _alert(rule: Rule, firing: Firing, level: str, group_key: str, escalated: bool) -> Alert:
     fingerprint = hashlib.sha256(
-        "\x1f".join((rule.name, row["brand"], firing.group_value, level, firing.anchor)).encode()
+        "\x1f".join((rule.name, firing.brand, firing.group_value, level, firing.anchor)).encode()
     ).hexdigest()[:32]
-    top = max(firing.evidence, key=lambda r: r["severity"])
-    summary = _summary(rule, row, firing, top)
+    top = max(firing.evidence, key=lambda r: r["severity"], default=None)
+    summary = firing.summary or _summary(rule, firing, top)
     if escalated:
         summary = f"Escalated to {level}: {summary}"
     return Alert(
         fingerprint=fingerprint,
         rule=rule.name,
         severity=level,
-        brand=row["brand"],
+        brand=firing.brand,
         summary=summary,
         group_key=group_key,
         event_at=firing.event_at,
         route=rule.route,
-        reasons=(_why(rule, firing), *_reasons(top)),
+        reasons=(_why(rule, firing), *firing.reasons, *(_reasons(top) if top else ())),
         evidence=tuple(r["key"] for r in firing.evidence),
-        labels={"brand": row["brand"], "group": firing.group_value, "rule_type": rule.type},
+        labels={"brand": firing.brand, "group": firing.group_value, "rule_type": rule.type},
     )
 
 
-def _summary(rule: Rule, row: Row, firing: Firing, top: Row) -> str:
-    if len(firing.evidence) > 1:
+def _summary(rule: Rule, firing: Firing, top: Row | None) -> str:
+    if len(firing.evidence) > 1 or top is None:
         window = rule.options.get("timeframe")
         span = f" within {_duration(window)}" if window else ""
-        return f"{len(firing.evidence)} matching mentions of {row['brand']}{span}"
+        return f"{len(firing.evidence)} matching mentions of {firing.brand}{span}"
     author = f"@{top['author'].lstrip('@')}" if top.get("author") else "someone"
     category = top["category"].replace("_", " ")
-    return f"{category} mention of {row['brand']} by {author} on {top['source']}"
+    return f"{category} mention of {firing.brand} by {author} on {top['source']}"
 
 
 def _why(rule: Rule, firing: Firing) -> str:
@@ -333,8 +107,6 @@ def _why(rule: Rule, firing: Firing) -> str:
 
 
 def _reasons(row: Row) -> tuple[str, ...]:
-    import json
-
     reasons = row.get("reasons")
     return tuple(json.loads(reasons)) if isinstance(reasons, str) else tuple(reasons or ())
 

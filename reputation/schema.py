@@ -22,6 +22,63 @@ def m002_replies_and_source_state(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m003_incidents_and_muting(db: Database) -> None:
+    """Incidents (related alerts as one thread), their messages per sink, and silences."""
+    for statement in _INCIDENTS:
+        db.execute(statement)
+
+
+_INCIDENTS = (
+    "ALTER TABLE alerts ADD COLUMN incident_id INTEGER",
+    "ALTER TABLE alerts ADD COLUMN muted_reason TEXT",
+    "ALTER TABLE alerts ADD COLUMN resolved_at TEXT",
+    "CREATE INDEX alerts_incident ON alerts (incident_id)",
+    """CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        brand TEXT NOT NULL,
+        category TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+        title TEXT NOT NULL,
+        route TEXT,
+        opened_at TEXT NOT NULL,
+        last_event_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        resolved_at TEXT,
+        version INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX incidents_open ON incidents (status, brand, category)",
+    """CREATE TABLE incident_mentions (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        mention_key TEXT NOT NULL,
+        text_hash TEXT,
+        added_version INTEGER NOT NULL,
+        PRIMARY KEY (incident_id, mention_key)
+    )""",
+    "CREATE INDEX incident_mentions_key ON incident_mentions (mention_key)",
+    "CREATE INDEX incident_mentions_hash ON incident_mentions (text_hash)",
+    """CREATE TABLE incident_messages (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        sink TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('main', 'escalation')),
+        channel TEXT,
+        message_id TEXT,
+        delivered_version INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (incident_id, sink, kind)
+    )""",
+    """CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        comment TEXT,
+        created_at TEXT NOT NULL,
+        expired_at TEXT
+    )""",
+)
+
 _REPLIES_AND_STATE = (
     """CREATE TABLE replies (
         key TEXT PRIMARY KEY,

@@ -415,6 +415,16 @@ class Store:
             )
         return True
 
+    def resolve_alerts(self, group_key: str, now: datetime) -> int:
+        """Mark the group's unresolved alerts resolved (a flatline's mentions came back)."""
+        return self.db.execute(
+            "UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE group_key = ?"
+            " AND resolved_at IS NULL",
+            [iso(now), iso(now), group_key],
+        ).rowcount
+
+    # -- rule types: queries they need (kept together; see reputation/ruletypes.py) -------
+
     # -- notify ---------------------------------------------------------------------------
 
     def pending_deliveries(

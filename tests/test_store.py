@@ -80,7 +80,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
     Store.open(path).close()
     again = Store.open(path)
     names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_replies_and_source_state"]
+    assert names == ["m001_initial", "m002_replies_and_source_state", "m003_incidents_and_muting"]
     assert again.db.journal_mode == "wal"
     tables = set(again.db.table_names())
     assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
