@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from reputation.brands import Brand
+from reputation.engine import Policy
+from reputation.incidents import IncidentSettings
+from reputation.muting import QuietHours, Routes
 from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
 from reputation.validate import Checker, ConfigError, Field
@@ -27,6 +31,8 @@ TOP: dict[str, Field] = {
     "digest": Field("any", default={}),
     "schedule": Field("any", default={}),
     "scoring": Field("any", default={}),
+    "routes": Field("any", default={}),
+    "incidents": Field("any", default={}),
 }
 BRAND: dict[str, Field] = {
     "name": Field("str", required=True),
@@ -39,6 +45,21 @@ DIGEST: dict[str, Field] = {
     "cron": Field("cron", default="5 0 * * *"),
 }
 SCHEDULE: dict[str, Field] = {"every": Field("duration", default="10m")}
+ROUTES: dict[str, Field] = {
+    "critical": Field("str"),
+    "warning": Field("str"),
+    "info": Field("str"),
+    "quiet_hours": Field("any", default={}),
+}
+QUIET: dict[str, Field] = {
+    "start": Field("str", required=True),
+    "end": Field("str", required=True),
+    "timezone": Field("str", default="UTC"),
+}
+INCIDENTS: dict[str, Field] = {
+    "window": Field("duration", default="2h"),
+    "close_after": Field("duration", default="6h"),
+}
 SCORING: dict[str, Field] = {
     "threshold": Field("float", min=0, max=1),
     "model": Field("path"),
@@ -71,6 +92,7 @@ class Config:
     digest_cron: str
     every: timedelta
     scoring: ScoringSettings = ScoringSettings()
+    policy: Policy = Policy()
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -112,6 +134,15 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
     digest = check.fields(top["digest"], DIGEST, "digest") or {}
     schedule = check.fields(top["schedule"], SCHEDULE, "schedule") or {}
     scoring = _scoring(top["scoring"], check)
+    routes = _routes(top["routes"], check)
+    incidents = check.fields(top["incidents"], INCIDENTS, "incidents") or {}
+    policy = Policy(
+        IncidentSettings(
+            window=incidents.get("window") or IncidentSettings.window,
+            close_after=incidents.get("close_after") or IncidentSettings.close_after,
+        ),
+        routes,
+    )
     rules = load_rules(top["rules"], check) if top["rules"] is not None else []
     return Config(
         path=path,
@@ -125,7 +156,36 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         digest_cron=digest.get("cron") or "5 0 * * *",
         every=schedule.get("every") or timedelta(minutes=10),
         scoring=scoring,
+        policy=policy,
     )
+
+
+def _routes(value: Any, check: Checker) -> Routes:
+    fields = check.fields(value, ROUTES, "routes") or {}
+    quiet: dict[str, QuietHours] = {}
+    spans = check.mapping(fields.get("quiet_hours") or {}, "routes.quiet_hours") or {}
+    for channel, span in spans.items():
+        where = f"routes.quiet_hours.{channel}"
+        parts = check.fields(span, QUIET, where)
+        if not parts:
+            continue
+        try:
+            zone = ZoneInfo(parts["timezone"] or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            check.error(f"{where}.timezone", f"{parts['timezone']!r} is not a time zone")
+            continue
+        times = []
+        for key in ("start", "end"):
+            try:
+                times.append(time.fromisoformat(parts[key] or ""))
+            except ValueError:
+                check.error(f"{where}.{key}", f"{parts[key]!r} is not a time like 22:00")
+        if len(times) == 2:
+            quiet[str(channel)] = QuietHours(times[0], times[1], zone)
+    levels = {
+        level: fields[level] for level in ("critical", "warning", "info") if fields.get(level)
+    }
+    return Routes(by_severity=levels, quiet=quiet)
 
 
 def _scoring(value: Any, check: Checker) -> ScoringSettings:

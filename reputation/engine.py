@@ -5,21 +5,34 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
 from reputation.models import SEVERITY_LEVELS, Alert
+from reputation.muting import Routes, mute_reason
 from reputation.ruleset import Row, Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
 
-__all__ = ["evaluate", "load_rules", "RULE_TYPES", "Rule"]
+__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate", "load_rules"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How alerts become incidents and where they go: incident grouping and routes."""
+
+    incidents: IncidentSettings = field(default_factory=IncidentSettings)
+    routes: Routes = field(default_factory=Routes)
 
 
 def evaluate(
-    store: Store, rules: Sequence[Rule], sinks: Sequence[str], now: datetime, chunk: int = 500
-) -> int:
-    """Run every rule over newly scored mentions, then the periodic rules; record alerts as
-    pending. Return how many were created."""
+    store: Store, rules: Sequence[Rule], sinks: Sequence[str], now: datetime,
+    policy: Policy | None = None, chunk: int = 500,
+) -> int:  # fmt: skip
+    """Run every rule over newly scored mentions, then the periodic rules; record alerts
+    (pending, or muted) in incidents. Return how many were created."""
+    policy = policy or Policy()
     created = 0
     per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
@@ -28,7 +41,7 @@ def evaluate(
                 for rule in per_mention:
                     if rule.matches(row):
                         firing = RULE_TYPES[rule.type].fire(rule, row, store)
-                        created += _record(store, rule, firing, sinks, now)
+                        created += _record(store, rule, firing, sinks, now, policy)
             store.mark_evaluated([r["key"] for r in rows])
     for rule in rules:
         scan = getattr(RULE_TYPES[rule.type], "scan", None)
@@ -37,15 +50,18 @@ def evaluate(
         found = scan(rule, store, now)
         with store.transaction():
             for firing in found.firings:
-                created += _record(store, rule, firing, sinks, now)
+                created += _record(store, rule, firing, sinks, now, policy)
             for brand, value in found.cleared:
                 store.resolve_alerts(_group_key(rule, brand, value), now)
+    with store.transaction():
+        close_quiet(store, now, policy.incidents)
     return created
 
 
 def _record(
-    store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime
-) -> int:
+    store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime,
+    policy: Policy,
+) -> int:  # fmt: skip
     if firing is None:
         return 0
     severity = max((r["severity"] for r in firing.evidence), default=0.0)
@@ -57,15 +73,23 @@ def _record(
     )
     if any(SEVERITY_LEVELS.index(a["severity"]) >= rank for a in nearby):
         return 0  # already alerted at this level or above within `realert`
-    alert = _alert(rule, firing, level, group_key, escalated=bool(nearby))
-    return int(store.record_alert(alert, sinks, now))
+    route = policy.routes.route(rule.route, level)
+    alert = _alert(rule, firing, level, group_key, bool(nearby), route)
+    if store.has_alert(alert.fingerprint):
+        return 0
+    category = category_of(firing.evidence)
+    muted = mute_reason(store, alert, category, now, policy.routes, policy.incidents.window)
+    incident = None if muted else attach(store, alert, firing.evidence, now, policy.incidents)
+    return int(store.record_alert(alert, sinks, now, incident, muted))
 
 
 def _group_key(rule: Rule, brand: str, value: str) -> str:
     return f"{rule.name}|{brand}|{value}"
 
 
-def _alert(rule: Rule, firing: Firing, level: str, group_key: str, escalated: bool) -> Alert:
+def _alert(
+    rule: Rule, firing: Firing, level: str, group_key: str, escalated: bool, route: str | None
+) -> Alert:
     fingerprint = hashlib.sha256(
         "\x1f".join((rule.name, firing.brand, firing.group_value, level, firing.anchor)).encode()
     ).hexdigest()[:32]
@@ -81,7 +105,7 @@ def _alert(rule: Rule, firing: Firing, level: str, group_key: str, escalated: bo
         summary=summary,
         group_key=group_key,
         event_at=firing.event_at,
-        route=rule.route,
+        route=route,
         reasons=(_why(rule, firing), *firing.reasons, *(_reasons(top) if top else ())),
         evidence=tuple(r["key"] for r in firing.evidence),
         labels={"brand": firing.brand, "group": firing.group_value, "rule_type": rule.type},

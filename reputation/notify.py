@@ -1,4 +1,7 @@
-"""Delivery from the alert ledger: each pending delivery is sent once and recorded."""
+"""Delivery from the alert ledger, an incident at a time: each sink posts an incident once,
+then updates that message in place with one thread reply per run, and posts once more to
+the critical route if the incident escalates. Every alert is marked sent only after its sink
+confirmed it."""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reputation.sinks import SINKS, Sink, SinkError, SinkUnavailable
+from reputation.sinks import SINKS, IncidentView, Sink, SinkError, SinkUnavailable
 from reputation.store import Store
 
 
 @dataclass
 class NotifyResult:
-    """How many deliveries went out this run, and what failed."""
+    """How many alert deliveries went out this run, and what failed."""
 
     sent: int = 0
     errors: list[str] = field(default_factory=list)
@@ -35,40 +38,146 @@ def build_sinks(
     return sinks, warnings
 
 
-def deliver(store: Store, sinks: Sequence[Sink], now: datetime, chunk: int = 100) -> NotifyResult:
-    """Send every pending delivery of each sink; a failing sink never stops the others."""
+def deliver(
+    store: Store, sinks: Sequence[Sink], now: datetime, critical_route: str | None = None
+) -> NotifyResult:
+    """Send what each sink still owes, incident by incident; a failing sink never stops the
+    others."""
     result = NotifyResult()
     for sink in sinks:
         try:
-            _deliver_to(store, sink, now, chunk, result)
+            _deliver_to(store, sink, now, critical_route, result)
         finally:
             sink.flush()
     return result
 
 
-def _deliver_to(store: Store, sink: Sink, now: datetime, chunk: int, result: NotifyResult) -> None:
-    """One pass over the sink's queue, oldest first: each pending delivery is tried once."""
+def _deliver_to(
+    store: Store, sink: Sink, now: datetime, critical_route: str | None, result: NotifyResult
+) -> None:
+    """One pass over the sink's queue, grouped by incident, oldest first."""
     blocked: set[str] = set()  # routes whose channel refused us this run
-    after: tuple[str, str, str] | None = None
-    while batch := store.pending_deliveries(sink.name, chunk, after):
-        last = batch[-1]
-        after = (last["created_at"], last["event_at"], last["fingerprint"])
-        for alert in batch:
-            if (alert["route"] or "") in blocked:
-                continue
-            try:
-                delivered = sink.send(alert, store.evidence(alert["fingerprint"]))
-            except SinkError as exc:
-                result.errors.append(f"sink {sink.name}: alert {alert['fingerprint'][:12]}: {exc}")
+    for incident_id, alerts in _pending_by_incident(store, sink.name):
+        incident = store.incident(incident_id)
+        if (incident["route"] or "") in blocked:
+            continue
+        try:
+            _deliver_incident(store, sink, incident, alerts, now, critical_route)
+        except SinkError as exc:
+            result.errors.append(f"sink {sink.name}: incident #{incident_id}: {exc}")
+            for alert in alerts:
                 store.mark_undelivered(
                     alert["fingerprint"], sink.name, str(exc), exc.permanent, now
                 )
-                if exc.scope == "sink":
-                    return  # the service is down or refuses us: leave the rest pending
-                if exc.scope == "channel":
-                    blocked.add(alert["route"] or "")
-                continue
+            if exc.scope == "sink":
+                return  # the service is down or refuses us: leave the rest pending
+            if exc.scope == "channel":
+                blocked.add(incident["route"] or "")
+            continue
+        result.sent += len(alerts)
+
+
+def _pending_by_incident(store: Store, sink: str) -> list[tuple[int, list[dict[str, Any]]]]:
+    """Pending deliveries of `sink` grouped by incident, in the order of their oldest alert."""
+    groups: dict[int, list[dict[str, Any]]] = {}
+    after: tuple[str, str, str] | None = None
+    while batch := store.pending_deliveries(sink, 500, after):
+        last = batch[-1]
+        after = (last["created_at"], last["event_at"], last["fingerprint"])
+        for alert in batch:
+            incident_id = alert["incident_id"] or _adopt(store, alert)
+            groups.setdefault(incident_id, []).append(alert)
+    return list(groups.items())
+
+
+def _adopt(store: Store, alert: dict[str, Any]) -> int:
+    """Give an alert recorded before incidents existed an incident of its own."""
+    from reputation.incidents import category_of, text_hash
+    from reputation.timeutil import parse_time
+
+    evidence = store.evidence(alert["fingerprint"], limit=50)
+    category = category_of(evidence)
+    event_at = parse_time(alert["event_at"])
+    with store.transaction():
+        incident_id = store.open_incident(
+            alert["brand"],
+            category,
+            alert["severity"],
+            f"{alert['brand']}: {category}",
+            alert["route"],
+            event_at,
+            event_at,
+        )
+        store.add_incident_mentions(
+            incident_id, {r["key"]: text_hash(r["text"]) for r in evidence}, 1
+        )
+        store.db.execute(
+            "UPDATE alerts SET incident_id = ? WHERE fingerprint = ?",
+            [incident_id, alert["fingerprint"]],
+        )
+    return incident_id
+
+
+def _deliver_incident(
+    store: Store,
+    sink: Sink,
+    incident: dict[str, Any],
+    alerts: list[dict[str, Any]],
+    now: datetime,
+    critical_route: str | None,
+) -> None:
+    main = store.incident_message(incident["id"], sink.name, "main")
+    shown = main["delivered_version"] if main else 0
+    view = IncidentView(
+        incident=incident,
+        alerts=alerts,
+        top=store.incident_evidence(incident["id"], 0, 3),
+        new=store.incident_evidence(incident["id"], shown, 3),
+        new_count=store.count_incident_mentions(incident["id"], shown),
+        critical_route=critical_route,
+    )
+    delivered = sink.post(view) if main is None else sink.update(view, main)
+    with store.transaction():
+        store.save_incident_message(
+            incident["id"],
+            sink.name,
+            "main",
+            delivered.channel,
+            delivered.message_id,
+            incident["version"],
+            now,
+        )
+        for alert in alerts:
             store.mark_delivered(
                 alert["fingerprint"], sink.name, delivered.message_id, delivered.channel, now
             )
-            result.sent += 1
+    if _escalated(store, incident, sink.name, now):
+        posted = sink.escalate(view, store.incident_message(incident["id"], sink.name, "main"))
+        store.save_incident_message(
+            incident["id"],
+            sink.name,
+            "escalation",
+            posted.channel,
+            posted.message_id,
+            incident["version"],
+            now,
+        )
+
+
+def _escalated(store: Store, incident: dict[str, Any], sink: str, now: datetime) -> bool:
+    """Critical now, shown below critical on an earlier run, and not yet announced on the
+    critical route."""
+    from reputation.timeutil import iso
+
+    if incident["severity"] != "critical":
+        return False
+    if store.incident_message(incident["id"], sink, "escalation") is not None:
+        return False
+    return bool(
+        store.rows(
+            "SELECT 1 FROM alerts a JOIN deliveries d ON d.fingerprint = a.fingerprint"
+            " WHERE a.incident_id = ? AND d.sink = ? AND d.status = 'sent'"
+            " AND a.severity != 'critical' AND d.sent_at < ? LIMIT 1",
+            [incident["id"], sink, iso(now)],
+        )
+    )

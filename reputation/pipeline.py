@@ -172,8 +172,9 @@ def run_once(
         fetch_into(store, config.connectors, config.brands, now, summary)
         summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
         summary.errors.extend(errors)
-        summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now)
-        summary.errors.extend(deliver(store, sinks, now).errors)
+        summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now, config.policy)
+        critical = config.policy.routes.by_severity.get("critical")
+        summary.errors.extend(deliver(store, sinks, now, critical).errors)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.alert_counts()

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reputation.text import shorten, terminal_safe
+from reputation.models import SEVERITY_LEVELS
+from reputation.text import normalize, shorten, terminal_safe
 from reputation.validate import Field
 
 
@@ -37,8 +38,27 @@ class Delivered:
     channel: str | None = None
 
 
+@dataclass(frozen=True)
+class IncidentView:
+    """What a sink shows of an incident: the incident (with `mentions` and `reach`), the
+    alerts being delivered now, its top mentions, the mentions new since the sink last showed
+    it (and how many), and the critical route for escalations."""
+
+    incident: Mapping[str, Any]
+    alerts: Sequence[Mapping[str, Any]]
+    top: Sequence[Mapping[str, Any]]
+    new: Sequence[Mapping[str, Any]] = ()
+    new_count: int = 0
+    critical_route: str | None = None
+
+    @property
+    def lead(self) -> Mapping[str, Any]:
+        """The most severe alert being delivered (the first on ties)."""
+        return max(self.alerts, key=lambda a: SEVERITY_LEVELS.index(a["severity"]))
+
+
 class Sink(Protocol):
-    """Delivers alerts; raises SinkError on failure."""
+    """Shows incidents; raises SinkError on failure."""
 
     type: ClassVar[str]
     OPTIONS: ClassVar[Mapping[str, Field]]
@@ -46,12 +66,20 @@ class Sink(Protocol):
 
     def __init__(self, name: str, options: Mapping[str, Any], env: Mapping[str, str]) -> None: ...
 
-    def send(self, alert: Mapping[str, Any], evidence: Sequence[Mapping[str, Any]]) -> Delivered:
-        """Deliver one alert with its evidence mentions."""
+    def post(self, view: IncidentView) -> Delivered:
+        """Show a new incident."""
+        ...
+
+    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+        """Update an incident shown before (`message`: what `post` returned, as stored)."""
+        ...
+
+    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+        """Announce, once, that an incident became critical."""
         ...
 
     def flush(self) -> None:
-        """Finish output after a batch of sends."""
+        """Finish output after a run's deliveries."""
         ...
 
 
@@ -59,7 +87,7 @@ _STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 class ConsoleSink:
-    """Prints alerts as a table on the terminal; mention text is shown inert."""
+    """Prints incidents as a table on the terminal; mention text is shown inert."""
 
     type: ClassVar[str] = "console"
     OPTIONS: ClassVar[Mapping[str, Field]] = {}
@@ -73,38 +101,55 @@ class ConsoleSink:
     ) -> None:
         self.name = name
         self.console = console or Console()
-        self.rows: list[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]] = []
+        self.rows: list[tuple[str, IncidentView]] = []
 
-    def send(self, alert: Mapping[str, Any], evidence: Sequence[Mapping[str, Any]]) -> Delivered:
-        """Queue the alert for the table printed by `flush`."""
-        self.rows.append((alert, evidence))
+    def post(self, view: IncidentView) -> Delivered:
+        """Queue a new incident for the table printed by `flush`."""
+        self.rows.append(("new", view))
+        return Delivered()
+
+    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+        """Queue an incident's update."""
+        self.rows.append((f"+{view.new_count} mention(s)", view))
+        return Delivered()
+
+    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+        """Queue the escalation notice."""
+        self.rows.append(("escalated", view))
         return Delivered()
 
     def flush(self) -> None:
-        """Print queued alerts as one table."""
+        """Print queued incidents as one table."""
         if not self.rows:
             return
-        table = Table(title=f"{len(self.rows)} new alert(s)", show_lines=True, expand=True)
+        table = Table(title=f"{len(self.rows)} incident update(s)", show_lines=True, expand=True)
         table.add_column("severity", no_wrap=True)
-        table.add_column("rule", no_wrap=True)
+        table.add_column("incident", ratio=1)
         table.add_column("what happened", ratio=3)
         table.add_column("why", ratio=2)
-        for alert, evidence in self.rows:
+        for change, view in self.rows:
+            incident = view.incident
             table.add_row(
-                Text(alert["severity"], style=_STYLE.get(alert["severity"], "")),
-                Text(alert["rule"]),
-                _what(alert, evidence),
-                Text(terminal_safe("; ".join(json.loads(alert["reasons"])))),
+                Text(incident["severity"], style=_STYLE.get(incident["severity"], "")),
+                Text(
+                    terminal_safe(
+                        f"#{incident['id']} {incident['title']}\n{change}; "
+                        f"{incident['mentions']} mention(s), reach {incident['reach']:,}"
+                    )
+                ),
+                _what(view),
+                Text(terminal_safe("; ".join(json.loads(view.lead["reasons"])))),
             )
         self.console.print(table)
         self.rows.clear()
 
 
-def _what(alert: Mapping[str, Any], evidence: Sequence[Mapping[str, Any]]) -> Text:
+def _what(view: IncidentView) -> Text:
     # Text objects, never markup strings: `[link=...]` in a mention stays literal.
-    out = Text(terminal_safe(alert["summary"]), style="bold")
-    for mention in evidence[:3]:
-        out.append("\n“" + terminal_safe(shorten(mention["text"], 240)) + "”")
+    lines = (f"{a['rule']}: {a['summary']}" for a in view.alerts[:3])
+    out = Text("\n".join(terminal_safe(line) for line in lines), style="bold")
+    for mention in (view.new or view.top)[:3]:
+        out.append("\n“" + terminal_safe(shorten(normalize(mention["text"]), 240)) + "”")
         if mention.get("url"):
             out.append("\n" + terminal_safe(mention["url"]), style="dim")
     return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from slack_sdk import WebClient
@@ -15,8 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from reputation.sinks import Delivered, SinkError, SinkUnavailable
-from reputation.text import shorten, slack_escape
+from reputation.sinks import Delivered, IncidentView, SinkError, SinkUnavailable
+from reputation.text import normalize, shorten, slack_escape
 from reputation.timeutil import parse_time
 from reputation.validate import Field
 
@@ -66,8 +67,26 @@ class _CappedRateLimitRetry(RateLimitErrorRetryHandler):
             return False
 
 
+NEXT_STEPS = {
+    "legal": "Don't argue in public: acknowledge, move to DM, and bring in legal first.",
+    "safety_health": "Reply fast and with care, escalate to the safety team, never dismiss it.",
+    "privacy_security": "Move to DM, never ask for personal data in public, alert security.",
+    "outage_bug": "Confirm with engineering, post one status update, answer the top posts with it.",
+    "delay_cancellation": "Share rebooking options and the compensation policy, big reach first.",
+    "lost_damaged": "Apologise, open a claim, and DM the file or tracking reference.",
+    "billing_refund": "Take it to DM to check the account; state the refund timeline in public.",
+    "staff_conduct": "Apologise, ask for details in DM, and loop in the team lead.",
+    "customer_service": "Reply in public with a real name and a way to reach someone now.",
+    "product_defect": "Apologise, offer a repair or replacement, and log it for the product team.",
+    "pipeline": "Check the connector: credentials, rate limits, and `reputation run --json`.",
+}
+DEFAULT_STEP = "Open the post, reply in public, and take it to DM if needed."
+
+
 class SlackSink:
-    """Posts each alert once to its route's channel (or the sink's `channel`)."""
+    """Posts each incident once to its route's channel (or the sink's `channel`), updates it in
+    place with one thread reply per run, and announces escalations on the critical route;
+    posts are paced to `min_interval` per channel, Slack's guidance being one a second."""
 
     type: ClassVar[str] = "slack"
     OPTIONS: ClassVar[Mapping[str, Field]] = {
@@ -76,6 +95,7 @@ class SlackSink:
         "base_url": Field("url", default=DEFAULT_BASE_URL),
         "timeout": Field("int", default=15, min=1, max=300),
         "max_retry_wait": Field("duration", default="30s"),
+        "min_interval": Field("duration", default="1s"),
     }
 
     def __init__(
@@ -84,6 +104,8 @@ class SlackSink:
         options: Mapping[str, Any],
         env: Mapping[str, str],
         client: WebClient | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.name = name
         self.channel = options["channel"]
@@ -92,6 +114,10 @@ class SlackSink:
             raise SinkUnavailable(f"environment variable {options['token_env']} is not set")
         base_url = options.get("base_url") or DEFAULT_BASE_URL
         wait = options.get("max_retry_wait")
+        interval = options.get("min_interval")
+        self.min_interval = interval.total_seconds() if interval else 1.0
+        self.clock, self.sleep = clock, sleep
+        self.last_post: dict[str, float] = {}
         self.client = client or WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -103,30 +129,82 @@ class SlackSink:
             ],
         )
 
-    def send(self, alert: Mapping[str, Any], evidence: Sequence[Mapping[str, Any]]) -> Delivered:
-        """Post the alert; raise SinkError saying whether to retry and what to pause."""
-        channel = alert.get("route") or self.channel
-        text, blocks = build_message(alert, evidence)
+    def post(self, view: IncidentView) -> Delivered:
+        """Post a new incident as a top-level message."""
+        channel = view.incident.get("route") or self.channel
+        text, blocks = incident_message(view)
+        ts = self._post(channel, text, blocks, view)
+        return Delivered(message_id=ts, channel=channel)
+
+    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+        """Rewrite the incident's message in place and reply in its thread with what is new."""
+        channel = message.get("channel") or view.incident.get("route") or self.channel
+        ts = message.get("message_id")
+        text, blocks = incident_message(view)
         try:
-            response = self.client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={
-                    "event_type": "reputation_alert",
-                    "event_payload": {"fingerprint": alert["fingerprint"], "rule": alert["rule"]},
-                },
+            self._call(
+                self.client.chat_update, channel, channel=channel, ts=ts, text=text, blocks=blocks
             )
-        except SlackApiError as exc:
-            raise _classify(exc, channel) from None
-        except (SlackRequestError, urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise SinkError(f"cannot reach Slack: {exc}", scope="sink") from None
-        return Delivered(message_id=response.get("ts"), channel=response.get("channel", channel))
+        except SinkError as exc:
+            if "message_not_found" not in str(exc) and "cant_update_message" not in str(exc):
+                raise
+            return self.post(view)  # someone deleted it: start the thread again
+        reply_text, reply_blocks = thread_reply(view)
+        self._post(channel, reply_text, reply_blocks, view, thread_ts=ts)
+        return Delivered(message_id=ts, channel=channel)
+
+    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+        """Post once to the critical route that the incident became critical."""
+        channel = view.critical_route or self.channel
+        text, blocks = escalation_message(view, message)
+        return Delivered(message_id=self._post(channel, text, blocks, view), channel=channel)
 
     def flush(self) -> None:
         """Nothing is buffered."""
+
+    def _post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        view: IncidentView,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        self._pace(channel)
+        response = self._call(
+            self.client.chat_postMessage,
+            channel,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={
+                "event_type": "reputation_incident",
+                "event_payload": {"incident": view.incident["id"]},
+            },
+        )
+        return response.get("ts")
+
+    def _pace(self, channel: str) -> None:
+        """Wait until `min_interval` has passed since the last post to `channel`: queue, never
+        drop."""
+        last = self.last_post.get(channel)
+        if last is not None:
+            wait = self.min_interval - (self.clock() - last)
+            if wait > 0:
+                self.sleep(wait)
+        self.last_post[channel] = self.clock()
+
+    def _call(self, method: Callable[..., Any], where: str, **kwargs: Any) -> Any:
+        """Call a WebClient method; Slack's failures become SinkErrors naming `where`."""
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            raise _classify(exc, where) from None
+        except (SlackRequestError, urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise SinkError(f"cannot reach Slack: {exc}", scope="sink") from None
 
 
 def _classify(exc: SlackApiError, channel: str) -> SinkError:
@@ -143,34 +221,93 @@ def _classify(exc: SlackApiError, channel: str) -> SinkError:
     return SinkError(f"{what}; the message was refused", permanent=True, scope="alert")
 
 
-def build_message(
-    alert: Mapping[str, Any], evidence: Sequence[Mapping[str, Any]]
-) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and Block Kit blocks for an alert; every stranger's string is escaped."""
-    severity = alert["severity"]
-    reasons = (
-        json.loads(alert["reasons"]) if isinstance(alert["reasons"], str) else alert["reasons"]
-    )
-    summary = slack_escape(alert["summary"])
-    header = shorten(f"{severity.upper()}: {alert['rule']} ({alert['brand']})", HEADER_LIMIT)
+def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
+    incident, lead = view.incident, view.lead
+    severity = incident["severity"]
+    reasons = _reasons(lead)
+    summary = slack_escape(lead["summary"])
     why = slack_escape("; ".join(reasons)) or "rule matched"
+    header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         _section(_fit(f"{_ICON.get(severity, '')} *{summary}*\n*Why:* {why}", SECTION_LIMIT)),
+        {"type": "section", "fields": _fields(incident)},
     ]
-    for mention in evidence[:3]:
-        blocks.append(_mention_block(mention))
-    if evidence:
-        top = evidence[0]
+    blocks.extend(_mention_block(m) for m in view.top[:3])
+    if view.top:
+        top = view.top[0]
         blocks.append(
             _context(
                 f"{top['category'].replace('_', ' ')} · {top['engagement']:,} engagements · "
                 f"viral risk {top['viral_risk']:.2f} · severity {top['severity']:.2f}"
             )
         )
-    blocks.append(_context("Next: open the post, reply in public, and take it to DM if needed."))
-    text = shorten(f"[{severity.upper()}] {alert['rule']}: {summary}", 3000)
+    step = NEXT_STEPS.get(incident["category"], DEFAULT_STEP)
+    blocks.append(_context(f"*Next:* {step}"))
+    blocks.append(
+        _context(
+            f"Incident #{incident['id']} · {incident['status']} · "
+            f"alerts from rule {slack_escape(lead['rule'])}"
+        )
+    )
+    text = shorten(
+        f"[{severity.upper()}] {lead['rule']}: {summary} ({incident['mentions']} mentions)", 3000
+    )
     return text, blocks
+
+
+def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
+    """What a run adds to an incident's thread: its new alerts and new mentions."""
+    alerts = "\n".join(f"• {slack_escape(a['summary'])}" for a in view.alerts[:5])
+    head = f"*+{view.new_count} new mention(s)*, {len(view.alerts)} new alert(s)\n{alerts}"
+    blocks = [_section(_fit(head, SECTION_LIMIT)), *(_mention_block(m) for m in view.new[:3])]
+    return shorten(
+        f"+{view.new_count} new mention(s): {slack_escape(view.lead['summary'])}", 3000
+    ), blocks
+
+
+def escalation_message(
+    view: IncidentView, message: Mapping[str, Any] | None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The one post on the critical route when an incident becomes critical."""
+    incident = view.incident
+    channel = message.get("channel") if message else None
+    where = f" (thread in {slack_escape(channel)})" if channel else ""
+    title = slack_escape(incident["title"])
+    header = shorten(f"ESCALATED: {incident['title']}", HEADER_LIMIT)
+    body = (
+        f":rotating_light: *{title} is now critical*{where}\n{slack_escape(view.lead['summary'])}"
+    )
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": header}},
+        _section(_fit(body, SECTION_LIMIT)),
+        {"type": "section", "fields": _fields(incident)},
+        *(_mention_block(m) for m in view.top[:1]),
+    ]
+    return shorten(f"[CRITICAL] Escalated: {incident['title']}{where}", 3000), blocks
+
+
+def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
+    since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
+    last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
+    return [
+        {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
+        {"type": "mrkdwn", "text": f"*Reach:* {_compact(incident['reach'])} followers"},
+        {"type": "mrkdwn", "text": f"*Category:* {incident['category'].replace('_', ' ')}"},
+        {"type": "mrkdwn", "text": f"*Active:* {since} – {last}"},
+    ]
+
+
+def _reasons(alert: Mapping[str, Any]) -> list[str]:
+    reasons = alert["reasons"]
+    return json.loads(reasons) if isinstance(reasons, str) else list(reasons)
+
+
+def _compact(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    return f"{n / 1_000:.0f}k" if n >= 10_000 else f"{n:,}"
 
 
 def _mention_block(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,7 +316,7 @@ def _mention_block(m: Mapping[str, Any]) -> dict[str, Any]:
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
     head = f"*{author}*{reach} on {slack_escape(m['source'])} · {when}\n"
-    body = _fit_quote(m["text"], MENTION_LIMIT - len(head))
+    body = _fit_quote(normalize(m["text"]), MENTION_LIMIT - len(head))
     block = _section(head + body)
     url = m.get("url") or ""
     if url.startswith(("https://", "http://")) and len(url) <= 3000:

@@ -120,10 +120,17 @@ class Store:
                     "INSERT OR IGNORE INTO replies (key, mention_key, brand, author, text, url,"
                     " created_at, connector, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        reply.key, reply.mention_key, reply.brand, reply.author, reply.text,
-                        reply.url, iso(reply.created_at), connector, iso(now),
+                        reply.key,
+                        reply.mention_key,
+                        reply.brand,
+                        reply.author,
+                        reply.text,
+                        reply.url,
+                        iso(reply.created_at),
+                        connector,
+                        iso(now),
                     ],
-                )  # fmt: skip
+                )
             if reads:
                 self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:
@@ -377,19 +384,28 @@ class Store:
             [group_key, iso(start), iso(end)],
         )
 
-    def record_alert(self, alert: Alert, sinks: Sequence[str], now: datetime) -> bool:
-        """Write a pending alert and a pending delivery per sink; False if already recorded."""
+    def record_alert(
+        self,
+        alert: Alert,
+        sinks: Sequence[str],
+        now: datetime,
+        incident_id: int | None = None,
+        muted: str | None = None,
+    ) -> bool:
+        """Write an alert: muted (with the reason, no deliveries), or pending with a delivery per
+        sink (sent at once when there is no sink). False if it was already recorded."""
         stamp = iso(now)
+        status = "muted" if muted else "pending" if sinks else "sent"
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO alerts (fingerprint, rule, group_key, severity, status, brand,"
-            " summary, reasons, route, labels, event_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " summary, reasons, route, labels, event_at, created_at, updated_at, incident_id,"
+            " muted_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 alert.fingerprint,
                 alert.rule,
                 alert.group_key,
                 alert.severity,
-                "pending" if sinks else "sent",
+                status,
                 alert.brand,
                 alert.summary,
                 json.dumps(list(alert.reasons)),
@@ -398,6 +414,8 @@ class Store:
                 iso(alert.event_at),
                 stamp,
                 stamp,
+                incident_id,
+                muted,
             ],
         )
         if cursor.rowcount == 0:
@@ -407,7 +425,7 @@ class Store:
                 "INSERT OR IGNORE INTO alert_mentions (fingerprint, mention_key) VALUES (?, ?)",
                 [alert.fingerprint, key],
             )
-        for sink in sinks:
+        for sink in () if muted else sinks:
             self.db.execute(
                 "INSERT INTO deliveries (fingerprint, sink, status, updated_at)"
                 " VALUES (?, ?, 'pending', ?)",
@@ -422,6 +440,192 @@ class Store:
             " AND resolved_at IS NULL",
             [iso(now), iso(now), group_key],
         ).rowcount
+
+    # -- incidents ------------------------------------------------------------------------
+
+    def open_incident(
+        self,
+        brand: str,
+        category: str,
+        severity: str,
+        title: str,
+        route: str | None,
+        event_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Open an incident (version 1) and return its id."""
+        cursor = self.db.execute(
+            "INSERT INTO incidents (brand, category, severity, status, title, route, opened_at,"
+            " last_event_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+            [brand, category, severity, title, route, iso(event_at), iso(event_at), iso(now)],
+        )
+        return int(cursor.lastrowid)
+
+    def grow_incident(
+        self, incident: dict[str, Any], severity: str, event_at: datetime, now: datetime
+    ) -> int:
+        """Record a new alert in `incident`: raise its severity if higher, widen its time
+        span, reopen it; return its new version."""
+        from reputation.models import SEVERITY_LEVELS
+
+        level = max(incident["severity"], severity, key=SEVERITY_LEVELS.index)
+        version = incident["version"] + 1
+        self.db.execute(
+            "UPDATE incidents SET severity = ?, version = ?, status = 'open', resolved_at = NULL,"
+            " opened_at = MIN(opened_at, ?), last_event_at = MAX(last_event_at, ?),"
+            " updated_at = ? WHERE id = ?",
+            [level, version, iso(event_at), iso(event_at), iso(now), incident["id"]],
+        )
+        return version
+
+    def add_incident_mentions(self, incident_id: int, hashes: dict[str, str], version: int) -> None:
+        """Add mentions (key -> text hash) to an incident, as of `version`."""
+        for key, digest in hashes.items():
+            self.db.execute(
+                "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_key, text_hash,"
+                " added_version) VALUES (?, ?, ?, ?)",
+                [incident_id, key, digest, version],
+            )
+
+    def _incident_where(
+        self,
+        join: str,
+        condition: str,
+        values: Sequence[Any],
+        brand: str,
+        start: datetime,
+        end: datetime,
+    ) -> dict[str, Any] | None:
+        if not values:
+            return None
+        marks = ", ".join("?" * len(values))
+        rows = self.rows(
+            "SELECT DISTINCT i.* FROM incidents i JOIN incident_mentions im"  # noqa: S608
+            f" ON im.incident_id = i.id {join} WHERE i.brand = ? AND i.category != 'pipeline'"
+            f" AND i.last_event_at >= ? AND i.opened_at <= ? AND {condition} IN ({marks})"
+            " ORDER BY i.last_event_at DESC LIMIT 1",
+            [brand, iso(start), iso(end), *values],
+        )
+        return rows[0] if rows else None
+
+    def incident_with_mentions(
+        self, brand: str, keys: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """An incident active in [start, end] holding any of these mention keys."""
+        return self._incident_where("", "im.mention_key", keys, brand, start, end)
+
+    def incident_replying_to(
+        self, brand: str, keys: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """An incident active in [start, end] holding a reply to or quote of these mentions."""
+        return self._incident_where(
+            "JOIN mentions m ON m.key = im.mention_key",
+            "m.source || ':' || m.parent_id",
+            keys,
+            brand,
+            start,
+            end,
+        )
+
+    def incident_with_hashes(
+        self, brand: str, hashes: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """An incident active in [start, end] holding a copy of one of these texts."""
+        return self._incident_where("", "im.text_hash", hashes, brand, start, end)
+
+    def incident_of_category(
+        self, brand: str, category: str, start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """The latest incident of `brand` and `category` active in [start, end]."""
+        rows = self.rows(
+            "SELECT * FROM incidents WHERE brand = ? AND category = ? AND last_event_at >= ?"
+            " AND opened_at <= ? ORDER BY last_event_at DESC LIMIT 1",
+            [brand, category, iso(start), iso(end)],
+        )
+        return rows[0] if rows else None
+
+    def critical_incident(
+        self, brand: str, category: str, start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """A critical incident of `brand` and `category` active in [start, end] (inhibition)."""
+        rows = self.rows(
+            "SELECT * FROM incidents WHERE brand = ? AND category = ? AND severity = 'critical'"
+            " AND last_event_at >= ? AND opened_at <= ? LIMIT 1",
+            [brand, category, iso(start), iso(end)],
+        )
+        return rows[0] if rows else None
+
+    def resolve_incidents(self, quiet_since: str, now: datetime) -> int:
+        """Resolve open incidents not changed since `quiet_since` (wall-clock)."""
+        return self.db.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE status = 'open'"
+            " AND updated_at < ?",
+            [iso(now), quiet_since],
+        ).rowcount
+
+    def incident(self, incident_id: int) -> dict[str, Any]:
+        """An incident with its mention count and total reach (followers, each author once)."""
+        [row] = self.rows(
+            "SELECT i.*, (SELECT COUNT(*) FROM incident_mentions WHERE incident_id = i.id)"
+            " AS mentions, (SELECT COALESCE(SUM(followers), 0) FROM (SELECT MAX(COALESCE("
+            "m.author_followers, 0)) AS followers FROM incident_mentions im JOIN mentions m"
+            " ON m.key = im.mention_key WHERE im.incident_id = i.id"
+            " GROUP BY COALESCE(m.author, m.key))) AS reach FROM incidents i WHERE i.id = ?",
+            [incident_id],
+        )
+        return row
+
+    def incident_evidence(
+        self, incident_id: int, since_version: int = 0, limit: int = 5
+    ) -> list[dict[str, Any]]:
+        """An incident's mentions added after `since_version`, most severe first."""
+        return self.rows(
+            _ROW_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
+            " WHERE im.incident_id = ? AND im.added_version > ?"
+            " ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            [incident_id, since_version, limit],
+        )
+
+    def count_incident_mentions(self, incident_id: int, since_version: int = 0) -> int:
+        """How many mentions an incident gained after `since_version`."""
+        return self.rows(
+            "SELECT COUNT(*) AS n FROM incident_mentions WHERE incident_id = ?"
+            " AND added_version > ?",
+            [incident_id, since_version],
+        )[0]["n"]
+
+    def incident_message(self, incident_id: int, sink: str, kind: str = "main") -> dict | None:
+        """The message a sink posted for an incident (main thread or escalation), if any."""
+        rows = self.rows(
+            "SELECT * FROM incident_messages WHERE incident_id = ? AND sink = ? AND kind = ?",
+            [incident_id, sink, kind],
+        )
+        return rows[0] if rows else None
+
+    def save_incident_message(
+        self,
+        incident_id: int,
+        sink: str,
+        kind: str,
+        channel: str | None,
+        message_id: str | None,
+        version: int,
+        now: datetime,
+    ) -> None:
+        """Record what a sink has shown of an incident, up to `version`."""
+        self.db.execute(
+            "INSERT INTO incident_messages (incident_id, sink, kind, channel, message_id,"
+            " delivered_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (incident_id, sink, kind) DO UPDATE SET"
+            " channel = COALESCE(excluded.channel, channel),"
+            " message_id = COALESCE(excluded.message_id, message_id),"
+            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at",
+            [incident_id, sink, kind, channel, message_id, version, iso(now)],
+        )
+
+    def has_alert(self, fingerprint: str) -> bool:
+        """Whether the ledger already holds this alert."""
+        return bool(self.rows("SELECT 1 FROM alerts WHERE fingerprint = ?", [fingerprint]))
 
     # -- rule types: queries they need (kept together; see reputation/ruletypes.py) -------
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import re
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
+# Real tags only (a name that starts with a letter), so Slack syntax a stranger typed, like
+# `<!channel>` or `<https://evil|bank.com>`, stays visible as text (and is escaped on output).
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,2000})?/?>")
 # Tags that flow inside a line vanish without a space ("#<span>acme</span>" is "#acme");
 # every other tag (p, br, div, li...) separates words.
 _INLINE_TAG = re.compile(
-    r"</?(?:a|span|b|i|em|strong|u|s|small|mark|code|abbr|sub|sup)(?:\s[^>]{0,2000})?>",
+    r"</?(?:a|span|b|i|em|strong|u|s|small|mark|code|abbr|sub|sup)(?:\s[^<>]{0,2000})?>",
     re.IGNORECASE,
 )
 _MD_LINK = re.compile(r"!?\[([^\]]{0,500})\]\([^)\s]{0,2000}\)")

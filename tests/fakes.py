@@ -15,13 +15,36 @@ class FakeSlack:
 
     def __init__(self, server: Any):
         self.server = server
-        self.messages: list[dict[str, Any]] = []  # accepted posts, in order
+        self.messages: list[dict[str, Any]] = []  # accepted posts (top-level and replies)
+        self.updates: list[dict[str, Any]] = []  # accepted chat.update calls
         self.attempts = 0
         self.script: list[tuple[int, dict[str, Any], dict[str, str]]] = []
         self.down = False
         server.expect_request("/api/chat.postMessage", method="POST").respond_with_handler(
             self._post
         )
+        server.expect_request("/api/chat.update", method="POST").respond_with_handler(self._update)
+
+    @property
+    def top_level(self) -> list[dict[str, Any]]:
+        """Posts that start a message, not thread replies."""
+        return [m for m in self.messages if not m.get("thread_ts")]
+
+    @property
+    def replies(self) -> list[dict[str, Any]]:
+        """Posts in a thread."""
+        return [m for m in self.messages if m.get("thread_ts")]
+
+    def _update(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _json(200, {"ok": False, "error": "invalid_auth"})
+        if self.down:
+            return Response("upstream connect error", status=500)
+        payload = request.get_json(force=True)
+        if payload.get("ts") not in {m["ts"] for m in self.messages}:
+            return _json(200, {"ok": False, "error": "message_not_found"})
+        self.updates.append(payload)
+        return _json(200, {"ok": True, "channel": payload["channel"], "ts": payload["ts"]})
 
     @property
     def base_url(self) -> str:
@@ -49,7 +72,7 @@ class FakeSlack:
             return _json(status, body, headers)
         payload = request.get_json(force=True) if request.is_json else request.form.to_dict()
         ts = f"{1763800000 + len(self.messages)}.{len(self.messages):06d}"
-        self.messages.append(payload)
+        self.messages.append({**payload, "ts": ts})
         return _json(
             200,
             {

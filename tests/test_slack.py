@@ -12,7 +12,8 @@ import pytest
 from reputation.cli import main
 from reputation.config import load_config
 from reputation.pipeline import run_once
-from reputation.slack import build_message
+from reputation.sinks import IncidentView
+from reputation.slack import incident_message
 from reputation.store import Store
 from tests.conftest import NOW
 from tests.fakes import TOKEN, FakeSlack
@@ -24,11 +25,11 @@ HOSTILE = (
 
 
 def complaints(make_record: Callable, n: int = 3) -> list[dict]:
-    """`n` separate viral complaints (big authors), each its own alert."""
+    """`n` viral complaints (big authors) five hours apart: each its own alert and incident."""
     return [
         make_record(
             f"Acme Air is terrible, awful service #{i}",
-            minutes=i * 120,
+            minutes=i * 300,
             author=f"big{i}",
             author_followers=50_000,
         )
@@ -60,7 +61,7 @@ def test_each_alert_arrives_once_with_fallback_text_and_escaped_user_text(
     workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
 ) -> None:
     records = complaints(make_record, 2) + [
-        make_record(HOSTILE, minutes=600, author="angry_<!here>", author_followers=20_000)
+        make_record(HOSTILE, minutes=900, author="angry_<!here>", author_followers=20_000)
     ]
     config = load_config(workspace(records, sinks=slack_sinks(slack)))
     summary = run_once(config, now=NOW)
@@ -70,7 +71,7 @@ def test_each_alert_arrives_once_with_fallback_text_and_escaped_user_text(
         assert payload["channel"] == "#rep"
         assert re.match(r"\[(CRITICAL|WARNING)\] viral-complaint: \w", payload["text"])
         assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
-        assert payload["metadata"]["event_type"] == "reputation_alert"
+        assert payload["metadata"]["event_type"] == "reputation_incident"
         assert payload["blocks"][0]["type"] == "header"
     hostile = json.dumps(slack.messages[2])
     assert "&lt;!channel&gt; &lt;@U024BE7LH&gt;" in hostile
@@ -243,16 +244,63 @@ def _mention(**over: object) -> dict:
     }
 
 
+def _incident(**over: object) -> dict:
+    return {
+        "id": 7,
+        "brand": "Acme Air",
+        "category": "outage_bug",
+        "severity": "warning",
+        "status": "open",
+        "title": "Acme Air: outage bug",
+        "route": None,
+        "opened_at": "2026-11-22T08:00:00.000000Z",
+        "last_event_at": "2026-11-22T08:30:00.000000Z",
+        "mentions": 3,
+        "reach": 48_000,
+        "version": 1,
+        **over,
+    }
+
+
+def _view(alert: dict | None = None, mentions: list[dict] | None = None, **over: object):
+    return IncidentView(
+        incident=_incident(**over),
+        alerts=[alert or _alert()],
+        top=mentions if mentions is not None else [_mention()],
+    )
+
+
 def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
-    text, blocks = build_message(
-        _alert(summary="<" * 5000, rule="r" * 200), [_mention(text="&" * 10_000)]
+    text, blocks = incident_message(
+        _view(
+            _alert(summary="<" * 5000, rule="r" * 200),
+            [_mention(text="&" * 10_000)],
+            title="T" * 400,
+        )
     )
     assert len(blocks[0]["text"]["text"]) <= 150
-    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
     assert all(len(s) <= 3000 for s in sections)
-    assert "&amp;" in sections[1] and "&" not in sections[1].replace("&amp;", "")
+    quote = next(s for s in sections if s.startswith("*@ann*"))
+    assert "&amp;" in quote and "&" not in quote.replace("&amp;", "")
     assert sum(len(json.dumps(b)) for b in blocks) < 12_000
     assert len(text) <= 3000
+
+
+def test_the_message_says_what_happened_how_big_and_what_to_do() -> None:
+    text, blocks = incident_message(
+        _view(_alert(summary="5 complaints in 30 min", reasons=json.dumps(["several complaints"])))
+    )
+    assert text == "[WARNING] viral-complaint: 5 complaints in 30 min (3 mentions)"
+    body = json.dumps(blocks)
+    assert "*Why:* several complaints" in body
+    fields = [
+        f["text"] for b in blocks if b["type"] == "section" and "fields" in b for f in b["fields"]
+    ]
+    assert fields[:3] == ["*Mentions:* 3", "*Reach:* 48k followers", "*Category:* outage bug"]
+    assert "*@ann* (12,000 followers) on x" in body
+    assert "*Next:* Confirm with engineering" in body
+    assert "Incident #7" in body
 
 
 @pytest.mark.parametrize(
@@ -260,5 +308,10 @@ def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
     [("https://x.com/a/status/1", True), ("javascript:alert(1)", False), (None, False)],
 )
 def test_only_web_links_become_buttons(url: str | None, button: bool) -> None:
-    _, blocks = build_message(_alert(), [_mention(url=url)])
-    assert ("accessory" in blocks[2]) is button
+    _, blocks = incident_message(_view(mentions=[_mention(url=url)]))
+    [mention] = [
+        b
+        for b in blocks
+        if b["type"] == "section" and "*@ann*" in b.get("text", {}).get("text", "")
+    ]
+    assert ("accessory" in mention) is button

@@ -60,3 +60,10 @@ def test_inline_tags_do_not_split_words_but_block_tags_do() -> None:
         "#<span>fail</span></p><p>next</p>a<br>b"
     )
     assert normalize(html) == "Hi @acmeair #fail next a b"
+
+
+def test_slack_syntax_typed_by_a_stranger_is_not_taken_for_html() -> None:
+    text = "<!channel> <@U024BE7LH> refund at <https://evil.example/x|bank.com> <p>ok</p>"
+    assert (
+        normalize(text) == "<!channel> <@U024BE7LH> refund at <https://evil.example/x|bank.com> ok"
+    )
