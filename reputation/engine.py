@@ -40,8 +40,9 @@ def evaluate(
             for row in rows:
                 for rule in per_mention:
                     if rule.matches(row):
-                        firing = RULE_TYPES[rule.type].fire(rule, row, store)
-                        created += _record(store, rule, firing, sinks, now, policy)
+                        fired = RULE_TYPES[rule.type].fire(rule, row, store)
+                        for firing in fired if isinstance(fired, list) else [fired]:
+                            created += _record(store, rule, firing, sinks, now, policy)
             store.mark_evaluated([r["key"] for r in rows])
     for rule in rules:
         scan = getattr(RULE_TYPES[rule.type], "scan", None)

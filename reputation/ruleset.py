@@ -86,6 +86,19 @@ def load_rules(directory: Path, check: Checker) -> list[Rule]:
     return rules
 
 
+def load_rule_files(paths: list[Path], check: Checker) -> list[Rule]:
+    """Load the given rule files (for `rules test`), recording errors in `check`."""
+    rules = []
+    for path in paths:
+        if not path.is_file():
+            check.error(str(path), "no such rule file")
+            continue
+        rule = _load_rule(path, check)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
 def _load_rule(path: Path, check: Checker) -> Rule | None:
     where = str(path)
     try:
@@ -105,6 +118,9 @@ def _load_rule(path: Path, check: Checker) -> Rule | None:
     values = check.fields(data, spec, where)
     if values is None:
         return None
+    check_options = getattr(rule_type, "check_options", None)
+    if check_options is not None and len(check.errors) == before:
+        check_options(values, where, check)  # rules that span options (after each is valid)
     matches = compile_where(values["where"], f"{where}: where", check)
     levels = _levels(values["severity"], f"{where}: severity", check)
     query_key = values["query_key"]

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from reputation.models import Alert, Mention, Reply, Score
 from reputation.schema import migrations
-from reputation.timeutil import iso
+from reputation.timeutil import iso, parse_time
 
 MENTION_COLUMNS = tuple(
     """key source native_id brand text author author_followers url created_at likes shares
@@ -628,6 +628,56 @@ class Store:
         return bool(self.rows("SELECT 1 FROM alerts WHERE fingerprint = ?", [fingerprint]))
 
     # -- rule types: queries they need (kept together; see reputation/ruletypes.py) -------
+
+    def field_values(self, field: str, since: datetime, until: datetime) -> list[Any]:
+        """Distinct non-null values of a rule field among mentions created in [since, until]
+        (a flatline's candidates; scores are joined only for a score field)."""
+        column = _column(field)
+        join = " JOIN scores s ON s.mention_key = m.key" if field in SCORE_COLUMNS else ""
+        rows = self.rows(
+            f"SELECT DISTINCT {column} AS value FROM mentions m{join}"  # noqa: S608
+            f" WHERE m.created_at >= ? AND m.created_at <= ? AND {column} IS NOT NULL"
+            " ORDER BY 1",
+            [iso(since), iso(until)],
+        )
+        return [r["value"] for r in rows]
+
+    def newest_first(
+        self, until: datetime, *, since: datetime | None = None, brand: str | None = None,
+        field: str | None = None, value: Any = None, text_like: str | None = None,
+        before: tuple[str, str] | None = None, page: int = 100,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        """Scored mentions created in [since, until] (of `brand`, with `field` = value, text
+        LIKE `text_like`, strictly before (created_at, key) `before`), newest first, by page."""
+        sql = _ROW_SELECT + " WHERE m.created_at <= ?"
+        params: list[Any] = [iso(until)]
+        if since is not None:
+            sql += " AND m.created_at >= ?"
+            params.append(iso(since))
+        if brand is not None:
+            sql += " AND m.brand = ?"
+            params.append(brand)
+        if field is not None:
+            sql += f" AND {_column(field)} = ?"
+            params.append(value)
+        if text_like is not None:
+            sql += " AND m.text LIKE ? ESCAPE '\\'"
+            params.append(text_like)
+        while True:
+            bound = " AND (m.created_at, m.key) < (?, ?)" if before else ""
+            found = self.rows(
+                sql + bound + " ORDER BY m.created_at DESC, m.key DESC LIMIT ?",
+                [*params, *(before or ()), page],
+            )
+            yield from found
+            if len(found) < page:
+                return
+            before = (found[-1]["created_at"], found[-1]["key"])
+
+    def first_mention_at(self, brand: str) -> datetime | None:
+        """When the oldest stored mention of `brand` was created (None: no mention yet)."""
+        [row] = self.rows("SELECT MIN(created_at) AS first FROM mentions WHERE brand = ?", [brand])
+        return parse_time(row["first"]) if row["first"] else None
 
     # -- notify ---------------------------------------------------------------------------
 

@@ -152,7 +152,8 @@ def test_unknown_rule_type_and_option_are_errors(tmp_path: Path) -> None:
     check = Checker(tmp_path)
     rules = load_rules(tmp_path, check)
     assert check.errors == [
-        f"{tmp_path / 'a.yaml'}: type: 'spike-ish' is not a rule type (any, frequency)",
+        f"{tmp_path / 'a.yaml'}: type: 'spike-ish' is not a rule type (any, frequency, spike,"
+        " flatline, new_term)",
         f"{tmp_path / 'b.yaml'}.num_events: unknown key (expected one of: description, enabled,"
         " name, query_key, realert, route, severity, type, where)",
         f"{tmp_path / 'd.yaml'}: name: 'a' is already used by {tmp_path / 'c.yaml'}",
