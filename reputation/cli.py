@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -17,6 +18,7 @@ from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
 from reputation.model import ModelError
 from reputation.store import StoreError
+from reputation.validate import parse_duration
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
 log = logging.getLogger("reputation")
@@ -80,6 +82,52 @@ def _parser() -> argparse.ArgumentParser:
     alerts.add_argument("--status", choices=("pending", "sent", "failed", "muted"))
     alerts.add_argument("--limit", type=int, default=50)
     alerts.set_defaults(handler=cmd_alerts)
+    silence = commands.add_parser("silence", parents=[common], help="mute matching alerts")
+    silence_commands = silence.add_subparsers(dest="silence_command", required=True)
+    add = silence_commands.add_parser("add", parents=[common], help="start a silence")
+    add.add_argument(
+        "matchers",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="brand, rule, severity, category or route; all must match",
+    )
+    add.add_argument(
+        "--for",
+        dest="duration",
+        type=parse_duration,
+        required=True,
+        metavar="DURATION",
+        help="how long, e.g. 4h",
+    )
+    add.add_argument("--comment", help="why (shown with every muted alert)")
+    add.set_defaults(handler=cmd_silence_add)
+    listing = silence_commands.add_parser("list", parents=[common], help="active silences")
+    listing.add_argument("--all", action="store_true", help="include ended ones")
+    listing.set_defaults(handler=cmd_silence_list)
+    expire = silence_commands.add_parser("expire", parents=[common], help="end a silence now")
+    expire.add_argument("silence_id", type=int, metavar="ID")
+    expire.set_defaults(handler=cmd_silence_expire)
+    rules = commands.add_parser("rules", parents=[common], help="work with rules")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    test = rules_commands.add_parser(
+        "test", parents=[common], help="replay rules over stored mentions, sending nothing"
+    )
+    test.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="RULE_FILE",
+        help="rule files to test (default: the configured rules)",
+    )
+    test.add_argument(
+        "--since",
+        type=parse_duration,
+        default=parse_duration("7d"),
+        metavar="DURATION",
+        help="how far back to replay (default 7d)",
+    )
+    test.add_argument("--json", action="store_true", help="print one JSON object")
+    test.set_defaults(handler=cmd_rules_test)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),
@@ -281,6 +329,107 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
             f"f1 {cv['f1']:.3f}"
         )
     print(f"use it: add `scoring: {{model: {args.out}}}` to the config")
+    return EXIT_OK
+
+
+def _open_store(path: Path) -> Any:
+    from reputation.store import Store
+
+    return Store.open(load_config(path).database)
+
+
+def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
+    """Mute alerts matching every KEY=VALUE for a while."""
+    from reputation.muting import add_silence, parse_matchers
+    from reputation.timeutil import utcnow
+
+    try:
+        matchers = parse_matchers(args.matchers)
+    except ValueError as exc:
+        print(f"reputation: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    store = _open_store(path)
+    try:
+        now = utcnow()
+        silence_id = add_silence(store, matchers, args.duration, args.comment, now)
+    finally:
+        store.close()
+    ends = (now + args.duration).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"silence #{silence_id} until {ends}: {_describe(matchers)}")
+    return EXIT_OK
+
+
+def cmd_silence_list(args: argparse.Namespace, path: Path) -> int:
+    """Print silences, active ones first."""
+    from reputation.muting import silences
+    from reputation.text import terminal_safe
+    from reputation.timeutil import utcnow
+
+    store = _open_store(path)
+    try:
+        rows = silences(store, utcnow(), everything=args.all)
+    finally:
+        store.close()
+    for row in rows:
+        ended = f" (ended {row['expired_at'][:16]})" if row["expired_at"] else ""
+        comment = f"  # {row['comment']}" if row["comment"] else ""
+        print(
+            terminal_safe(
+                f"#{row['id']}  until {row['ends_at'][:16]}{ended}  "
+                f"{_describe(row['matchers'])}{comment}"
+            )
+        )
+    if not rows:
+        print("no active silences")
+    return EXIT_OK
+
+
+def cmd_silence_expire(args: argparse.Namespace, path: Path) -> int:
+    """End a silence now."""
+    from reputation.muting import expire_silence
+    from reputation.timeutil import utcnow
+
+    store = _open_store(path)
+    try:
+        done = expire_silence(store, args.silence_id, utcnow())
+    finally:
+        store.close()
+    if not done:
+        print(f"reputation: no active silence #{args.silence_id}", file=sys.stderr)
+        return EXIT_FATAL
+    print(f"silence #{args.silence_id} expired")
+    return EXIT_OK
+
+
+def _describe(matchers: dict[str, str]) -> str:
+    return " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(matchers.items()))
+
+
+def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
+    """Replay rules over stored mentions and report what they would have sent."""
+    from reputation.backtest import backtest
+    from reputation.ruleset import load_rule_files
+    from reputation.text import terminal_safe
+    from reputation.timeutil import utcnow
+    from reputation.validate import Checker
+
+    config = load_config(path)
+    rules = list(config.rules)
+    if args.files:
+        check = Checker()
+        rules = load_rule_files(args.files, check)
+        check.raise_if_errors()
+    report = backtest(config.database, rules, args.since, utcnow(), config.policy)
+    if args.json:
+        print(json.dumps(report))
+        return EXIT_OK
+    for name, result in report.items():
+        print(f"{name}: {result['alerts']} alert(s) in {result['incidents']} incident(s)")
+        for day, counts in result["per_day"].items():
+            print(f"  {day}: {counts['alerts']} alert(s), {counts['incidents']} incident(s)")
+        for example in result["examples"]:
+            line = f"  e.g. {example['event_at'][:16]} {example['severity']}: {example['summary']}"
+            print(terminal_safe(line))
     return EXIT_OK
 
 
