@@ -12,7 +12,6 @@ threshold (the default is not chosen from this).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -22,20 +21,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labeled import labeled_csv_parser  # noqa: E402
+
 from reputation.complaint import DEFAULT_THRESHOLD  # noqa: E402
 from reputation.evaluate import evaluate, prf  # noqa: E402
 from reputation.labels import read_labels  # noqa: E402
 from reputation.scoring import Scorer  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--csv", default=str(DEFAULT_CSV))
-    parser.add_argument("--text-column", default="text")
-    parser.add_argument("--label-column", default="airline_sentiment")
-    parser.add_argument("--positive", default="negative")
+    parser = labeled_csv_parser(__doc__)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     args = parser.parse_args()
     batches = list(read_labels(Path(args.csv), args.text_column, args.label_column, args.positive))

@@ -10,7 +10,6 @@ the pooled precision, recall and F1 at probability 0.5.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,18 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labeled import labeled_csv_parser  # noqa: E402
+
 from reputation.evaluate import cross_validate  # noqa: E402
 from reputation.labels import read_labels  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--csv", default=str(DEFAULT_CSV))
-    parser.add_argument("--text-column", default="text")
-    parser.add_argument("--label-column", default="airline_sentiment")
-    parser.add_argument("--positive", default="negative")
+    parser = labeled_csv_parser(__doc__)
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
     texts, labels = [], []

@@ -112,6 +112,21 @@ def workspace(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """The shipped config on the demo data, with its database and digests in tmp_path."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config.update(
+        database=str(tmp_path / "r.db"),
+        rules=str(REPO / "rules"),
+        digest={"dir": str(tmp_path / "digests")},
+    )
+    config["connectors"][0]["path"] = str(REPO / "data/demo/mentions.jsonl")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
 def blackhole() -> Iterator[str]:
     """A port on 127.0.0.1 that accepts connections and never answers: reads time out."""
     listener = socket.socket()

@@ -6,26 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from reputation.cli import main
 from reputation.store import Store
-from tests.conftest import REPO
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config.update(
-        database=str(tmp_path / "r.db"),
-        rules=str(REPO / "rules"),
-        digest={"dir": str(tmp_path / "digests")},
-    )
-    config["connectors"][0]["path"] = str(REPO / "data/demo/mentions.jsonl")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    assert main(["run", "--config", str(path)]) == 0
-    return path
+def ran(demo: Path) -> Path:
+    """The demo config after one run: its store holds the demo mentions and alerts."""
+    assert main(["run", "--config", str(demo)]) == 0
+    return demo
 
 
 def ledger(path: Path) -> list[dict]:
@@ -37,11 +27,11 @@ def ledger(path: Path) -> list[dict]:
 
 
 def test_rules_test_reports_per_rule_counts_and_sends_nothing(
-    demo: Path, capsys: pytest.CaptureFixture[str]
+    ran: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = ledger(demo)
+    before = ledger(ran)
     capsys.readouterr()
-    assert main(["rules", "test", "--since", "30d", "--json", "--config", str(demo)]) == 0
+    assert main(["rules", "test", "--since", "30d", "--json", "--config", str(ran)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {"viral-complaint", "complaint-burst"}
     for result in report.values():
@@ -51,28 +41,28 @@ def test_rules_test_reports_per_rule_counts_and_sends_nothing(
         assert 1 <= len(result["examples"]) <= 3
     # The replay finds what the live run alerted on, and touches nothing.
     assert report["viral-complaint"]["alerts"] + report["complaint-burst"]["alerts"] == len(before)
-    assert ledger(demo) == before
+    assert ledger(ran) == before
 
 
 def test_a_window_before_the_data_finds_nothing(
-    demo: Path, capsys: pytest.CaptureFixture[str]
+    ran: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    assert main(["rules", "test", "--since", "1h", "--json", "--config", str(demo)]) == 0
+    assert main(["rules", "test", "--since", "1h", "--json", "--config", str(ran)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert all(r["alerts"] == 0 and r["per_day"] == {} for r in report.values())
 
 
 def test_a_draft_rule_file_can_be_tried_before_switching_it_on(
-    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ran: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     draft = tmp_path / "draft.yaml"
     draft.write_text("name: any-praise\ntype: any\nwhere: {category: praise}\nrealert: 1m\n")
     capsys.readouterr()
-    assert main(["rules", "test", str(draft), "--since", "30d", "--config", str(demo)]) == 0
+    assert main(["rules", "test", str(draft), "--since", "30d", "--config", str(ran)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("any-praise: ") and "alert(s) in" in out
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: b\ntype: any\nwhere: {nope: 1}\n")
-    assert main(["rules", "test", str(broken), "--config", str(demo)]) == 2
+    assert main(["rules", "test", str(broken), "--config", str(ran)]) == 2
     assert f"{broken}: where.nope: unknown field" in capsys.readouterr().err

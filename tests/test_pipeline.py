@@ -7,26 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from reputation.cli import main
 from reputation.lock import RunLock
-from tests.conftest import REPO, write_jsonl
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    """The shipped config, with its database and digests in tmp_path."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    config.update(
-        database=str(tmp_path / "r.db"),
-        rules=str(REPO / "rules"),
-        digest={"dir": str(tmp_path / "digests")},
-    )
-    config["connectors"][0]["path"] = str(REPO / "data/demo/mentions.jsonl")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+from tests.conftest import write_jsonl
 
 
 def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
