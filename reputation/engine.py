@@ -7,10 +7,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
 from reputation.models import SEVERITY_LEVELS, Alert
-from reputation.muting import Routes, mute_reason
+from reputation.muting import Routes, mute_reason, silences
 from reputation.ruleset import Row, Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
@@ -33,6 +34,7 @@ def evaluate(
     """Run every rule over newly scored mentions, then the periodic rules; record alerts
     (pending, or muted) in incidents. Return how many were created."""
     policy = policy or Policy()
+    active = silences(store, now)  # read once: a run's alerts all face the same silences
     created = 0
     per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
@@ -42,7 +44,7 @@ def evaluate(
                     if rule.matches(row):
                         fired = RULE_TYPES[rule.type].fire(rule, row, store)
                         for firing in fired if isinstance(fired, list) else [fired]:
-                            created += _record(store, rule, firing, sinks, now, policy)
+                            created += _record(store, rule, firing, sinks, now, policy, active)
             store.mark_evaluated([r["key"] for r in rows])
     for rule in rules:
         scan = getattr(RULE_TYPES[rule.type], "scan", None)
@@ -51,7 +53,7 @@ def evaluate(
         found = scan(rule, store, now)
         with store.transaction():
             for firing in found.firings:
-                created += _record(store, rule, firing, sinks, now, policy)
+                created += _record(store, rule, firing, sinks, now, policy, active)
             for brand, value in found.cleared:
                 store.resolve_alerts(_group_key(rule, brand, value), now)
     with store.transaction():
@@ -61,7 +63,7 @@ def evaluate(
 
 def _record(
     store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime,
-    policy: Policy,
+    policy: Policy, active: list[dict[str, Any]],
 ) -> int:  # fmt: skip
     if firing is None:
         return 0
@@ -79,7 +81,7 @@ def _record(
     if store.has_alert(alert.fingerprint):
         return 0
     category = category_of(firing.evidence)
-    muted = mute_reason(store, alert, category, now, policy.routes, policy.incidents.window)
+    muted = mute_reason(store, alert, category, now, policy.routes, policy.incidents.window, active)
     incident = None if muted else attach(store, alert, firing.evidence, now, policy.incidents)
     return int(store.record_alert(alert, sinks, now, incident, muted))
 

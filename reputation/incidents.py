@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reputation.models import SEVERITY_LEVELS, Alert
+from reputation.models import Alert
 from reputation.store import Store
 from reputation.timeutil import iso
 
@@ -110,11 +110,6 @@ def _related(
 def _title(alert: Alert, category: str) -> str:
     what = "the monitor" if category == PIPELINE else category.replace("_", " ")
     return f"{alert.brand}: {what}"
-
-
-def rank(level: str) -> int:
-    """Order of severity levels (info < warning < critical)."""
-    return SEVERITY_LEVELS.index(level)
 
 
 def close_quiet(store: Store, now: datetime, settings: IncidentSettings) -> int:

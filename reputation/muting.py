@@ -102,12 +102,18 @@ def expire_silence(store: Store, silence_id: int, now: datetime) -> bool:
 
 
 def mute_reason(
-    store: Store, alert: Alert, category: str, now: datetime, routes: Routes, window: timedelta
+    store: Store,
+    alert: Alert,
+    category: str,
+    now: datetime,
+    routes: Routes,
+    window: timedelta,
+    active: list[dict[str, Any]],
 ) -> str | None:
-    """Why `alert` must not be sent, or None to send it."""
+    """Why `alert` must not be sent, or None to send it (`active`: the silences in force)."""
     labels = {"brand": alert.brand, "rule": alert.rule, "severity": alert.severity,
               "category": category, "route": alert.route or ""}  # fmt: skip
-    for silence in silences(store, now):
+    for silence in active:
         if all(labels.get(k) == v for k, v in silence["matchers"].items()):
             comment = f": {silence['comment']}" if silence["comment"] else ""
             return f"silenced by #{silence['id']}{comment}"

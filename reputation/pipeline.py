@@ -15,7 +15,7 @@ from reputation.config import Config, PluginConfig
 from reputation.engine import evaluate
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer
-from reputation.store import Store
+from reputation.store import Store, month_reads
 from reputation.timeutil import parse_time, utcnow
 
 log = logging.getLogger("reputation")
@@ -72,7 +72,7 @@ def _fetch_one(
             " skipped this run"
         )
         return 0
-    allowed = _reads_allowed(store, config, now)
+    allowed = _reads_allowed(config, state, now)
     if allowed == 0:
         summary.warnings.append(f"connector {name}: monthly read budget spent; skipped")
         return 0
@@ -112,13 +112,13 @@ def _fetch_one(
     return reads
 
 
-def _reads_allowed(store: Store, config: PluginConfig, now: datetime) -> int | None:
+def _reads_allowed(config: PluginConfig, state: dict[str, Any], now: datetime) -> int | None:
     """The run's read budget: `max_reads_per_run`, cut to what the monthly cap leaves."""
     per_run = config.options.get("max_reads_per_run")
     monthly = config.options.get("max_reads_per_month")
     if monthly is None:
         return per_run
-    left = max(0, monthly - store.reads_this_month(config.name, now))
+    left = max(0, monthly - month_reads(state, now))
     return left if per_run is None else min(per_run, left)
 
 

@@ -16,7 +16,7 @@ from reputation import complaint as detector
 from reputation.fastvader import FastVader
 from reputation.models import Score
 from reputation.signals import Signals, categorize, escalations, extract
-from reputation.text import normalize
+from reputation.text import compact_count, normalize
 from reputation.viral import assess
 
 ESCALATION_BOOST = 0.25
@@ -123,13 +123,5 @@ def _reach(followers: int | None, reasons: list[str]) -> float:
     if not followers:
         return 0.0
     if followers >= 10_000:
-        reasons.append(f"author has {_compact(followers)} followers")
+        reasons.append(f"author has {compact_count(followers)} followers")
     return min(1.0, math.log10(1 + followers) / 7)
-
-
-def _compact(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
-    if n >= 1_000:
-        return f"{n / 1_000:.0f}k"
-    return str(n)

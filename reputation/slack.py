@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from reputation.sinks import Delivered, IncidentView, SinkError, SinkUnavailable
-from reputation.text import normalize, shorten, slack_escape
+from reputation.text import compact_count, normalize, shorten, slack_escape
 from reputation.timeutil import parse_time
 from reputation.validate import Field
 
@@ -293,7 +293,7 @@ def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
     last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
     return [
         {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
-        {"type": "mrkdwn", "text": f"*Reach:* {_compact(incident['reach'])} followers"},
+        {"type": "mrkdwn", "text": f"*Reach:* {compact_count(incident['reach'])} followers"},
         {"type": "mrkdwn", "text": f"*Category:* {incident['category'].replace('_', ' ')}"},
         {"type": "mrkdwn", "text": f"*Active:* {since} – {last}"},
     ]
@@ -302,12 +302,6 @@ def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _reasons(alert: Mapping[str, Any]) -> list[str]:
     reasons = alert["reasons"]
     return json.loads(reasons) if isinstance(reasons, str) else list(reasons)
-
-
-def _compact(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M"
-    return f"{n / 1_000:.0f}k" if n >= 10_000 else f"{n:,}"
 
 
 def _mention_block(m: Mapping[str, Any]) -> dict[str, Any]:

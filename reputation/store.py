@@ -164,8 +164,7 @@ class Store:
 
     def reads_this_month(self, connector: str, now: datetime) -> int:
         """Billable reads the connector spent in the UTC month of `now`."""
-        state = self.source_state(connector)
-        return state["month_reads"] if state.get("month") == now.strftime("%Y-%m") else 0
+        return month_reads(self.source_state(connector), now)
 
     def _count_reads(self, connector: str, reads: int, now: datetime) -> None:
         month = now.strftime("%Y-%m")
@@ -806,6 +805,11 @@ class Store:
                 run_id,
             ],
         )
+
+
+def month_reads(state: dict[str, Any], now: datetime) -> int:
+    """Billable reads a `source_state` row counts for the UTC month of `now`."""
+    return state["month_reads"] if state.get("month") == now.strftime("%Y-%m") else 0
 
 
 def _column(field: str) -> str:

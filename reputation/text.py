@@ -56,6 +56,13 @@ def csv_safe(value: object) -> object:
     return value
 
 
+def compact_count(n: int) -> str:
+    """A follower or reach count as people say it: 1.2M, 48k, 9,500."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
+    return f"{n / 1_000:.0f}k" if n >= 10_000 else f"{n:,}"
+
+
 def shorten(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters, ending with an ellipsis when cut."""
     if len(text) <= limit:

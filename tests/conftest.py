@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
+from reputation.brands import Brand
 from reputation.store import Store
 from tests.fakes import FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# The brand the `workspace` config defines, for tests that build connectors directly.
+ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 
 
 @pytest.fixture(autouse=True)

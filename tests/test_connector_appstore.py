@@ -13,17 +13,17 @@ import pytest
 import requests
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS, Batch, FetchContext
+from connectors import CONNECTORS, FetchContext
 from connectors.appstore import AppStoreConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.pipeline import RunSummary, run_once
-from reputation.validate import Checker
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
+from tests.harness import checked_connector, fetch_batches
 from tests.harness.appstore import APP_ID, FakeAppStore, review
 
-BRAND = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
+BRAND = ACME
 ALL = re.compile(".*")
 
 
@@ -34,16 +34,8 @@ def fake(httpserver: Any) -> FakeAppStore:
 
 def connector(base_url: str, brands: list[Brand] | None = None, **raw: Any) -> AppStoreConnector:
     """A connector whose options went through the same checks as a config file's."""
-    check = Checker()
     entry = {"app_id": APP_ID, "countries": ["us", "gb"], "base_url": base_url, **raw}
-    options = check.fields(entry, AppStoreConnector.OPTIONS, "appstore")
-    check.raise_if_errors()
-    return AppStoreConnector("appstore", options, brands or [BRAND])
-
-
-def fetch(conn: AppStoreConnector, cursor: str | None = None) -> list[Batch]:
-    cursors = {} if cursor is None else {"Acme Air": cursor}
-    return list(conn.fetch(FetchContext(now=NOW, cursors=cursors)))
+    return checked_connector(AppStoreConnector, entry, brands)
 
 
 def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
@@ -60,7 +52,7 @@ def test_registered() -> None:
 
 
 def test_pages_of_each_country_become_mentions(fake: FakeAppStore, httpserver: Any) -> None:
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     mentions = {m.native_id: m for b in batches for m in b.mentions}
     # 9003 is the brand's own account reviewing its app; the app's metadata entry is skipped.
     assert sorted(mentions) == ["8001", "9001", "9002", "9004", "9005"]
@@ -82,7 +74,7 @@ def test_pages_of_each_country_become_mentions(fake: FakeAppStore, httpserver: A
 def test_the_cursor_moves_only_once_a_country_is_fully_read(
     fake: FakeAppStore, httpserver: Any
 ) -> None:
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     with_cursor = [i for i, b in enumerate(batches) if b.cursor]
     us_pages = [b for b in batches[: with_cursor[0]]]
     assert us_pages and all(b.cursor is None for b in us_pages)
@@ -100,7 +92,7 @@ def test_a_page_with_one_review_is_a_dict_not_a_list(fake: FakeAppStore, httpser
     fake.app_entry_first = False
     url = httpserver.url_for(f"/us/rss/customerreviews/page=1/id={APP_ID}/sortby=mostrecent/json")
     assert isinstance(requests.get(url, timeout=5).json()["feed"]["entry"], dict)
-    mentions = [m for b in fetch(connector(httpserver.url_for("/"))) for m in b.mentions]
+    mentions = [m for b in fetch_batches(connector(httpserver.url_for("/"))) for m in b.mentions]
     assert [(m.native_id, m.text) for m in mentions] == [("7001", "Solo\n\nOnly one review")]
 
 
@@ -108,7 +100,7 @@ def test_an_app_without_reviews_yields_nothing(
     fake: FakeAppStore, httpserver: Any, workspace: Callable, opened: Callable
 ) -> None:
     fake.reviews = {"us": [], "gb": []}
-    assert fetch(connector(httpserver.url_for("/"))) == []
+    assert fetch_batches(connector(httpserver.url_for("/"))) == []
     assert fake.pages_served == [("us", 1), ("gb", 1)]
     summary = run(workspace(connectors=[config_entry(httpserver)]))
     assert (summary.errors, summary.fetched) == ([], 0)
@@ -116,7 +108,7 @@ def test_an_app_without_reviews_yields_nothing(
 
 
 def test_pages_option_caps_the_read(fake: FakeAppStore, httpserver: Any) -> None:
-    batches = fetch(connector(httpserver.url_for("/"), pages=1, countries=["us"]))
+    batches = fetch_batches(connector(httpserver.url_for("/"), pages=1, countries=["us"]))
     assert fake.pages_served == [("us", 1)]
     assert sorted(m.native_id for b in batches for m in b.mentions) == ["9001", "9002"]
     assert json.loads(batches[-1].cursor)["countries"]["us"]["id"] == "9001"
@@ -164,7 +156,7 @@ def test_one_bad_review_is_skipped_with_its_location(fake: FakeAppStore, httpser
     fake.reviews["us"][1]["im:rating"] = {"label": "five"}
     del fake.reviews["us"][3]["id"]
     fake.reviews["us"][4]["updated"] = {"label": "last week"}
-    batches = fetch(connector(httpserver.url_for("/"), countries=["us"]))
+    batches = fetch_batches(connector(httpserver.url_for("/"), countries=["us"]))
     assert sorted(m.native_id for b in batches for m in b.mentions) == ["9001"]
     assert [p for b in batches for p in b.problems] == [
         "us page 1 entry 2: review 9002: rating 'five' is not 1 to 5",
@@ -271,7 +263,7 @@ def test_the_brand_option_picks_the_brand_and_its_cursor(
 def test_a_cursor_of_another_app_is_ignored(fake: FakeAppStore, httpserver: Any) -> None:
     stale = json.dumps({"app_id": "999", "countries": {
         "us": {"updated": NOW.isoformat(), "id": "1"}}})  # fmt: skip
-    batches = fetch(connector(httpserver.url_for("/"), countries=["us"]), stale)
+    batches = fetch_batches(connector(httpserver.url_for("/"), countries=["us"]), stale)
     assert len([m for b in batches for m in b.mentions]) == 4
     assert ("us", 3) in fake.pages_served
 

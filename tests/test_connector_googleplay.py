@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS, Batch, FetchContext
+from connectors import CONNECTORS
 from connectors.googleplay import Formats, GooglePlayConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.models import Reply
 from reputation.pipeline import RunSummary, run_once
-from reputation.validate import Checker
-from tests.conftest import NOW, REPO
+from tests.conftest import ACME, NOW, REPO
+from tests.harness import checked_connector, fetch_batches
 from tests.harness.googleplay import (
     APP_ID,
     RPC_PATH,
@@ -39,7 +39,7 @@ from tests.harness.googleplay import (
     rid,
 )
 
-BRAND = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
+BRAND = ACME
 ALL = re.compile(".*")
 
 
@@ -50,16 +50,8 @@ def fake(httpserver: Any) -> FakeGooglePlay:
 
 def connector(base_url: str, brands: list[Brand] | None = None, **raw: Any) -> GooglePlayConnector:
     """A connector whose options went through the same checks as a config file's."""
-    check = Checker()
-    options = check.fields({"app_id": APP_ID, "base_url": base_url, **raw},
-                           GooglePlayConnector.OPTIONS, "googleplay")  # fmt: skip
-    check.raise_if_errors()
-    return GooglePlayConnector("googleplay", options, brands or [BRAND])
-
-
-def fetch(conn: GooglePlayConnector, cursor: str | None = None) -> list[Batch]:
-    cursors = {} if cursor is None else {"Acme Air": cursor}
-    return list(conn.fetch(FetchContext(now=NOW, cursors=cursors)))
+    entry = {"app_id": APP_ID, "base_url": base_url, **raw}
+    return checked_connector(GooglePlayConnector, entry, brands)
 
 
 def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
@@ -78,7 +70,7 @@ def test_registered() -> None:
 def test_two_pages_become_mentions_and_the_developer_reply_a_reply(
     fake: FakeGooglePlay, httpserver: Any
 ) -> None:
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     # Review 3 is written by the brand's own account ("AcmeAir"): dropped.
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(2), rid(4), rid(5)]
     first_page, second_page = fake.calls
@@ -124,7 +116,7 @@ def test_two_pages_become_mentions_and_the_developer_reply_a_reply(
 
 
 def test_lang_and_country_go_to_play(fake: FakeGooglePlay, httpserver: Any) -> None:
-    fetch(connector(httpserver.url_for("/"), lang="pt_BR", country="br"))
+    fetch_batches(connector(httpserver.url_for("/"), lang="pt_BR", country="br"))
     assert {(c["lang"], c["country"]) for c in fake.calls} == {("pt_BR", "br")}
 
 
@@ -133,7 +125,7 @@ def test_exclusions_do_not_apply_to_reviews_of_the_app(
 ) -> None:
     # One app is one brand: a review of it that names "acme air fryer" is still about it.
     fake.reviews = [review(9, "Thought this was the Acme Air fryer app", hours_ago=1)]
-    mentions = [m for b in fetch(connector(httpserver.url_for("/"))) for m in b.mentions]
+    mentions = [m for b in fetch_batches(connector(httpserver.url_for("/"))) for m in b.mentions]
     assert [m.native_id for m in mentions] == [rid(9)]
 
 
@@ -141,7 +133,7 @@ def test_a_token_with_form_special_characters_survives_the_round_trip(
     httpserver: Any,
 ) -> None:
     fake = FakeGooglePlay(token_prefix="Ab+/cD==&x").serve(httpserver)
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     assert fake.calls[1]["token"] == "Ab+/cD==&x3"
     assert len([m for b in batches for m in b.mentions]) == 4
 
@@ -149,7 +141,7 @@ def test_a_token_with_form_special_characters_survives_the_round_trip(
 def test_base_url_with_a_path_and_no_change_to_the_library(httpserver: Any) -> None:
     fake = FakeGooglePlay().serve(httpserver, prefix="/play-proxy")
     before = Formats.Reviews.URL_FORMAT
-    batches = fetch(connector(httpserver.url_for("/play-proxy/")))
+    batches = fetch_batches(connector(httpserver.url_for("/play-proxy/")))
     assert len(fake.calls) == 2 and len([m for b in batches for m in b.mentions]) == 4
     assert Formats.Reviews.URL_FORMAT == before
     assert Formats.Reviews.build("en", "us") == (
@@ -158,7 +150,7 @@ def test_base_url_with_a_path_and_no_change_to_the_library(httpserver: Any) -> N
 
 
 def test_max_reviews_caps_the_read(fake: FakeGooglePlay, httpserver: Any) -> None:
-    batches = fetch(connector(httpserver.url_for("/"), max_reviews=2))
+    batches = fetch_batches(connector(httpserver.url_for("/"), max_reviews=2))
     assert [(c["count"], c["token"]) for c in fake.calls] == [(2, None)]
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(2)]
     assert json.loads(batches[-1].cursor)["id"] == rid(1)
@@ -169,9 +161,9 @@ def test_max_reviews_reached_before_the_last_run_is_a_warning(
     fake: FakeGooglePlay, httpserver: Any
 ) -> None:
     conn = connector(httpserver.url_for("/"), max_reviews=2)
-    cursor = fetch(conn)[-1].cursor
+    cursor = fetch_batches(conn)[-1].cursor
     fake.reviews[:0] = [review(n, f"new {n}", hours_ago=(n - 19) / 10) for n in (20, 21, 22)]
-    batches = fetch(conn, cursor)
+    batches = fetch_batches(conn, cursor)
     assert [m.native_id for b in batches for m in b.mentions] == [rid(20), rid(21)]
     assert batches[-1].notes == ["max_reviews (2) was reached before the reviews read last run; "
                                  "reviews in between were not read"]  # fmt: skip
@@ -201,9 +193,9 @@ def test_second_run_adds_no_keys_and_stops_past_cursor_minus_lookback(
 
 def test_a_short_lookback_reads_one_page(fake: FakeGooglePlay, httpserver: Any) -> None:
     conn = connector(httpserver.url_for("/"), lookback="90m")
-    cursor = fetch(conn)[-1].cursor
+    cursor = fetch_batches(conn)[-1].cursor
     fake.calls.clear()
-    batches = fetch(conn, cursor)
+    batches = fetch_batches(conn, cursor)
     # The window is 09:30-11:00; page 1 reaches 09:00, so page 2 is not asked for.
     assert [c["token"] for c in fake.calls] == [None]
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(2)]
@@ -248,7 +240,7 @@ def test_one_bad_item_is_skipped_with_its_location(fake: FakeGooglePlay, httpser
     fake.reviews[1][0] = None
     fake.reviews[2] = "not a review"
     fake.reviews[3][5] = ["yesterday", 0]
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(5)]
     assert [p for b in batches for p in b.problems] == [
         "page 1 item 1: no reviewId",
@@ -392,7 +384,9 @@ def test_the_brand_option_picks_the_brand_and_its_cursor(
     fake: FakeGooglePlay, httpserver: Any
 ) -> None:
     rail = Brand("Acme Rail", ("acme rail",))
-    batches = fetch(connector(httpserver.url_for("/"), brands=[BRAND, rail], brand="acme rail"))
+    batches = fetch_batches(
+        connector(httpserver.url_for("/"), brands=[BRAND, rail], brand="acme rail")
+    )
     assert {b.scope for b in batches} == {"Acme Rail"}
     assert {m.brand for b in batches for m in b.mentions} == {"Acme Rail"}
 
@@ -404,7 +398,7 @@ def test_a_cursor_of_another_app_or_country_is_ignored(
     for other in ({"app_id": "com.other.app"}, {"country": "gb"}):
         stale = json.dumps({"app_id": APP_ID, "lang": "en", "country": "us",
                             "at": NOW.isoformat(), "id": rid(1), **other})  # fmt: skip
-        assert len([m for b in fetch(conn, stale) for m in b.mentions]) == 4
+        assert len([m for b in fetch_batches(conn, stale) for m in b.mentions]) == 4
 
 
 def test_cli_run_json_exits_zero(
@@ -463,7 +457,11 @@ def test_the_library_itself_reads_the_fake_like_the_connector(
     assert seen["reviews"][0]["reply"] == "Sorry! Please DM us your file reference."
     # The library's `at` is naive local time (here UTC-8), not UTC: the connector reads the
     # epoch itself.
-    ours = {m.native_id: m for b in fetch(connector(httpserver.url_for("/"))) for m in b.mentions}
+    ours = {
+        m.native_id: m
+        for b in fetch_batches(connector(httpserver.url_for("/")))
+        for m in b.mentions
+    }
     first = seen["reviews"][0]
     assert datetime.fromisoformat(first["at"]) == ours[rid(1)].created_at
     assert datetime.fromisoformat(first["naive_at"]) == datetime(2026, 11, 22, 3, 0)
@@ -568,7 +566,7 @@ def test_the_connector_leaves_tls_checks_on_after_import_and_use(
 def test_times_are_utc_from_the_epoch(fake: FakeGooglePlay, httpserver: Any) -> None:
     fake.reviews = [review(7, "x", hours_ago=0)]
     fake.reviews[0][5] = [1_795_000_000, 999_000_000]
-    [mention] = [m for b in fetch(connector(httpserver.url_for("/"))) for m in b.mentions]
+    [mention] = [m for b in fetch_batches(connector(httpserver.url_for("/"))) for m in b.mentions]
     assert mention.created_at == datetime(
         2026, 11, 18, 11, 6, 40, tzinfo=UTC
     )  # date -u -d @1795000000

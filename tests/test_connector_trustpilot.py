@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, Batch, FetchContext, SourceError
+from connectors import CONNECTORS, SourceError
 from connectors.trustpilot import TrustpilotConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.models import Reply
 from reputation.pipeline import RunSummary, run_once
-from reputation.validate import Checker
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
+from tests.harness import checked_connector, fetch_batches
 from tests.harness.trustpilot import API_KEY, DOMAIN, UNIT_ID, FakeTrustpilot, review
 
-BRAND = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
+BRAND = ACME
 ALL = re.compile(".*")
 R1, R2, R3, R4, R5 = (f"a0000000000000000000000{i}" for i in range(1, 6))
 
@@ -40,18 +40,10 @@ def fake(httpserver: Any) -> FakeTrustpilot:
 
 def connector(base_url: str, brands: list[Brand] | None = None, **raw: Any) -> TrustpilotConnector:
     """A connector whose options went through the same checks as a config file's."""
-    check = Checker()
     entry = {"base_url": base_url, "per_page": 2, **raw}
     if "business_unit_id" not in raw:
         entry.setdefault("domain", DOMAIN)
-    options = check.fields(entry, TrustpilotConnector.OPTIONS, "trustpilot")
-    check.raise_if_errors()
-    return TrustpilotConnector("trustpilot", options, brands or [BRAND])
-
-
-def fetch(conn: TrustpilotConnector, cursor: str | None = None) -> list[Batch]:
-    cursors = {} if cursor is None else {"Acme Air": cursor}
-    return list(conn.fetch(FetchContext(now=NOW, cursors=cursors)))
+    return checked_connector(TrustpilotConnector, entry, brands)
 
 
 def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
@@ -78,7 +70,7 @@ def test_registered() -> None:
 def test_pages_become_mentions_and_the_business_reply_a_reply(
     fake: FakeTrustpilot, httpserver: Any
 ) -> None:
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     mentions = {m.native_id: m for b in batches for m in b.mentions}
     assert sorted(mentions) == [R1, R2, R4, R5]  # R3 is the brand's own account
     first = mentions[R1]
@@ -104,14 +96,14 @@ def test_pages_become_mentions_and_the_business_reply_a_reply(
 
 
 def test_the_key_goes_in_the_apikey_header_only(fake: FakeTrustpilot, httpserver: Any) -> None:
-    fetch(connector(httpserver.url_for("/")))
+    fetch_batches(connector(httpserver.url_for("/")))
     assert fake.requests and all(r["apikey"] == API_KEY for r in fake.requests)
     for request, _ in httpserver.log:
         assert API_KEY not in request.url
 
 
 def test_a_business_unit_id_needs_no_lookup(fake: FakeTrustpilot, httpserver: Any) -> None:
-    batches = fetch(connector(httpserver.url_for("/"), business_unit_id=UNIT_ID))
+    batches = fetch_batches(connector(httpserver.url_for("/"), business_unit_id=UNIT_ID))
     assert len([m for b in batches for m in b.mentions]) == 4
     assert all(r["path"].endswith("/reviews") for r in fake.requests)
     # Without the lookup the reply's author still comes from companyReply.
@@ -122,11 +114,11 @@ def test_an_unknown_domain_is_a_source_error_naming_it(
     fake: FakeTrustpilot, httpserver: Any
 ) -> None:
     with pytest.raises(SourceError, match=r"business unit of 'nobody\.example'.*HTTP 404"):
-        fetch(connector(httpserver.url_for("/"), domain="nobody.example"))
+        fetch_batches(connector(httpserver.url_for("/"), domain="nobody.example"))
 
 
 def test_the_cursor_moves_with_the_last_page_read(fake: FakeTrustpilot, httpserver: Any) -> None:
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     assert [b.cursor is not None for b in batches] == [False, False, True]
     assert json.loads(batches[-1].cursor) == {
         "business_unit_id": UNIT_ID, "created_at": "2026-11-22T11:00:00.000000Z", "id": R1,
@@ -177,7 +169,7 @@ def test_no_reviews_yields_no_mentions(
     fake: FakeTrustpilot, httpserver: Any, workspace: Callable, opened: Callable
 ) -> None:
     fake.reviews = []
-    assert [m for b in fetch(connector(httpserver.url_for("/"))) for m in b.mentions] == []
+    assert [m for b in fetch_batches(connector(httpserver.url_for("/"))) for m in b.mentions] == []
     summary = run(workspace(connectors=[config_entry(httpserver)]))
     assert (summary.errors, summary.fetched) == ([], 0)
     assert opened().cursors("trustpilot") == {}
@@ -187,7 +179,7 @@ def test_one_bad_review_is_skipped_with_its_location(fake: FakeTrustpilot, https
     fake.reviews[1]["createdAt"] = "yesterday"
     fake.reviews[3]["id"] = None
     fake.reviews[0]["companyReply"]["createdAt"] = None
-    batches = fetch(connector(httpserver.url_for("/")))
+    batches = fetch_batches(connector(httpserver.url_for("/")))
     assert sorted(m.native_id for b in batches for m in b.mentions) == [R1, R5]
     assert [r for b in batches for r in b.replies] == []
     assert [p for b in batches for p in b.problems] == [

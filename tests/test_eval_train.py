@@ -27,6 +27,19 @@ def labels(tmp_path: Path) -> Path:
     return path
 
 
+def label_args(labels: Path) -> list[str]:
+    """The labeled CSV and its columns, as every eval and train call here names them."""
+    return [
+        str(labels),
+        "--text-column",
+        "post",
+        "--label-column",
+        "tag",
+        "--positive",
+        "complaint",
+    ]
+
+
 def config_with(workspace: Callable, **scoring: object) -> Path:
     return workspace([], scoring=scoring) if scoring else workspace([])
 
@@ -45,13 +58,7 @@ def test_eval_reports_the_detector_at_the_configured_threshold_beside_vader(
     config = config_with(workspace, threshold=0.6)
     result = eval_json(
         [
-            str(labels),
-            "--text-column",
-            "post",
-            "--label-column",
-            "tag",
-            "--positive",
-            "complaint",
+            *label_args(labels),
             "--config",
             str(config),
         ],
@@ -74,13 +81,7 @@ def test_eval_prints_a_table_without_json(
     labels: Path, workspace: Callable, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = [
-        str(labels),
-        "--text-column",
-        "post",
-        "--label-column",
-        "tag",
-        "--positive",
-        "complaint",
+        *label_args(labels),
         "--config",
         str(config_with(workspace)),
     ]
@@ -121,13 +122,7 @@ def test_train_saves_a_model_that_eval_and_the_scorer_use(
     config = config_with(workspace)
     result = eval_json(
         [
-            str(labels),
-            "--text-column",
-            "post",
-            "--label-column",
-            "tag",
-            "--positive",
-            "complaint",
+            *label_args(labels),
             "--config",
             str(config),
             "--model",

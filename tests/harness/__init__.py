@@ -18,7 +18,30 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from reputation.validate import Checker
+
 
 def harness(kind: str) -> Any:
     """The HARNESS of connector type `kind`."""
     return importlib.import_module(f"tests.harness.{kind}").HARNESS
+
+
+def checked_connector(cls: Any, raw: dict[str, Any], brands: list[Any] | None = None) -> Any:
+    """A connector of class `cls` whose options went through the same checks as a config's,
+    for the workspace brand (Acme Air) unless `brands` are given."""
+    from tests.conftest import ACME
+
+    check = Checker()
+    options = check.fields(raw, cls.OPTIONS, cls.type)
+    check.raise_if_errors()
+    return cls(cls.type, options, brands or [ACME])
+
+
+def fetch_batches(connector: Any, cursor: str | None = None, scope: str = "Acme Air") -> list:
+    """Every batch one fetch yields at NOW, from `cursor` saved for `scope`."""
+    from connectors import FetchContext
+    from tests.conftest import NOW
+
+    return list(
+        connector.fetch(FetchContext(now=NOW, cursors={} if cursor is None else {scope: cursor}))
+    )
