@@ -35,7 +35,8 @@ class FastVader(SentimentIntensityAnalyzer):
 
     def scores_and_words(self, text: str) -> tuple[dict[str, float], list[str], int]:
         """VADER's scores, its lower-cased words (edge punctuation stripped, emoji spelled
-        out) and how many words are in capitals, so callers need not split the text again."""
+        out) and how many words of 4+ letters are in capitals, so callers need not split the
+        text again."""
         text = text.strip() if text.isascii() else self._without_emoji(text)
         # SentiText's split, inlined: strip edge punctuation unless that leaves <= 2 chars.
         words = []
@@ -44,8 +45,11 @@ class FastVader(SentimentIntensityAnalyzer):
             words.append(token if len(stripped) <= 2 else stripped)
         lower = [w.lower() for w in words]
         # allcap_differential, inlined: some but not all words in capitals.
-        shouted = sum(1 for w in words if w.isupper())
-        cap_diff = 0 < len(words) - shouted < len(words)
+        capitals = [w for w in words if w.isupper()]
+        cap_diff = 0 < len(words) - len(capitals) < len(words)
+        # Shouting: words of four or more letters in capitals ("LOST", "AGAIN"), so "I",
+        # "OK" and acronyms such as ATM, SIM or LAX do not count.
+        shouted = sum(1 for w in capitals if len(w) >= 4 and w.isalpha())
         sentiments: list[float] = []
         last = len(words) - 1
         lexicon = self.lexicon

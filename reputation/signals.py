@@ -16,6 +16,7 @@ FEATURES = (
     "vader_neg",
     "vader_pos",
     "failure",
+    "trouble",
     "waiting",
     "duration",
     "money",
@@ -35,8 +36,20 @@ FEATURES = (
     "escalation",
     "shouting",
     "problem_and_praise",
+    "praise_then_problem",
     "problem_question",
     "inquiry_only",
+    "scare_quote",
+    "mismatch",
+    "resolved",
+    "retraction",
+    "negated_problem",
+    "low_rating",
+    "high_rating",
+    "laughing",
+    "broadcast",
+    "hypothetical",
+    "request",
 )
 
 
@@ -73,17 +86,56 @@ for _signal, _text in {
         appalling atrocious shocking outrageous livid fuming scam ripoff clueless
         inexcusable worthless unhelpful garbage trash dreadful ugh smh wtf ffs sigh fml jeez
         unbelievable ruined wasted waste""",
-    "demand": """why fix explain answer respond reply help please asap seriously urgent
-        urgently immediately fixed sort""",
+    "demand": """why fix explain answer respond reply asap seriously urgent urgently
+        immediately sort""",
+    # Asking for help is as common in plain service requests as in complaints.
+    "request": """please pls plz help""",
+    # A problem already dealt with: "thanks for fixing the leak so quickly".
+    "resolved": """fixed fixing sorted sorting resolved replaced replacing quickly promptly
+        swiftly speedy painless""",
     "praise": """thanks thank thx ty appreciate appreciated love loved loving great awesome
         amazing best excellent kudos wonderful perfect happy glad fantastic brilliant
-        impressed smooth helpful friendly lovely""",
+        impressed smooth helpful friendly lovely cheers legend legends shoutout superb
+        outstanding stellar easiest quickest seamless flawless spotless recommend recommended
+        faultless favourite favorite gorgeous delicious beautiful hero lifesaver smoothest
+        fastest genius gem comfy comfortable""",
+    # News, offers and competitions about the brand: "announced", "#giveaway".
+    "broadcast": """announced announces announcement giveaway competition podcast headline
+        article""",
     "inquiry": """wondering question curious info information possible""",
-    "repeat": """again still yet another twice""",
+    "repeat": """again still yet another twice already""",
     "nobody": """nobody noone nothing never none""",
+    # Bad states and outcomes in any industry, less certain than a failure on their own.
+    "trouble": """soggy stale lukewarm raw undercooked overcooked burnt inedible mush mushy
+        melted spilled spilt squashed crushed rotten mouldy moldy greasy torn ripped stained
+        cracked shattered bent snapped peeling faded shrunk vanished disappeared deleted
+        wiped erased locked blocked suspended unresponsive overheating overheats draining
+        throttled throttling buffering lagging rebooting reboots restarting restarts
+        flickering ignored ignoring ignores ghosted excuses runaround misleading misled
+        missold mis-sold overpriced extortionate hike hiked doubled tripled noisy smelly
+        stinks stank uncomfortable humiliated humiliating cramped overcrowded impossible
+        confusing worse nerfed downgraded tried anymore""",
+    # What was expected: with a contrast word it is a broken promise ("ordered oak, got white").
+    "expected": """ordered booked paid advertised promised guaranteed supposedly apparently
+        supposed meant expected says said claims claimed listed shows showed states quoted
+        confirmed""",
+    "contrast": """but instead only though although""",
+    "laughing": """lol lmao lmfao haha hahaha rofl""",
 }.items():
     for _word in _text.split():
         _UNIGRAMS[_word] = _signal
+# Failures that can be said not to have happened ("never late"); not ones a customer tries
+# and fails to do ("can't cancel my subscription").
+_NEGATABLE_PROBLEMS = frozenset(
+    w
+    for w, s in _UNIGRAMS.items()
+    if s in ("failure", "trouble") and w not in {"cancel", "refund", "pay", "tried", "anymore"}
+) | {"issue", "issues", "problem", "problems", "complaints", "fuss", "hassle"}
+_EXPECT, _CONTRAST = -2, -3  # codes in _ACTIONS for the two word lists below
+_EXPECTATIONS = frozenset(w for w, s in _UNIGRAMS.items() if s == "expected")
+_CONTRASTS = frozenset(w for w, s in _UNIGRAMS.items() if s == "contrast")
+for _word in _EXPECTATIONS | _CONTRASTS:
+    del _UNIGRAMS[_word]
 
 # Multi-word phrases (as token tuples) -> signal. Checked on bigrams and trigrams.
 _PHRASES: dict[tuple[str, ...], str] = {}
@@ -93,6 +145,10 @@ for _signal, _lines in {
         "all night",
         "since yesterday",
         "since last",
+        "all morning",
+        "all afternoon",
+        "all week",
+        "all weekend",
         "days later",
         "weeks later",
         "on hold",
@@ -150,6 +206,7 @@ for _signal, _lines in {
         "every night",
         "every day",
         "every morning",
+        "used to be",
     ],
     "service": ["customer service", "customer care", "customer support"],
     "demand": [
@@ -164,11 +221,31 @@ for _signal, _lines in {
         "sort it",
         "sort this",
         "get back to me",
-        "call me",
-        "dm me",
-        "help me",
         "anyone there",
         "is anyone",
+        "how is",
+        "how does",
+        "how are",
+        "how did",
+        "what's the point",
+        "whats the point",
+        "who is paying",
+        "who's paying",
+        "who pays",
+        "where are",
+        "so where",
+        "so who",
+        "are you serious",
+        "are you kidding",
+        "kidding me",
+        "how many times",
+        "how many more",
+        "how much longer",
+        "what happened",
+        "what now",
+        "not even",
+        "can't even",
+        "couldn't even",
     ],
     "praise": [
         "can't wait",
@@ -176,6 +253,12 @@ for _signal, _lines in {
         "no worries",
         "no problem",
         "no complaints",
+        "no problems",
+        "shout out",
+        "spot on",
+        "nice one",
+        "would recommend",
+        "highly recommend",
         "not bad",
         "never disappoints",
         "never fails",
@@ -201,7 +284,6 @@ for _signal, _lines in {
         "great another",
         "great service not",
         "well done",
-        "thanks for the",
         "gotta love",
         "got to love",
         "what a joke",
@@ -211,7 +293,15 @@ for _signal, _lines in {
         "oh good",
         "real nice",
         "super helpful not",
+        "nice of you",
+        "kind of you",
+        "really enjoying",
+        "oh wonderful",
+        "oh brilliant",
+        "oh lovely",
+        "thanks for the surprise",
     ],
+    "request": ["call me", "dm me", "help me", "can you", "would you"],
     "inquiry": [
         "is there",
         "are there",
@@ -229,6 +319,52 @@ for _signal, _lines in {
         "any news",
         "what is",
         "what's the",
+        "has anyone",
+        "anyone tried",
+        "anyone know",
+        "thinking of",
+        "worth it",
+        "should i",
+    ],
+    # A problem that has not happened: "what if my flight is delayed?", "in case it's lost".
+    "hypothetical": [
+        "what if",
+        "what happens",
+        "in case",
+        "if my",
+        "if the",
+        "if i",
+        "if it",
+        "if there",
+        "will my",
+        "will the",
+        "would it",
+        "is it possible",
+    ],
+    # The poster takes it back: "ignore my last tweet, found it", "my fault, sorry".
+    "retraction": [
+        "my fault",
+        "my bad",
+        "ignore my",
+        "never mind",
+        "false alarm",
+        "all along",
+        "turned up",
+        "just landed",
+        "just arrived",
+        "found it",
+        "scrap my",
+        "sorry for the",
+        "all good",
+        "all fine",
+        "all sorted",
+        "turns out",
+        "turned out",
+        "about to complain",
+        "about to moan",
+        "going to complain",
+        "thought i'd",
+        "nothing to report",
     ],
     "repeat": [
         "yet again",
@@ -337,6 +473,7 @@ _DURATION_UNITS = frozenset(
 )
 _NEG_EMOJI = frozenset("😡😠🤬😤😒🙄👎💩😭😢😩😫😞😟😑🤦😣😖💔🤮")
 _POS_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰😘👍👏🙌🎉❤💙💚💜🧡💛✨🤩😎🙏")
+_PROMO_HASHTAG = re.compile(r"giveaway|win|competition|contest|sweepstake|promo|sale")
 _NEG_HASHTAG = re.compile(
     r"fail|worst|never|sucks|disappoint|fml|nothappy|unacceptable|ripoff|shame|notcool|joke|"
     r"frustrat|angry|boycott|scam|help|broken|delay|cancel|lost|refund|poor|bad|awful"
@@ -358,7 +495,16 @@ class Signals:
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _CAPPED = [
     (_INDEX[n], 1.0 if n == "question" else 3.0)
-    for n in ("failure", "waiting", "money", "service", "strong_negative", "demand", "question")
+    for n in (
+        "failure",
+        "trouble",
+        "waiting",
+        "money",
+        "service",
+        "strong_negative",
+        "demand",
+        "question",
+    )
 ]
 # Only these signals are ever shown as reasons (complaint.py) or read back (escalations).
 _KEEP_EVIDENCE = frozenset(
@@ -367,7 +513,10 @@ _KEEP_EVIDENCE = frozenset(
         "waiting",
         "duration",
         "failure",
+        "trouble",
         "money",
+        "strong_negative",
+        "nobody",
         "sarcasm",
         "negated_praise",
         "demand",
@@ -377,28 +526,81 @@ _KEEP_EVIDENCE = frozenset(
         "escalation",
     )
 )
-_PROBLEM = [_INDEX[n] for n in ("failure", "waiting", "duration", "strong_negative", "money")]
+_PROBLEM = [
+    _INDEX[n] for n in ("failure", "trouble", "waiting", "duration", "strong_negative", "money")
+]
+# "thanks for the 3 hour delay": praise shortly followed by one of these (money is not one:
+# "thanks for the quick refund").
+_SARCASTIC_AFTER = frozenset(
+    _INDEX[n] for n in ("failure", "trouble", "waiting", "strong_negative")
+)
+_PRAISE = _INDEX["praise"]
+(
+    _I_QUESTION,
+    _I_BROADCAST,
+    _I_LAUGHING,
+    _I_LOW_RATING,
+    _I_HIGH_RATING,
+    _I_MISMATCH,
+    _I_SHOUTING,
+    _I_PRAISE_THEN_PROBLEM,
+    _I_PROBLEM_AND_PRAISE,
+    _I_PROBLEM_QUESTION,
+    _I_INQUIRY,
+    _I_INQUIRY_ONLY,
+) = (
+    _INDEX[n]
+    for n in (
+        "question",
+        "broadcast",
+        "laughing",
+        "low_rating",
+        "high_rating",
+        "mismatch",
+        "shouting",
+        "praise_then_problem",
+        "problem_and_praise",
+        "problem_question",
+        "inquiry",
+        "inquiry_only",
+    )
+)
+# The lookahead (first letters of the alternatives) halves the time the regex takes.
 _DURATION = re.compile(
-    r"\b(\d+(?:[.,]\d+)?\+?|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve"
+    r"\b(?=[\dacefmnost])(\d+(?:[.,]\d+)?\+?"
+    r"|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve"
     r"|couple of|few|several|many)\s*(hours?|hrs?|h|minutes?|mins?|days?|weeks?|months?)\b"
 )
 _HASHTAG = re.compile(r"#\w+")
-_EMOJI = re.compile("[" + "".join(sorted(_NEG_EMOJI | _POS_EMOJI)) + "]")
+_HANDLE = re.compile(r"@(\w+)")
+# "premium" sofa, the “fixed” tariff: a few words in quotes, usually scare quotes.
+_SCARE_QUOTE = re.compile(r"[\"“]([^\"“”]{2,30})[\"”]")
+_AMOUNT = re.compile(r"[£$€]\s?\d+(?:[.,]\d+)*")
+# Review ratings written in the text: "★★☆☆☆", "2 stars", "1/5", "5 out of 5".
+_STARS = re.compile(r"(★+)|\b([0-5])(?:\s?(?:stars?|\*)|\s?/\s?5\b|\s?out of 5\b)")
+_LAUGH_EMOJI = frozenset("😂🤣😅🙈")
+_EMOJI = re.compile("[" + "".join(sorted(_NEG_EMOJI | _POS_EMOJI | _LAUGH_EMOJI)) + "]")
 
 
-def _actions() -> dict[str, tuple[int, bool, bool]]:
-    """token -> (feature index it counts toward or -1, is a negator, may start a phrase)."""
-    table: dict[str, tuple[int, bool, bool]] = {}
-    starts = {gram[0] for gram in _PHRASES}
+def _actions() -> dict[str, tuple[int, bool, frozenset[str] | None]]:
+    """token -> (feature index it counts toward, or -1 / _EXPECT / _CONTRAST, is a negator,
+    the second words of the phrases it starts)."""
+    table: dict[str, tuple[int, bool, frozenset[str] | None]] = {}
+    seconds: dict[str, set[str]] = {}
+    for gram in _PHRASES:
+        seconds.setdefault(gram[0], set()).add(gram[1])
+    starts = {first: frozenset(second) for first, second in seconds.items()}
     feature_of = {
         **{w: _INDEX[s] for w, s in _UNIGRAMS.items()},
         **{w: _INDEX["escalation"] for w in _ESCALATION_WORDS},
         **{e: _INDEX["negative_emoji"] for e in _NEG_EMOJI},
         **{e: _INDEX["positive_emoji"] for e in _POS_EMOJI},
         "?": _INDEX["question"],
+        **dict.fromkeys(_EXPECTATIONS, _EXPECT),
+        **dict.fromkeys(_CONTRASTS, _CONTRAST),
     }
-    for token in set(feature_of) | starts | _NEGATORS:
-        table[token] = (feature_of.get(token, -1), token in _NEGATORS, token in starts)
+    for token in set(feature_of) | set(starts) | _NEGATORS:
+        table[token] = (feature_of.get(token, -1), token in _NEGATORS, starts.get(token))
     return table
 
 
@@ -407,12 +609,17 @@ _ACTIONS = _actions()
 
 def extract(text: str, vader: dict[str, float], words: list[str], shouted: int = 0) -> Signals:
     """Signals of `text` (normalized) from FastVader.scores_and_words: its scores, its
-    lower-cased words and the number of words written in capitals."""
+    lower-cased words and the number of words of 4+ letters written in capitals."""
     values = [0.0] * len(FEATURES)
     values[0], values[1], values[2] = vader["compound"], vader["neg"], vader["pos"]
     evidence: dict[str, list[str]] = {}
     tokens = [w.replace("’", "'") for w in words] if "’" in text else words
+    if text.find("@", 1) > 0:  # "thanks @brand for nothing" is "thanks for nothing"
+        handles = {h.lower() for h in _HANDLE.findall(text)}
+        tokens = [t for t in tokens if t.split("'")[0] not in handles]
     count = len(tokens)
+    praised = -1  # the last praise word; a problem soon after it reads as sarcasm
+    expected = contrasted = False
     for i, action in enumerate(map(_ACTIONS.get, tokens)):
         if action is None:
             continue
@@ -421,39 +628,102 @@ def extract(text: str, vader: dict[str, float], words: list[str], shouted: int =
             values[feature] += 1.0
             if feature in _KEEP_EVIDENCE:
                 evidence.setdefault(FEATURES[feature], []).append(tokens[i])
+            if feature == _PRAISE:
+                praised = i
+            elif praised >= 0 and i - praised <= 5 and feature in _SARCASTIC_AFTER:
+                values[_I_PRAISE_THEN_PROBLEM] = 1.0
+        elif feature == _EXPECT:
+            expected = True
+        elif feature == _CONTRAST:
+            contrasted, praised = True, -1  # "lovely staff but a cold room" is a mixed review
         if negator:
             _negated_praise(tokens, i, values, evidence)
             _unmet(tokens, i, values, evidence)
-        if starts and i + 1 < count:
+            _negated_problem(tokens, i, values)
+        if starts and i + 1 < count and tokens[i + 1] in starts:
             _phrase(values, evidence, (tokens[i], tokens[i + 1]))
             if i + 2 < count:
                 _phrase(values, evidence, (tokens[i], tokens[i + 1], tokens[i + 2]))
     if "?" in text:
-        values[_INDEX["question"]] = 1.0
+        values[_I_QUESTION] = 1.0
     lower = text.lower()
     if "#" in text:
         for tag in _HASHTAG.findall(lower):
             if _NEG_HASHTAG.search(tag):
                 _hit(values, evidence, "negative_hashtag", tag)
+            elif _PROMO_HASHTAG.search(tag):
+                values[_I_BROADCAST] = 1.0
     if not text.isascii():  # VADER spelled emoji out as words; count them from the text
         for char in _EMOJI.findall(text):
-            _hit(
-                values, evidence, "negative_emoji" if char in _NEG_EMOJI else "positive_emoji", char
-            )
+            if char in _LAUGH_EMOJI:
+                values[_I_LAUGHING] += 1.0
+            else:
+                kind = "negative_emoji" if char in _NEG_EMOJI else "positive_emoji"
+                _hit(values, evidence, kind, char)
+    if '"' in text or "“" in text:
+        for quoted in _SCARE_QUOTE.findall(text):
+            _hit(values, evidence, "scare_quote", quoted)
+    if "£" in text or "$" in text or "€" in text:
+        for amount in _AMOUNT.findall(text):
+            _hit(values, evidence, "money", amount)
+    if "★" in text or "/" in text or "*" in text or "star" in lower or "out of" in lower:
+        for filled, digit in _STARS.findall(lower):
+            stars = len(filled) if filled else int(digit)
+            if stars <= 2:
+                values[_I_LOW_RATING] = 1.0
+            elif stars >= 4:
+                values[_I_HIGH_RATING] = 1.0
+    if text.startswith("RT @"):
+        values[_I_BROADCAST] = 1.0
+    if expected and contrasted:
+        values[_I_MISMATCH] = 1.0
     for number, unit in _DURATION.findall(lower):
         _hit(values, evidence, "duration", f"{number} {unit}")
     if shouted and count:
-        values[_INDEX["shouting"]] = shouted / count
+        values[_I_SHOUTING] = shouted / count
     for index, cap in _CAPPED:
         if values[index] > cap:
             values[index] = cap
     # Interactions a linear model cannot form: praise beside a problem is sarcasm or a mixed
     # review; a question about a problem is a demand; a question with none is an inquiry.
-    problem = min(sum(values[k] for k in _PROBLEM), 3.0)
-    values[_INDEX["problem_and_praise"]] = min(problem, values[_INDEX["praise"]])
-    values[_INDEX["problem_question"]] = values[_INDEX["question"]] * (problem > 0)
-    values[_INDEX["inquiry_only"]] = float(values[_INDEX["inquiry"]] > 0 and problem == 0)
+    problem = min(sum([values[k] for k in _PROBLEM]), 3.0)
+    values[_I_PROBLEM_AND_PRAISE] = min(problem, values[_PRAISE])
+    values[_I_PROBLEM_QUESTION] = values[_I_QUESTION] * (problem > 0)
+    values[_I_INQUIRY_ONLY] = float(values[_I_INQUIRY] > 0 and problem == 0)
     return Signals(values, evidence, tokens)
+
+
+# Signs of a complaint a person can be shown; a text with none of them (and no negative
+# sentiment) gives the detector nothing to say why it would be one.
+_EVIDENCE = tuple(
+    _INDEX[n]
+    for n in (
+        "failure",
+        "trouble",
+        "waiting",
+        "duration",
+        "money",
+        "strong_negative",
+        "demand",
+        "sarcasm",
+        "negated_praise",
+        "negative_emoji",
+        "negative_hashtag",
+        "repeat",
+        "nobody",
+        "escalation",
+        "scare_quote",
+        "mismatch",
+        "praise_then_problem",
+        "low_rating",
+        "shouting",
+    )
+)
+
+
+def has_evidence(values: list[float]) -> bool:
+    """Whether a feature vector shows any sign of a complaint: a signal or negative sentiment."""
+    return values[0] <= -0.05 or any(values[i] > 0 for i in _EVIDENCE)
 
 
 def escalations(signals: Signals) -> list[str]:
@@ -540,6 +810,11 @@ _CATEGORY_PHRASE_STARTS = frozenset(
     p.split()[0] for _, ps in _CATEGORY_LEXICON.values() for p in ps
 )
 _CATEGORY_NAMES = list(_CATEGORY_LEXICON)
+# token -> (categories it votes for, whether it starts a phrase): one lookup per token.
+_CATEGORY_ACTIONS: dict[str, tuple[tuple[int, ...], bool]] = {
+    token: (_CATEGORY_OF.get(token, ()), token in _CATEGORY_PHRASE_STARTS)
+    for token in {*(k for k in _CATEGORY_OF if " " not in k), *_CATEGORY_PHRASE_STARTS}
+}
 
 
 def categorize(signals: Signals, complaint: float) -> str:
@@ -550,11 +825,13 @@ def categorize(signals: Signals, complaint: float) -> str:
     votes = [0] * len(_CATEGORY_NAMES)
     tokens = signals.tokens
     last = len(tokens) - 1
-    for i, hits in enumerate(map(_CATEGORY_OF.get, tokens)):
-        if hits is not None:
-            for index in hits:
-                votes[index] += 1
-        if i < last and tokens[i] in _CATEGORY_PHRASE_STARTS:
+    for i, action in enumerate(map(_CATEGORY_ACTIONS.get, tokens)):
+        if action is None:
+            continue
+        hits, starts = action
+        for index in hits:
+            votes[index] += 1
+        if starts and i < last:
             for index in _CATEGORY_OF.get(f"{tokens[i]} {tokens[i + 1]}", ()):
                 votes[index] += 2  # a phrase says more than a word
     top = max(votes)
@@ -577,6 +854,15 @@ def _unmet(tokens: list[str], i: int, values: list[float], evidence: dict[str, l
     for j in range(i + 1, min(i + 3, len(tokens))):
         if tokens[j] in _EXPECTED:
             _hit(values, evidence, "failure", " ".join(tokens[i : j + 1]))
+            return
+
+
+def _negated_problem(tokens: list[str], i: int, values: list[float]) -> None:
+    """`no issues`, `nothing was missing`, `not a single leaf bent`: a problem word within
+    three tokens after a negator, said to be absent."""
+    for j in range(i + 1, min(i + 4, len(tokens))):
+        if tokens[j] in _NEGATABLE_PROBLEMS:
+            values[_INDEX["negated_problem"]] = 1.0
             return
 
 

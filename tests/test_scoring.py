@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
-from reputation.complaint import DEFAULT_THRESHOLD
+from reputation.complaint import DEFAULT_THRESHOLD, NO_EVIDENCE_CEILING
 from reputation.scoring import Scorer, ScoringSettings
+from reputation.signals import has_evidence
+
+DEV = Path(__file__).resolve().parent.parent / "data" / "dev"
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +71,25 @@ def test_complaints_vader_misses_are_found(scorer: Scorer, text: str) -> None:
 def test_praise_and_questions_are_not_complaints(scorer: Scorer, text: str) -> None:
     [analysis] = scorer.analyse([text])
     assert analysis.complaint < DEFAULT_THRESHOLD, analysis
+
+
+@pytest.mark.parametrize(
+    "text", ["@Parcelio ok, DMed you the order number", "saw an Acme van at the zoo today"]
+)
+def test_a_post_without_evidence_is_held_at_even_odds(scorer: Scorer, text: str) -> None:
+    [analysis] = scorer.analyse([text])
+    assert not has_evidence(analysis.signals.values)
+    assert analysis.complaint <= NO_EVIDENCE_CEILING < DEFAULT_THRESHOLD
+
+
+def test_every_complaint_in_the_dev_corpus_has_a_reason_beyond_its_probability(
+    scorer: Scorer,
+) -> None:
+    texts = pd.read_csv(DEV / "inbox.csv")["text"].astype(str).tolist()
+    rows = [row(text) for text in texts]
+    flagged = [s for s in scorer.score_many(rows, {}) if s.complaint >= DEFAULT_THRESHOLD]
+    assert len(flagged) > 1000
+    assert all(len(s.reasons) >= 2 for s in flagged), [s for s in flagged if len(s.reasons) < 2]
 
 
 def test_a_complaint_says_why(scorer: Scorer) -> None:

@@ -32,6 +32,10 @@ def signals(text: str):
         ("worst airline #fail #neveragain", "negative_hashtag", ["#fail", "#neveragain"]),
         ("seriously 😡👎", "negative_emoji", ["😡", "👎"]),
         ("my lawyer will be in touch", "escalation", ["lawyer"]),
+        ("noodles arrived lukewarm and soggy", "trouble", ["lukewarm", "soggy"]),
+        ('the "unlimited" plan is throttled', "scare_quote", ["unlimited"]),
+        ("how is a 10 minute ride £34?", "demand", ["how is"]),
+        ("how is a 10 minute ride £34?", "money", ["£34"]),
     ],
 )
 def test_signals_and_their_evidence(text: str, signal: str, evidence: list[str]) -> None:
@@ -52,6 +56,46 @@ def test_interactions() -> None:
     assert signals("why is my flight delayed?")["problem_question"] == 1
     assert signals("what time does boarding start?")["inquiry_only"] == 1
     assert signals("what time does my delayed flight leave?")["inquiry_only"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("thanks @Munchrun for nothing", "sarcasm"),  # a handle does not break a phrase
+        ("thanks for the 3 hour delay", "praise_then_problem"),
+        ("ordered oak, but received white", "mismatch"),
+        ("thanks for fixing the leak so quickly", "resolved"),
+        ("ignore my last tweet, found it, my bad", "retraction"),
+        ("no issues at all, nothing was missing", "negated_problem"),
+        ("★☆☆☆☆ crashes on launch", "low_rating"),
+        ("5 stars, great app", "high_rating"),
+        ("my dog ate the receipt lol 😂", "laughing"),
+        ("RT @Brand: 20% off this weekend", "broadcast"),
+        ("entered! #giveaway", "broadcast"),
+        ("what if my flight is delayed?", "hypothetical"),
+        ("can you help me change my seat please", "request"),
+    ],
+)
+def test_context_signals(text: str, signal: str) -> None:
+    assert signals(text)[signal] >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("thanks for the quick refund", "praise_then_problem"),  # money is no sarcasm
+        ("lovely staff but the room was cold", "praise_then_problem"),  # a mixed review
+        ("ordered a blue one and it is lovely", "mismatch"),
+        ("I can't cancel my subscription", "negated_problem"),  # a failure, not its absence
+        ("I told them OK and the ATM ate my card", "shouting"),  # "I", OK, ATM are no shouting
+    ],
+)
+def test_context_signals_stay_quiet(text: str, signal: str) -> None:
+    assert signals(text)[signal] == 0
+
+
+def test_a_handle_in_the_middle_is_dropped_from_the_tokens() -> None:
+    assert "munchrun" not in signals("thanks @Munchrun for nothing").tokens
 
 
 def test_praise_words_without_a_negator_are_not_negated() -> None:
