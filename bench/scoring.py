@@ -1,6 +1,6 @@
 """Scoring throughput against a bare VADER loop over the same texts, in one run.
 
-    python bench/scoring.py [--csv ../shared/eval/airline-tweets/Tweets.csv] [--rounds 5]
+    python bench/scoring.py [--csv ../shared/eval/airline-tweets/Tweets.csv] [--rounds 7]
 
 Alternates a plain `SentimentIntensityAnalyzer().polarity_scores` loop with the full scorer
 (`Scorer.score_many` in chunks of 500, as a run scores) and with scoring through the store
@@ -57,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--csv", default=str(DEFAULT_CSV))
     parser.add_argument("--column", default="text")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     texts = pd.read_csv(args.csv, usecols=[args.column])[args.column].astype(str).tolist()
     rows = rows_for(texts)

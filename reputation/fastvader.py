@@ -10,6 +10,7 @@ Adapted from vaderSentiment (MIT licence, C.J. Hutto).
 
 from __future__ import annotations
 
+import math
 import string
 
 from vaderSentiment.vaderSentiment import (
@@ -65,7 +66,7 @@ class FastVader(SentimentIntensityAnalyzer):
             sentiments.append(self._valence(cap_diff, words, lower, words[i], i))
         if "but" in lower:
             sentiments = _but_check(lower, sentiments)
-        return self.score_valence(sentiments, text), lower, shouted
+        return _score_valence(sentiments, text), lower, shouted
 
     def _without_emoji(self, text: str) -> str:
         """VADER's emoji translation, unchanged."""
@@ -192,3 +193,44 @@ def _special_idioms_check(valence: float, lower: list[str], i: int) -> float:
         if n_gram in BOOSTER_DICT:
             valence = valence + BOOSTER_DICT[n_gram]
     return valence
+
+
+def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
+    """VADER's score_valence with its helpers inlined: the same arithmetic in the same order."""
+    if not sentiments:
+        return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
+    pos_sum = 0.0
+    neg_sum = 0.0
+    neu_count = 0
+    for score in sentiments:
+        if score > 0:
+            pos_sum += float(score) + 1  # compensates for neutral words counted as 1
+        elif score < 0:
+            neg_sum += float(score) - 1
+        else:
+            neu_count += 1
+    if not pos_sum and not neg_sum:  # every word neutral: what VADER's arithmetic gives
+        return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+    exclaims = text.count("!")
+    questions = text.count("?")
+    emphasis = min(exclaims, 4) * 0.292 + (
+        0 if questions <= 1 else questions * 0.18 if questions <= 3 else 0.96
+    )
+    sum_s = float(sum(sentiments))
+    if sum_s > 0:
+        sum_s += emphasis
+    elif sum_s < 0:
+        sum_s -= emphasis
+    compound = sum_s / math.sqrt((sum_s * sum_s) + 15)
+    compound = -1.0 if compound < -1.0 else 1.0 if compound > 1.0 else compound
+    if pos_sum > math.fabs(neg_sum):
+        pos_sum += emphasis
+    elif pos_sum < math.fabs(neg_sum):
+        neg_sum -= emphasis
+    total = pos_sum + math.fabs(neg_sum) + neu_count
+    return {
+        "neg": round(math.fabs(neg_sum / total), 3),
+        "neu": round(math.fabs(neu_count / total), 3),
+        "pos": round(math.fabs(pos_sum / total), 3),
+        "compound": round(compound, 4),
+    }

@@ -85,7 +85,9 @@ for _signal, _text in {
         embarrassing furious angry upset sucks suck poor bad mess nightmare hate hated
         appalling atrocious shocking outrageous livid fuming scam ripoff clueless
         inexcusable worthless unhelpful garbage trash dreadful ugh smh wtf ffs sigh fml jeez
-        unbelievable ruined wasted waste""",
+        unbelievable ruined wasted waste ruining ruin ruins clowns clown circus disgraceful
+        disgrace rubbish shambles shambolic amateurs amateur cowboys abysmal diabolical dire
+        horrendous crap crappy shite shit f*** f***ing fuming gutted shame""",
     "demand": """why fix explain answer respond reply asap seriously urgent urgently
         immediately sort""",
     # Asking for help is as common in plain service requests as in complaints.
@@ -100,8 +102,7 @@ for _signal, _text in {
         faultless favourite favorite gorgeous delicious beautiful hero lifesaver smoothest
         fastest genius gem comfy comfortable""",
     # News, offers and competitions about the brand: "announced", "#giveaway".
-    "broadcast": """announced announces announcement giveaway competition podcast headline
-        article""",
+    "broadcast": """giveaway competition podcast headline""",
     "inquiry": """wondering question curious info information possible""",
     "repeat": """again still yet another twice already""",
     "nobody": """nobody noone nothing never none""",
@@ -121,6 +122,8 @@ for _signal, _text in {
         confirmed""",
     "contrast": """but instead only though although""",
     "laughing": """lol lmao lmfao haha hahaha rofl""",
+    # "the free sauna, aka a car with no aircon": a sarcastic renaming.
+    "sarcasm": """aka""",
 }.items():
     for _word in _text.split():
         _UNIGRAMS[_word] = _signal
@@ -238,6 +241,14 @@ for _signal, _lines in {
         "are you serious",
         "are you kidding",
         "kidding me",
+        "is this how",
+        "this is how",
+        "how you treat",
+        "do better",
+        "one job",
+        "shame on",
+        "get your act",
+        "sort yourselves",
         "how many times",
         "how many more",
         "how much longer",
@@ -259,6 +270,14 @@ for _signal, _lines in {
         "nice one",
         "would recommend",
         "highly recommend",
+        "nailed it",
+        "changed my life",
+        "deserves a",
+        "looked back",
+        "couldn't be easier",
+        "looking forward",
+        "well deserved",
+        "pay rise",
         "not bad",
         "never disappoints",
         "never fails",
@@ -293,6 +312,16 @@ for _signal, _lines in {
         "oh good",
         "real nice",
         "super helpful not",
+        "at its finest",
+        "highlight of",
+        "so generous",
+        "very generous",
+        "really appreciate it",
+        "what a surprise",
+        "surprise surprise",
+        "who knew",
+        "thanks a bunch",
+        "love it when",
         "nice of you",
         "kind of you",
         "really enjoying",
@@ -365,6 +394,10 @@ for _signal, _lines in {
         "going to complain",
         "thought i'd",
         "nothing to report",
+        "in a good",
+        "just venting",
+        "nothing to do",
+        "not your fault",
     ],
     "repeat": [
         "yet again",
@@ -471,7 +504,7 @@ _INTENSIFIERS = frozenset("very so too really that at all".split())
 _DURATION_UNITS = frozenset(
     "hour hours hr hrs h minute minutes min mins day days week weeks month months".split()
 )
-_NEG_EMOJI = frozenset("😡😠🤬😤😒🙄👎💩😭😢😩😫😞😟😑🤦😣😖💔🤮")
+_NEG_EMOJI = frozenset("😡😠🤬😤😒🙄👎💩😭😢😩😫😞😟😑🤦😣😖💔🤮🙃🤡")
 _POS_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰😘👍👏🙌🎉❤💙💚💜🧡💛✨🤩😎🙏")
 _PROMO_HASHTAG = re.compile(r"giveaway|win|competition|contest|sweepstake|promo|sale")
 _NEG_HASHTAG = re.compile(
@@ -723,7 +756,7 @@ _EVIDENCE = tuple(
 
 def has_evidence(values: list[float]) -> bool:
     """Whether a feature vector shows any sign of a complaint: a signal or negative sentiment."""
-    return values[0] <= -0.05 or any(values[i] > 0 for i in _EVIDENCE)
+    return values[0] <= -0.05 or any(map(values.__getitem__, _EVIDENCE))
 
 
 def escalations(signals: Signals) -> list[str]:
