@@ -30,6 +30,11 @@ _PUNCTUATION = string.punctuation
 class FastVader(SentimentIntensityAnalyzer):
     """A SentimentIntensityAnalyzer whose polarity_scores is VADER's, computed faster."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Words VADER gives a valence of their own (boosters only scale their neighbours).
+        self._valenced = frozenset(self.lexicon).difference(BOOSTER_DICT)
+
     def polarity_scores(self, text: str) -> dict[str, float]:
         """VADER's neg, neu, pos and compound scores of `text`."""
         return self.scores_and_words(text)[0]
@@ -40,30 +45,24 @@ class FastVader(SentimentIntensityAnalyzer):
         text again."""
         text = text.strip() if text.isascii() else self._without_emoji(text)
         # SentiText's split, inlined: strip edge punctuation unless that leaves <= 2 chars.
-        words = []
-        for token in text.split():
-            stripped = token.strip(_PUNCTUATION)
-            words.append(token if len(stripped) <= 2 else stripped)
+        words = [
+            token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped
+            for token in text.split()
+        ]
         lower = [w.lower() for w in words]
         # allcap_differential, inlined: some but not all words in capitals.
         capitals = [w for w in words if w.isupper()]
         cap_diff = 0 < len(words) - len(capitals) < len(words)
         # Shouting: words of four or more letters in capitals ("LOST", "AGAIN"), so "I",
         # "OK" and acronyms such as ATM, SIM or LAX do not count.
-        shouted = sum(1 for w in capitals if len(w) >= 4 and w.isalpha())
-        sentiments: list[float] = []
+        shouted = sum(1 for w in capitals if len(w) >= 4 and w.isalpha()) if capitals else 0
+        # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.
+        sentiments: list[float] = [0] * len(lower)
         last = len(words) - 1
-        lexicon = self.lexicon
+        valenced = self._valenced
         for i, word in enumerate(lower):
-            # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.
-            if (
-                word not in lexicon
-                or word in BOOSTER_DICT
-                or (i < last and word == "kind" and lower[i + 1] == "of")
-            ):
-                sentiments.append(0)
-                continue
-            sentiments.append(self._valence(cap_diff, words, lower, words[i], i))
+            if word in valenced and not (i < last and word == "kind" and lower[i + 1] == "of"):
+                sentiments[i] = self._valence(cap_diff, words, lower, words[i], i)
         if "but" in lower:
             sentiments = _but_check(lower, sentiments)
         return _score_valence(sentiments, text), lower, shouted

@@ -29,11 +29,16 @@ def normalize(text: str) -> str:
         return ""
     if not _MARKUP.search(text):  # most posts: nothing to strip, only spaces to fold
         return " ".join(text.split())
-    text = _INLINE_TAG.sub("", text)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_MARKS.sub("", text)
+    # Each pass only where its marker is present (a handle's "_" needs none of them).
+    if "<" in text:
+        text = _INLINE_TAG.sub("", text)
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "[" in text:
+        text = _MD_LINK.sub(r"\1", text)
+    if "**" in text or "__" in text or "~~" in text or "`" in text:
+        text = _MD_MARKS.sub("", text)
     return _SPACE.sub(" ", text).strip()
 
 

@@ -178,3 +178,9 @@ def test_a_trained_model_is_blended_with_the_built_in_detector() -> None:
     assert blended.analyse(["you lost my bag AGAIN"])[0].complaint == pytest.approx(0.3 * builtin)
     only_model = Scorer(ScoringSettings(model_weight=1.0), model=Always(0.25))
     assert only_model.analyse(["anything"])[0].complaint == pytest.approx(0.25)
+
+
+def test_an_escalation_phrase_is_not_shown_again_as_other_reasons(scorer: Scorer) -> None:
+    score = scorer.score(row("stranded for 6 hours with rude staff, never again"), [])
+    assert "churn or boycott" in score.reasons
+    assert not any(r.startswith(("repeated:", "nobody, nothing:")) for r in score.reasons)

@@ -62,6 +62,9 @@ def test_interactions() -> None:
     ("text", "signal"),
     [
         ("thanks @Munchrun for nothing", "sarcasm"),  # a handle does not break a phrase
+        ("nice to see the price rise working so well", "sarcasm"),
+        ("the free sauna, aka a car with no aircon", "sarcasm"),
+        ("absolute clowns. do better", "strong_negative"),
         ("thanks for the 3 hour delay", "praise_then_problem"),
         ("ordered oak, but received white", "mismatch"),
         ("thanks for fixing the leak so quickly", "resolved"),
