@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labeled import labeled_csv_parser  # noqa: E402
+from labeled import labeled_csv_parser, parse_with_csv  # noqa: E402
 
 from reputation.complaint import DEFAULT_THRESHOLD  # noqa: E402
 from reputation.evaluate import evaluate, prf  # noqa: E402
@@ -32,7 +32,7 @@ from reputation.scoring import Scorer  # noqa: E402
 def main() -> None:
     parser = labeled_csv_parser(__doc__)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
-    args = parser.parse_args()
+    args = parse_with_csv(parser)
     batches = list(read_labels(Path(args.csv), args.text_column, args.label_column, args.positive))
     scorer = Scorer()
     result = evaluate(batches, scorer, args.threshold)

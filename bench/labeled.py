@@ -10,6 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
 
 
+def parse_with_csv(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parsed arguments; exits with a usage error naming the path when --csv is not a file."""
+    args = parser.parse_args()
+    if not Path(args.csv).is_file():
+        parser.error(f"{args.csv}: no such file (give a labeled CSV with --csv PATH)")
+    return args
+
+
 def labeled_csv_parser(description: str | None) -> argparse.ArgumentParser:
     """An argument parser with --csv, --text-column, --label-column and --positive."""
     parser = argparse.ArgumentParser(description=description)

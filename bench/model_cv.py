@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labeled import labeled_csv_parser  # noqa: E402
+from labeled import labeled_csv_parser, parse_with_csv  # noqa: E402
 
 from reputation.evaluate import cross_validate  # noqa: E402
 from reputation.labels import read_labels  # noqa: E402
@@ -27,7 +27,7 @@ from reputation.labels import read_labels  # noqa: E402
 def main() -> None:
     parser = labeled_csv_parser(__doc__)
     parser.add_argument("--folds", type=int, default=5)
-    args = parser.parse_args()
+    args = parse_with_csv(parser)
     texts, labels = [], []
     for batch_texts, batch_labels in read_labels(
         Path(args.csv), args.text_column, args.label_column, args.positive

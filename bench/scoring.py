@@ -25,6 +25,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labeled import DEFAULT_CSV, parse_with_csv  # noqa: E402
+
 from reputation.fastvader import FastVader  # noqa: E402
 from reputation.models import Mention  # noqa: E402
 from reputation.pipeline import score_new  # noqa: E402
@@ -32,7 +34,6 @@ from reputation.scoring import Scorer  # noqa: E402
 from reputation.store import Store  # noqa: E402
 from reputation.timeutil import iso  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
 T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
 
 
@@ -59,7 +60,7 @@ def main() -> None:
     parser.add_argument("--csv", default=str(DEFAULT_CSV))
     parser.add_argument("--column", default="text")
     parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
+    args = parse_with_csv(parser)
     texts = pd.read_csv(args.csv, usecols=[args.column])[args.column].astype(str).tolist()
     rows = rows_for(texts)
     vader, scorer = SentimentIntensityAnalyzer(), Scorer()
