@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from reputation.complaint import NO_EVIDENCE_CEILING  # noqa: E402
 from reputation.evaluate import prf  # noqa: E402
 from reputation.fastvader import FastVader  # noqa: E402
-from reputation.signals import FEATURES, extract, has_evidence  # noqa: E402
+from reputation.signals import FEATURES, LOWERS, RAISES, extract, has_evidence  # noqa: E402
 from reputation.text import normalize  # noqa: E402
 
 CORPORA = {
@@ -46,44 +46,6 @@ CORPORA = {
 REALISTIC = ("natural", "inbox")
 ADVERSARIAL_WEIGHTS = (0.1, 0.25, 0.5, 1.0)
 HARD_NEGATIVE_WEIGHTS = (0.25, 0.5, 1.0)
-RAISES = {
-    "failure",
-    "trouble",
-    "scare_quote",
-    "mismatch",
-    "praise_then_problem",
-    "low_rating",
-    "waiting",
-    "duration",
-    "money",
-    "strong_negative",
-    "demand",
-    "sarcasm",
-    "negated_praise",
-    "negative_emoji",
-    "negative_hashtag",
-    "repeat",
-    "nobody",
-    "escalation",
-    "problem_question",
-    "vader_neg",
-    "service",
-    "shouting",
-}
-LOWERS = {
-    "resolved",
-    "retraction",
-    "negated_problem",
-    "high_rating",
-    "broadcast",
-    "hypothetical",
-    "praise",
-    "inquiry",
-    "positive_emoji",
-    "inquiry_only",
-    "vader_pos",
-    "vader_compound",
-}
 PENALTIES = (0.0003, 0.001, 0.003, 0.01, 0.03)
 FOLDS = 7
 PRECISION = 0.85  # the cross-validated precision the default threshold must keep

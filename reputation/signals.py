@@ -742,11 +742,10 @@ def extract(text: str, vader: dict[str, float], words: list[str], shouted: int =
     return Signals(values, evidence, tokens)
 
 
-# Signs of a complaint a person can be shown; a text with none of them (and no negative
-# sentiment) gives the detector nothing to say why it would be one.
-_EVIDENCE = tuple(
-    _INDEX[n]
-    for n in (
+# The way each signal can plausibly point: bench/fit_detector.py holds the weights of RAISES
+# at >= 0 and of LOWERS at <= 0 (the rest are free); the data set the sizes.
+RAISES = frozenset(
+    {
         "failure",
         "trouble",
         "waiting",
@@ -766,7 +765,35 @@ _EVIDENCE = tuple(
         "praise_then_problem",
         "low_rating",
         "shouting",
-    )
+        "problem_question",
+        "vader_neg",
+        "service",
+    }
+)
+LOWERS = frozenset(
+    {
+        "resolved",
+        "retraction",
+        "negated_problem",
+        "high_rating",
+        "broadcast",
+        "hypothetical",
+        "praise",
+        "inquiry",
+        "positive_emoji",
+        "inquiry_only",
+        "vader_pos",
+        "vader_compound",
+    }
+)
+# Signs of a complaint a person can be shown: the raising signals, except VADER's negative
+# share (negative sentiment is checked on the compound), service words (context, no sign) and
+# a question about a problem (the problem itself counts). A text with none of them gives the
+# detector nothing to say why it would be a complaint.
+_EVIDENCE = tuple(
+    _INDEX[n]
+    for n in FEATURES
+    if n in RAISES and n not in {"vader_neg", "service", "problem_question"}
 )
 
 
