@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +121,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     test.add_argument(
         "--since",
-        type=parse_duration,
+        type=_since,
         default=parse_duration("7d"),
-        metavar="DURATION",
-        help="how far back to replay (default 7d)",
+        metavar="DURATION|TIME",
+        help="how far back to replay: a duration (default 7d) or a UTC date or time "
+        "(2026-11-20, 2026-11-20T08:00Z)",
     )
     test.add_argument("--json", action="store_true", help="print one JSON object")
     test.set_defaults(handler=cmd_rules_test)
@@ -405,6 +406,22 @@ def _describe(matchers: dict[str, str]) -> str:
     return " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(matchers.items()))
 
 
+def _since(text: str) -> timedelta | datetime:
+    """A --since value: a duration back from now, or a UTC date or time to replay from."""
+    from reputation.timeutil import parse_time
+
+    try:
+        return parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a duration (7d, 12h) nor a date or time (2026-11-20)"
+        ) from None
+
+
 def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
     """Replay rules over stored mentions and report what they would have sent."""
     from reputation.backtest import backtest
@@ -419,7 +436,12 @@ def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
         check = Checker()
         rules = load_rule_files(args.files, check)
         check.raise_if_errors()
-    report = backtest(config.database, rules, args.since, utcnow(), config.policy)
+    now = utcnow()
+    since = args.since if isinstance(args.since, timedelta) else now - args.since
+    if since <= timedelta(0):
+        print(f"reputation: --since {args.since.isoformat()} is in the future", file=sys.stderr)
+        return EXIT_CONFIG
+    report = backtest(config.database, rules, since, now, config.policy)
     if args.json:
         print(json.dumps(report))
         return EXIT_OK
