@@ -86,11 +86,14 @@ _SHOWN = (
 _SHOWN_RANK = {signal: rank for rank, (signal, _) in enumerate(_SHOWN)}
 _SHOWN_LABEL = dict(_SHOWN)
 # Signals without words to quote, shown by name.
-_FLAGGED = (
-    ("praise_then_problem", "sarcasm"),
-    ("mismatch", "not as promised"),
-    ("low_rating", "low rating"),
-    ("shouting", "in capitals"),
+_FLAGGED = tuple(
+    (FEATURES.index(signal), label)
+    for signal, label in (
+        ("praise_then_problem", "sarcasm"),
+        ("mismatch", "not as promised"),
+        ("low_rating", "low rating"),
+        ("shouting", "in capitals"),
+    )
 )
 
 
@@ -121,5 +124,6 @@ def reasons(signals: Signals, complaint: float, threshold: float) -> list[str]:
             if word not in grouped.setdefault(label, []):
                 grouped[label].append(word)
     details = [f"{label}: {', '.join(words[:3])}" for label, words in grouped.items() if words]
-    details += [label for signal, label in _FLAGGED if signals[signal] > 0]
+    values = signals.values
+    details += [label for index, label in _FLAGGED if values[index] > 0]
     return [f"complaint ({complaint:.0%})", *details[:3]]
