@@ -21,7 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-FORMAT = "reputation-complaint-model/1"
+FORMAT = "reputation-complaint-model/2"  # /2 records the built-in signals it was trained on
+_FAMILY = "reputation-complaint-model/"
 
 
 class ModelError(Exception):
@@ -97,7 +98,8 @@ def train(texts: Sequence[str], labels: Sequence[bool], meta: dict[str, Any]) ->
 def save_model(model: TrainedModel, path: Path) -> None:
     """Write the model to `path` (a joblib pickle) and its metadata beside it as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"format": FORMAT, "pipeline": model.pipeline, "meta": model.meta}, path)
+    data = {"format": FORMAT, "signals": _signals(), "pipeline": model.pipeline, "meta": model.meta}
+    joblib.dump(data, path)
     path.with_suffix(path.suffix + ".json").write_text(json.dumps(model.meta, indent=2))
 
 
@@ -109,6 +111,18 @@ def load_model(path: Path) -> TrainedModel:
         raise ModelError(f"{path}: no such model file") from None
     except Exception as exc:  # noqa: BLE001 - a corrupt pickle raises anything
         raise ModelError(f"{path}: not a readable model ({type(exc).__name__})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    kind = data.get("format") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or not kind.startswith(_FAMILY):
         raise ModelError(f"{path}: not a reputation complaint model")
+    if kind != FORMAT or data.get("signals") != _signals():
+        raise ModelError(
+            f"{path}: trained on another version's built-in signals; "
+            "train it again with `reputation train`"
+        )
     return TrainedModel(data["pipeline"], data.get("meta", {}))
+
+
+def _signals() -> list[str]:
+    from reputation.signals import FEATURES
+
+    return list(FEATURES)

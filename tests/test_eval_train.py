@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import joblib
 import pandas as pd
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.evaluate import prf
+from reputation.model import ModelError, load_model, save_model, train
 from reputation.scoring import Scorer, ScoringSettings
 from tests.conftest import REPO
 
@@ -206,3 +208,16 @@ def test_the_default_threshold_comes_from_the_detector(workspace: Callable) -> N
     assert load_config(workspace([])).scoring.threshold == DEFAULT_THRESHOLD
     raw = yaml.safe_load((REPO / "config.yaml").read_text())
     assert "scoring" not in raw or "threshold" not in (raw["scoring"] or {})
+
+
+@pytest.mark.parametrize("stale", [{"format": "reputation-complaint-model/1"}, {"signals": ["x"]}])
+def test_a_model_trained_on_other_signals_is_refused_by_name(
+    labels: Path, tmp_path: Path, stale: dict
+) -> None:
+    frame = pd.read_csv(labels)
+    model = train(frame["post"].tolist(), (frame["tag"] == "complaint").tolist(), {})
+    path = tmp_path / "old.joblib"
+    save_model(model, path)
+    joblib.dump({**joblib.load(path), **stale}, path)
+    with pytest.raises(ModelError, match="another version's built-in signals; train it again"):
+        load_model(path)
