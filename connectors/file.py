@@ -116,6 +116,7 @@ class FileConnector:
             created_at=_time(record, "created_at", None),
             author=author,
             parent_id=_opt_str(record, "parent_id"),
+            thread_id=_opt_str(record, "thread_id"),
             url=_opt_str(record, "url"),
             author_followers=_count(record, "author_followers", None),
             likes=_count(record, "likes", 0),

@@ -137,6 +137,10 @@ class HackerNewsConnector:
         return f"{parts.netloc}{parts.path}"
 
 
+def _id(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value) else None
+
+
 def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int, Any]:
     """The hit's created_at_i and what it is for `brand`: a Mention, a Reply, or None."""
     created = _created(hit)
@@ -144,12 +148,12 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
     comment = "comment" in tags or ("story" not in tags and hit.get("comment_text"))
     if comment:
         text = _str(hit, "comment_text")
-        parent = hit.get("parent_id")
-        parent_id = str(parent) if isinstance(parent, str | int) and str(parent) else None
+        parent_id = _id(hit.get("parent_id"))
+        thread_id = _id(hit.get("story_id"))
     else:
         title, body = _str(hit, "title"), _str(hit, "story_text")
         text = "\n\n".join(part for part in (title, body) if part)
-        parent_id = None
+        parent_id, thread_id = None, object_id
     if not text:
         raise HitError("has no text")
     found = classify(
@@ -160,6 +164,7 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
         created_at=_time(created),
         author=_str(hit, "author") or None,
         parent_id=parent_id,
+        thread_id=thread_id,
         url=ITEM_URL.format(object_id),
         author_followers=None,
         likes=_count(hit, "points"),

@@ -379,6 +379,11 @@ def _item(thing: Any, kind: str, where: str) -> Item:
     return Item(kind=kind, id=item_id.strip(), created=int(data["created_utc"]), data=data)
 
 
+def _bare(fullname: Any) -> str | None:
+    """`abc` from a fullname such as `t3_abc`; None when absent."""
+    return fullname.split("_", 1)[-1] if isinstance(fullname, str) and fullname else None
+
+
 def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
     """What the item is for `brand`: a Mention, the brand's Reply, or None."""
     data = item.data
@@ -389,10 +394,11 @@ def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
         title, body = _text(data, "title"), _text(data, "selftext")
         text = f"{title}\n\n{body}" if body.strip() else title
         parent_id, replies = None, int(data["num_comments"])
+        thread_id = item.id
     else:
         text, replies = _text(data, "body"), 0
-        parent = data.get("parent_id")
-        parent_id = parent.split("_", 1)[-1] if isinstance(parent, str) and parent else None
+        parent_id = _bare(data.get("parent_id"))
+        thread_id = _bare(data.get("link_id"))  # the submission the comment is under
     if not text.strip():
         return None
     author = data.get("author")
@@ -404,6 +410,7 @@ def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
         created_at=datetime.fromtimestamp(item.created, UTC),
         author=str(author) if author is not None else None,
         parent_id=parent_id,
+        thread_id=thread_id,
         url=PUBLIC_URL + str(data["permalink"]),
         author_followers=None,
         # A downvoted post has a negative score; engagement counts cannot go below zero.

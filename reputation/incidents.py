@@ -98,10 +98,11 @@ def _related(
     start, end = alert.event_at - settings.window, alert.event_at + settings.window
     keys = list(hashes)
     parents = [f"{row['source']}:{row['parent_id']}" for row in evidence if row.get("parent_id")]
-    natives = [row["native_id"] for row in evidence]
+    threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row.get("thread_id")]
     return (
-        store.incident_with_mentions(alert.brand, keys + parents, start, end)
-        or store.incident_replying_to(alert.brand, natives, start, end)
+        store.incident_with_mentions(alert.brand, keys + parents + threads, start, end)
+        or store.incident_replying_to(alert.brand, keys, start, end)
+        or store.incident_in_threads(alert.brand, threads, start, end)
         or store.incident_with_hashes(alert.brand, list(hashes.values()), start, end)
         or store.incident_of_category(alert.brand, category, start, end)
     )

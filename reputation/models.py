@@ -26,6 +26,9 @@ class Mention:
     replies: int = 0
     lang: str | None = None
     parent_id: str | None = None
+    # The conversation's first post (same source), where the source says: X conversation_id,
+    # a Reddit comment's submission, a Hacker News comment's story.
+    thread_id: str | None = None
     observed_at: datetime | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
 

@@ -29,6 +29,13 @@ def m003_incidents_and_muting(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m004_mention_threads(db: Database) -> None:
+    """The conversation a mention belongs to, so replies anywhere in it join one incident."""
+    db.execute("ALTER TABLE mentions ADD COLUMN thread_id TEXT")
+    db.execute("CREATE INDEX mentions_thread ON mentions (source, thread_id)")
+
+
 _INCIDENTS = (
     "ALTER TABLE alerts ADD COLUMN incident_id INTEGER",
     "ALTER TABLE alerts ADD COLUMN muted_reason TEXT",

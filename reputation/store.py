@@ -18,7 +18,7 @@ from reputation.timeutil import iso, parse_time
 
 MENTION_COLUMNS = tuple(
     """key source native_id brand text author author_followers url created_at likes shares
-    replies lang parent_id first_seen_at last_seen_at""".split()
+    replies lang parent_id thread_id first_seen_at last_seen_at""".split()
 )
 SCORE_COLUMNS = tuple(
     "sentiment complaint severity viral_risk predicted_engagement_24h category reasons".split()
@@ -220,8 +220,8 @@ class Store:
             self.db.execute(
                 "INSERT INTO mentions (key, source, native_id, brand, text, author,"
                 " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
-                " connector, first_seen_at, last_seen_at, version, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                 [
                     m.key,
                     m.source,
@@ -237,6 +237,7 @@ class Store:
                     m.replies,
                     m.lang,
                     m.parent_id,
+                    m.thread_id,
                     connector,
                     seen,
                     seen,
@@ -258,7 +259,8 @@ class Store:
             "UPDATE mentions SET text = ?, author = COALESCE(?, author),"
             " author_followers = COALESCE(?, author_followers), url = COALESCE(?, url),"
             " likes = ?, shares = ?, replies = ?, lang = COALESCE(?, lang),"
-            " parent_id = COALESCE(?, parent_id), last_seen_at = ?, version = ? WHERE key = ?",
+            " parent_id = COALESCE(?, parent_id), thread_id = COALESCE(?, thread_id),"
+            " last_seen_at = ?, version = ? WHERE key = ?",
             [
                 m.text,
                 m.author,
@@ -269,6 +271,7 @@ class Store:
                 m.replies,
                 m.lang,
                 m.parent_id,
+                m.thread_id,
                 seen,
                 version,
                 m.key,
@@ -521,6 +524,20 @@ class Store:
             "JOIN mentions m ON m.key = im.mention_key",
             "m.source || ':' || m.parent_id",
             keys,
+            brand,
+            start,
+            end,
+        )
+
+    def incident_in_threads(
+        self, brand: str, threads: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        """An incident active in [start, end] holding a post of one of these conversations
+        (`"{source}:{thread_id}"`)."""
+        return self._incident_where(
+            "JOIN mentions m ON m.key = im.mention_key",
+            "m.source || ':' || m.thread_id",
+            threads,
             brand,
             start,
             end,

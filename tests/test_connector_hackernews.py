@@ -88,13 +88,14 @@ def test_two_pages_per_term_become_mentions_and_a_reply(
     assert (story.source, story.author, story.likes, story.replies, story.shares) == (
         "hackernews", "traveler42", 12, 4, 0,
     )  # fmt: skip
-    assert (story.parent_id, story.author_followers, story.lang) == (None, None, None)
+    assert (story.parent_id, story.thread_id, story.author_followers) == (None, "9001", None)
     assert story.url == "https://news.ycombinator.com/item?id=9001"
     assert story.created_at == BASE and story.created_at.tzinfo == UTC
     assert story.raw == algolia.hit(9001)
     reply_to = found["9002"]
     assert reply_to.text == "Acme Air&#x27;s desk found mine in a day.<p>Call them."
     assert (reply_to.parent_id, reply_to.likes, reply_to.replies) == ("9001", 0, 0)
+    assert reply_to.thread_id == "9001"  # the story the comment is under
     [reply] = batch.replies
     assert (reply.native_id, reply.parent_id, reply.author) == ("9004", "9001", "acmeair")
     assert (batch.scope, json.loads(batch.cursor or "")) == (

@@ -124,7 +124,7 @@ def test_a_fetch_pages_search_and_comments_into_mentions_and_a_reply(
         text="Acme Air lost my bag\n\nThree days and still no word from Acme Air.",
         created_at=NOW - timedelta(hours=4), author="traveler42", author_followers=None,
         url="https://www.reddit.com/r/travel/comments/1a0001/acme_air_lost_my_bag/",
-        likes=12, shares=0, replies=3, lang=None, parent_id=None,
+        likes=12, shares=0, replies=3, lang=None, parent_id=None, thread_id="1a0001",
     )  # fmt: skip
     assert bag.created_at.tzinfo == UTC
     assert bag.raw is not None and {k: bag.raw[k] for k in (
@@ -146,6 +146,7 @@ def test_a_fetch_pages_search_and_comments_into_mentions_and_a_reply(
     assert (owed.native_id, owed.text, owed.parent_id, owed.likes, owed.replies) == (
         "c00001", "Same here, Acme Air still owes me 200 euros", "1a0005", 4, 0,
     )  # fmt: skip
+    assert owed.thread_id == "1a0005"  # the submission it is under
     assert owed.url == (
         "https://www.reddit.com/r/acmeair/comments/1a0005/"
         "still_waiting_on_my_acme_air_refund/c00001/"

@@ -138,11 +138,12 @@ def test_two_pages_store_every_post_once_with_followers_and_counts(
     assert set(held["mentions"]) == fake.ids("mention") and held["count"] == 13
     bag_id = min(fake.ids("mention"), key=int)
     bag = held["mentions"][bag_id]
-    assert {k: bag[k] for k in ("author", "author_followers", "likes", "shares", "replies",
-                                "url", "lang", "parent_id", "created_at", "brand")} == {
+    assert {k: bag[k] for k in ("author", "author_followers", "likes", "shares", "replies", "url",
+                                "lang", "parent_id", "thread_id", "created_at", "brand")} == {
         "author": "traveler42", "author_followers": 1200, "likes": 12, "shares": 3 + 1,
         "replies": 4, "url": f"https://x.com/traveler42/status/{bag_id}", "lang": "en",
-        "parent_id": None, "created_at": "2026-11-22T08:00:00.000000Z", "brand": "Acme Air",
+        "parent_id": None, "thread_id": bag_id, "created_at": "2026-11-22T08:00:00.000000Z",
+        "brand": "Acme Air",
     }  # fmt: skip
     raw = json.loads(bag["raw"])
     assert raw["user"]["public_metrics"]["followers_count"] == 1200 and raw["id"] == bag_id

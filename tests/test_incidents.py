@@ -148,6 +148,7 @@ def add(
     category: str,
     text: str | None = None,
     parent: str | None = None,
+    thread: str | None = None,
 ) -> None:
     created = T0 + timedelta(minutes=minutes)
     m = Mention(
@@ -158,6 +159,7 @@ def add(
         created,
         author=f"a{native}",
         parent_id=parent,
+        thread_id=thread,
         author_followers=100,
         observed_at=created,
     )
@@ -173,6 +175,21 @@ GROUPING = [
         "a reply joins its parent",
         [("1", 0, "outage_bug"), ("2", 10, "billing_refund", "t", "1")],
         1,
+    ),
+    (
+        "a parent joins its earlier reply",
+        [("2", 0, "billing_refund", "t", "1"), ("1", 10, "outage_bug")],
+        1,
+    ),
+    (
+        "replies in one conversation join, whatever they answer",
+        [("5", 0, "outage_bug", "t", "4", "1"), ("6", 10, "billing_refund", "u", "3", "1")],
+        1,
+    ),
+    (
+        "replies in two conversations stay apart",
+        [("5", 0, "outage_bug", "t", "4", "1"), ("6", 10, "billing_refund", "u", "3", "2")],
+        2,
     ),
     (
         "a copy joins its original",

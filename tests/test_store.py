@@ -9,6 +9,7 @@ import pytest
 
 from reputation.models import Mention
 from reputation.store import Store, StoreError
+from reputation.timeutil import iso
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -80,7 +81,13 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
     Store.open(path).close()
     again = Store.open(path)
     names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
-    assert names == ["m001_initial", "m002_replies_and_source_state", "m003_incidents_and_muting"]
+    assert names == [
+        "m001_initial",
+        "m002_replies_and_source_state",
+        "m003_incidents_and_muting",
+        "m004_mention_threads",
+    ]
+    assert "thread_id" in again.db["mentions"].columns_dict
     assert again.db.journal_mode == "wal"
     tables = set(again.db.table_names())
     assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
@@ -102,10 +109,17 @@ def test_an_older_database_is_migrated_in_place_keeping_its_data(tmp_path: Path)
     path = tmp_path / "old.db"
     old = Database(path)
     migrations.apply(old, stop_before="m002_replies_and_source_state")
-    Store(old).save_batch("file", [mention("1")], T0, scope="*", cursor="5")
+    # Rows as the first version wrote them (today's Store writes columns it did not have).
+    old["mentions"].insert(
+        {"key": "x:1", "source": "x", "native_id": "1", "brand": "Acme Air", "text": "t",
+         "created_at": iso(T0), "first_seen_at": iso(T0), "last_seen_at": iso(T0)}
+    )  # fmt: skip
+    old["cursors"].insert({"connector": "file", "scope": "*", "value": "5", "updated_at": iso(T0)})
     old.close()
     store = Store.open(path)
     assert "replies" in store.db.table_names()
     assert store.cursors("file") == {"*": "5"}
-    assert store.rows("SELECT key FROM mentions") == [{"key": "x:1"}]
+    assert store.rows("SELECT key, thread_id FROM mentions") == [{"key": "x:1", "thread_id": None}]
+    store.save_batch("file", [mention("1", likes=5, seen_minutes=60)], T0)  # and takes updates
+    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
     store.close()
