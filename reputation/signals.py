@@ -53,10 +53,6 @@ FEATURES = (
 )
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 # Single words -> the signal they feed. Forms are listed out: a dict lookup is far faster
 # than stemming or regular expressions, and the scorer must keep up with plain VADER.
 _UNIGRAMS: dict[str, str] = {}
@@ -87,7 +83,7 @@ for _signal, _text in {
         inexcusable worthless unhelpful garbage trash dreadful ugh smh wtf ffs sigh fml jeez
         unbelievable ruined wasted waste ruining ruin ruins clowns clown circus disgraceful
         disgrace rubbish shambles shambolic amateurs amateur cowboys abysmal diabolical dire
-        horrendous crap crappy shite shit f*** f***ing fuming gutted shame""",
+        horrendous crap crappy shite shit f*** f***ing gutted shame""",
     "demand": """why fix explain answer respond reply asap seriously urgent urgently
         immediately sort""",
     # Asking for help is as common in plain service requests as in complaints.
@@ -101,7 +97,7 @@ for _signal, _text in {
         outstanding stellar easiest quickest seamless flawless spotless recommend recommended
         faultless favourite favorite gorgeous delicious beautiful hero lifesaver smoothest
         fastest genius gem comfy comfortable""",
-    # News, offers and competitions about the brand: "announced", "#giveaway".
+    # News, offers and competitions about the brand (with "RT @..." and #giveaway tags).
     "broadcast": """giveaway competition podcast headline""",
     "inquiry": """wondering question curious info information possible""",
     "repeat": """again still yet another twice already""",
@@ -117,6 +113,7 @@ for _signal, _text in {
         stinks stank uncomfortable humiliated humiliating cramped overcrowded impossible
         confusing worse nerfed downgraded tried anymore""",
     # What was expected: with a contrast word it is a broken promise ("ordered oak, got white").
+    # These words count only here ("paid" is an expectation, not money).
     "expected": """ordered booked paid advertised promised guaranteed supposedly apparently
         supposed meant expected says said claims claimed listed shows showed states quoted
         confirmed""",
