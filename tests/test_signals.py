@@ -143,3 +143,9 @@ def test_categories(text: str, category: str) -> None:
 def test_clearly_positive_non_complaints_are_praise() -> None:
     assert categorize(signals("Wonderful crew, thank you so much!"), complaint=0.05) == "praise"
     assert categorize(signals("Wonderful crew but they lost my bag"), complaint=0.9) != "praise"
+
+
+def test_every_phrase_has_two_or_three_words() -> None:
+    from reputation.signals import _PHRASES
+
+    assert [" ".join(p) for p in _PHRASES if not 2 <= len(p) <= 3] == []  # longer never match
