@@ -135,6 +135,13 @@ def classify(
     )
 
 
+def optional_id(value: Any) -> str | None:
+    """An id from a payload as text (a string or a number, not a boolean); None if absent."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value).strip() or None
+
+
 def check_brand(
     options: Mapping[str, Any], brands: Sequence[Brand], required: bool = True
 ) -> list[tuple[str, str]]:

@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import HTTP_OPTIONS, Batch, FetchContext, SourceError, classify
+from connectors.base import (
+    HTTP_OPTIONS,
+    Batch,
+    FetchContext,
+    SourceError,
+    classify,
+    optional_id,
+)
 from connectors.http import get_json, new_session
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
@@ -137,10 +144,6 @@ class HackerNewsConnector:
         return f"{parts.netloc}{parts.path}"
 
 
-def _id(value: Any) -> str | None:
-    return str(value) if isinstance(value, str | int) and str(value) else None
-
-
 def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int, Any]:
     """The hit's created_at_i and what it is for `brand`: a Mention, a Reply, or None."""
     created = _created(hit)
@@ -148,8 +151,8 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
     comment = "comment" in tags or ("story" not in tags and hit.get("comment_text"))
     if comment:
         text = _str(hit, "comment_text")
-        parent_id = _id(hit.get("parent_id"))
-        thread_id = _id(hit.get("story_id"))
+        parent_id = optional_id(hit.get("parent_id"))
+        thread_id = optional_id(hit.get("story_id"))
     else:
         title, body = _str(hit, "title"), _str(hit, "story_text")
         text = "\n\n".join(part for part in (title, body) if part)

@@ -57,6 +57,7 @@ from connectors.base import (
     brand_named,
     check_brand,
     classify,
+    optional_id,
 )
 from connectors.http import retry_at
 from reputation.brands import Brand, normalize_handle
@@ -444,7 +445,7 @@ def to_item(
         created_at=created,
         author=username,
         parent_id=_parent(tweet),
-        thread_id=_str_id(tweet.get("conversation_id")),
+        thread_id=optional_id(tweet.get("conversation_id")),
         url=f"https://x.com/{username or 'i/web'}/status/{tweet_id}",
         author_followers=_count(followers, "followers_count", None),
         likes=_count(metrics, "like_count", 0),
@@ -454,10 +455,6 @@ def to_item(
         lang=lang if isinstance(lang, str) and lang else None,
         raw=raw,
     )
-
-
-def _str_id(value: Any) -> str | None:
-    return str(value) if isinstance(value, str | int) and str(value) else None
 
 
 def _parent(tweet: Mapping[str, Any]) -> str | None:

@@ -101,8 +101,8 @@ def _related(
     threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row.get("thread_id")]
     return (
         store.incident_with_mentions(alert.brand, keys + parents + threads, start, end)
-        or store.incident_replying_to(alert.brand, keys, start, end)
-        or store.incident_in_threads(alert.brand, threads, start, end)
+        or store.incident_linked_to(alert.brand, "parent_id", keys, start, end)
+        or store.incident_linked_to(alert.brand, "thread_id", threads, start, end)
         or store.incident_with_hashes(alert.brand, list(hashes.values()), start, end)
         or store.incident_of_category(alert.brand, category, start, end)
     )

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlite_utils import Database
 
@@ -516,28 +516,22 @@ class Store:
         """An incident active in [start, end] holding any of these mention keys."""
         return self._incident_where("", "im.mention_key", keys, brand, start, end)
 
-    def incident_replying_to(
-        self, brand: str, keys: Sequence[str], start: datetime, end: datetime
+    def incident_linked_to(
+        self,
+        brand: str,
+        link: Literal["parent_id", "thread_id"],
+        keys: Sequence[str],
+        start: datetime,
+        end: datetime,
     ) -> dict[str, Any] | None:
-        """An incident active in [start, end] holding a reply to or quote of these mentions."""
+        """An incident active in [start, end] holding a mention whose `link` is one of these
+        `"{source}:{id}"` keys: a reply to or quote of them (parent_id), or a post of the same
+        conversation (thread_id)."""
+        column = {"parent_id": "m.parent_id", "thread_id": "m.thread_id"}[link]  # never input
         return self._incident_where(
             "JOIN mentions m ON m.key = im.mention_key",
-            "m.source || ':' || m.parent_id",
+            f"m.source || ':' || {column}",
             keys,
-            brand,
-            start,
-            end,
-        )
-
-    def incident_in_threads(
-        self, brand: str, threads: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
-        """An incident active in [start, end] holding a post of one of these conversations
-        (`"{source}:{thread_id}"`)."""
-        return self._incident_where(
-            "JOIN mentions m ON m.key = im.mention_key",
-            "m.source || ':' || m.thread_id",
-            threads,
             brand,
             start,
             end,
