@@ -1,0 +1,353 @@
+"""The whole pipeline at scale: generated mentions through `reputation run`, against VADER.
+
+    python bench/pipeline.py --mentions 100000 [--storm 0] [--workers K] [--json]
+
+Writes N realistic mentions to a JSON Lines file in a temporary folder: a day's shape (quiet
+nights, busy evenings), a dozen brands, replies, bursts of complaints, and re-observations of
+posts whose engagement grows. `--storm N` adds N complaints about one brand within 30
+minutes (N may be the whole input: `--mentions 0 --storm 20000`). Then, in one run of this
+script:
+
+- `reputation run --json` (a subprocess, the console sink writing to /dev/null) backfills
+  the file into a fresh SQLite database: mentions per second, and the peak resident memory
+  of its process tree (sampled every 50 ms) and of its largest process;
+- the same command again, with nothing new: its wall time (`idle_cli_s`, interpreter start
+  included), and `run_once` once more in this process (`idle_run_s`);
+- a bare VADER loop (`SentimentIntensityAnalyzer().polarity_scores`) over the same texts in
+  this process: texts per second.
+
+`ratio` is pipeline throughput over the bare VADER loop's. The machine is shared: compare
+ratios measured in one run, not seconds across runs. `--workers K` sets `scoring.workers`
+in the generated config (leave it out to use the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = datetime(2026, 11, 23, tzinfo=UTC)
+SEED = 20261203
+BRANDS = [
+    "Acme Air", "Nimbus Bank", "Orbit Mobile", "Kettle Coffee", "Lumen Energy", "Parcelo",
+    "Brightcart", "Vela Hotels", "Quill Insurance", "Tandem Bikes", "Harbor Telecom", "Pixelry",
+]  # fmt: skip
+PRODUCTS = ["app", "website", "order", "booking", "account", "card", "delivery", "plan"]
+CITIES = ["Denver", "Boston", "Leeds", "Austin", "Lyon", "Osaka", "Porto", "Accra", "Perth"]
+CHATTER = [
+    "Just tried the new {brand} {product}, looks like they changed the layout again",
+    "Anyone know if {brand} is open on Sunday in {city}?",
+    "{brand} announces a partnership with a startup from {city} #{tag}",
+    "Reading about {brand}'s results this quarter, revenue up {n}%",
+    "Switching my {product} to {brand} next month, we'll see how it goes",
+    "Is the {brand} {product} worth it? Thinking about it for {n} days now",
+    "Saw a {brand} ad at the {city} game last night lol",
+    "@{handle} did you get the {brand} email about the {product} update?",
+    "{brand} {product} update rolling out today, release notes mention {n} fixes",
+    "Meeting at the {brand} office in {city} at {n}:30",
+]
+PRAISE = [
+    "Thanks @{handle_brand} for sorting my {product} in {n} minutes, great service!",
+    "Honestly {brand} has the best {product} I've used, love it",
+    "Shoutout to the {brand} team in {city}, super helpful today",
+    "{brand} refunded me without any hassle, impressed",
+]
+GRIPES = [
+    "@{handle_brand} my {product} has been broken for {n} days and nobody answers",
+    "{brand} charged me twice for my {product}, still waiting on a refund",
+    "Worst experience with {brand} in {city}, {n} hours on hold. Never again",
+    "Why does the {brand} {product} keep crashing?? Fix it",
+    "{brand} cancelled my {product} without telling me. Unacceptable",
+]
+STORM = [
+    "@{handle_brand} the {product} is down again, can't log in, {n} minutes now",
+    "{brand} outage in {city}?? nothing works, error {n}",
+    "Is {brand} down? {product} won't load for anyone here #{tag}",
+    "{brand} {product} is broken and the support line hangs up after {n} min. Awful",
+    "Thanks {brand} for losing my {product} data during the outage. Brilliant",
+]
+TAGS = ["outage", "fail", "news", "tech", "launch", "deal", "travel", "money"]
+
+
+class Generator:
+    """Realistic-looking mentions of the brands over one day, as JSON Lines records."""
+
+    def __init__(self, seed: int = SEED):
+        self.rng = random.Random(seed)
+        self.next_id = 1_870_000_000_000_000_000
+        self.authors = [f"user{i:06d}" for i in range(50_000)]
+
+    def text(self, templates: list[str], brand: str) -> str:
+        """One filled-in template (numbers and handles vary, so copies stay rare)."""
+        rng = self.rng
+        handle = brand.lower().replace(" ", "")
+        return rng.choice(templates).format(
+            brand=brand,
+            product=rng.choice(PRODUCTS),
+            city=rng.choice(CITIES),
+            n=rng.randint(2, 240),
+            tag=rng.choice(TAGS),
+            handle=rng.choice(self.authors),
+            handle_brand=handle,
+        )
+
+    def mention(self, text: str, brand: str, created: datetime, parent: str | None) -> dict:
+        """A record of the file connector's format."""
+        rng = self.rng
+        self.next_id += rng.randint(1, 5000)
+        author = self.authors[min(int(rng.paretovariate(1.2)) - 1, len(self.authors) - 1)]
+        if rng.random() < 0.5:
+            author = rng.choice(self.authors)
+        native = str(self.next_id)
+        return {
+            "id": native,
+            "source": rng.choices(["x", "reddit", "mastodon", "news"], [70, 15, 10, 5])[0],
+            "brand": brand,
+            "text": text,
+            "author": author,
+            "author_followers": min(int(rng.lognormvariate(5.5, 1.8)), 20_000_000),
+            "url": f"https://x.com/{author}/status/{native}",
+            "created_at": _ts(created),
+            "likes": int(rng.paretovariate(1.5)) - 1,
+            "shares": int(rng.paretovariate(2.0)) - 1,
+            "replies": int(rng.paretovariate(2.0)) - 1,
+            "lang": "en",
+            "parent_id": parent,
+            "thread_id": parent,
+        }
+
+    def day(self, n: int) -> list[tuple[datetime, dict]]:
+        """About n first observations over the day plus re-observations, with bursts."""
+        rng = self.rng
+        events: list[tuple[datetime, dict]] = []
+        recent: list[str] = []
+        bursts = max(1, n // 20_000)
+        burst_share = 0.05
+        for _ in range(int(n * (1 - burst_share))):
+            created = DAY + timedelta(seconds=_diurnal_second(rng))
+            brand = rng.choice(BRANDS)
+            kind = rng.choices([CHATTER, PRAISE, GRIPES], [70, 15, 15])[0]
+            parent = rng.choice(recent) if recent and rng.random() < 0.1 else None
+            record = self.mention(self.text(kind, brand), brand, created, parent)
+            recent = [*recent[-99:], record["id"]]
+            events.append((created, record))
+        for _ in range(bursts):
+            start = DAY + timedelta(seconds=rng.uniform(0, 86_400 - 1_800))
+            brand = rng.choice(BRANDS)
+            for _ in range(int(n * burst_share / bursts)):
+                created = start + timedelta(seconds=rng.uniform(0, 1_800))
+                events.append(
+                    (created, self.mention(self.text(STORM, brand), brand, created, None))
+                )
+        self._reobserve(events, share=0.1)
+        return events
+
+    def storm(self, n: int, brand: str = "Acme Air") -> list[tuple[datetime, dict]]:
+        """n complaints about one brand within 30 minutes, from noon."""
+        start = DAY + timedelta(hours=12)
+        events = []
+        for i in range(n):
+            created = start + timedelta(seconds=1_800 * i / max(n, 1))
+            events.append((created, self.mention(self.text(STORM, brand), brand, created, None)))
+        return events
+
+    def _reobserve(self, events: list[tuple[datetime, dict]], share: float) -> None:
+        """Later observations of some posts with grown counts (same id, new observed_at)."""
+        rng = self.rng
+        for created, record in rng.sample(events, int(len(events) * share)):
+            seen = created + timedelta(minutes=rng.uniform(10, 600))
+            grow = rng.uniform(1.2, 30)
+            again = dict(
+                record,
+                likes=int(record["likes"] * grow) + 1,
+                shares=int(record["shares"] * grow),
+                replies=int(record["replies"] * grow),
+                observed_at=_ts(seen),
+            )
+            events.append((seen, again))
+
+
+def _diurnal_second(rng: random.Random) -> float:
+    """A second of the day, quiet at 4:00 UTC and busiest at 16:00 (rejection sampling)."""
+    while True:
+        second = rng.uniform(0, 86_400)
+        weight = 0.55 + 0.45 * math.sin((second / 86_400 - 0.42) * 2 * math.pi)
+        if rng.random() < weight:
+            return second
+
+
+def _ts(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_input(folder: Path, mentions: int, storm: int) -> list[str]:
+    """Write mentions.jsonl in arrival order; return every first observation's text."""
+    gen = Generator()
+    events = gen.day(mentions) if mentions else []
+    events += gen.storm(storm)
+    events.sort(key=lambda e: e[0])
+    with (folder / "mentions.jsonl").open("w", encoding="utf-8") as out:
+        for _, record in events:
+            out.write(json.dumps(record) + "\n")
+    return [r["text"] for _, r in events if "observed_at" not in r]
+
+
+def write_config(folder: Path, workers: int | None, database: str | None) -> Path:
+    """A config over the generated file: the shipped rules, the console sink."""
+    brands = [{"name": b, "terms": [b.lower(), "@" + b.lower().replace(" ", "")]} for b in BRANDS]
+    config: dict = {
+        "database": database or str(folder / "bench.db"),
+        "brands": brands,
+        "connectors": [{"type": "file", "path": str(folder / "mentions.jsonl")}],
+        "rules": str(ROOT / "rules"),
+        "sinks": [{"type": "console"}],
+    }
+    if workers is not None:
+        config["scoring"] = {"workers": workers}
+    path = folder / "config.yaml"
+    path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed resident memory of a process and its descendants."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            time.sleep(0.05)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, i = [pid], 0
+    while i < len(pids):
+        try:
+            children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+        except OSError:
+            children = []
+        pids.extend(int(c) for c in children)
+        i += 1
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run_pipeline(config: Path) -> dict:
+    """Run `reputation run --json` once; wall time, summary and memory."""
+    import resource
+
+    command = [sys.executable, "-m", "reputation", "run", "--json", "--config", str(config)]
+    started = time.perf_counter()
+    with open(os.devnull, "w") as devnull:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=devnull, cwd=ROOT)
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        out, _ = process.communicate()
+        sampler.done.set()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"reputation run exited {process.returncode}")
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {
+        "seconds": seconds,
+        "summary": json.loads(out),
+        "tree_peak_rss": sampler.peak,
+        "largest_process_rss": largest,
+    }
+
+
+def idle_run_seconds(config: Path) -> float:
+    """Seconds `run_once` takes in this process when nothing is new (no interpreter start)."""
+    from rich.console import Console
+
+    from reputation.config import load_config
+    from reputation.pipeline import run_once
+    from reputation.sinks import ConsoleSink
+
+    loaded = load_config(config)
+    with open(os.devnull, "w") as devnull:
+        console = Console(file=devnull)
+        factories = {"console": lambda name, options, env: ConsoleSink(name, options, env, console)}
+        started = time.perf_counter()
+        summary = run_once(loaded, env={}, sink_factories=factories)
+        seconds = time.perf_counter() - started
+    if summary.new_mentions:
+        raise SystemExit(f"the idle run found {summary.new_mentions} new mention(s)")
+    return seconds
+
+
+def vader_seconds(texts: list[str]) -> float:
+    """Seconds a bare VADER loop takes over the texts."""
+    analyzer = SentimentIntensityAnalyzer()
+    started = time.perf_counter()
+    for text in texts:
+        analyzer.polarity_scores(text)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mentions", type=int, default=10_000, help="a day's mentions")
+    parser.add_argument("--storm", type=int, default=0, help="complaints in 30 min, one brand")
+    parser.add_argument("--workers", type=int, help="scoring.workers in the config")
+    parser.add_argument("--database", help="database URL or path (default: a temporary file)")
+    parser.add_argument("--json", action="store_true", help="accepted; the output is always JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp:
+        folder = Path(tmp)
+        texts = write_input(folder, args.mentions, args.storm)
+        config = write_config(folder, args.workers, args.database)
+        backfill = run_pipeline(config)
+        idle = run_pipeline(config)
+        idle_in_process = idle_run_seconds(config)
+        vader = vader_seconds(texts)
+        database = folder / "bench.db"
+        size = database.stat().st_size if database.exists() else None
+    n = len(texts)
+    result = {
+        "mentions": n,
+        "observations": backfill["summary"]["fetched"],
+        "storm": args.storm,
+        "workers": args.workers,
+        "pipeline_s": round(backfill["seconds"], 2),
+        "pipeline_per_s": round(n / backfill["seconds"]),
+        "vader_per_s": round(n / vader),
+        "ratio": round(vader / backfill["seconds"], 3),
+        "peak_rss_mb": round(backfill["tree_peak_rss"] / 2**20, 1),
+        "largest_process_rss_mb": round(backfill["largest_process_rss"] / 2**20, 1),
+        "idle_run_s": round(idle_in_process, 3),
+        "idle_cli_s": round(idle["seconds"], 3),
+        "database_mb": round(size / 2**20, 1) if size else None,
+        "alerts": backfill["summary"]["alerts"],
+        "errors": backfill["summary"]["errors"][:5],
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
