@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reputation.engine import Policy, evaluate
+from reputation.engine import Policy, evaluate_rules
 from reputation.ruleset import Rule
 from reputation.store import Store
 from reputation.timeutil import iso
@@ -47,7 +47,7 @@ def backtest(
         store = Store.open(copy)
         try:
             _reset(store, start)
-            evaluate(store, rules, [], now, policy)
+            evaluate_rules(store, rules, [], now, policy)
             return {rule.name: _report(store, rule.name) for rule in rules}
         finally:
             store.close()

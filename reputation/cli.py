@@ -13,10 +13,10 @@ from typing import Any
 
 from rich.console import Console
 
+from reputation.classifier import ModelError
 from reputation.config import Config, ConfigError, load_config, resolve_config_path
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
-from reputation.model import ModelError
 from reputation.store import StoreError
 from reputation.validate import parse_duration
 
@@ -271,8 +271,8 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
     """Precision, recall and F1 of the detector beside VADER at the configured threshold."""
     from dataclasses import replace
 
-    from reputation.evaluate import evaluate
     from reputation.labels import read_labels
+    from reputation.metrics import measure_detector
     from reputation.scoring import Scorer, ScoringSettings
 
     settings = load_config(path).scoring if path.exists() else ScoringSettings()
@@ -280,7 +280,7 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
         settings = replace(settings, model=args.model)
     scorer = Scorer(settings)
     batches = read_labels(args.labels, args.text_column, args.label_column, args.positive)
-    result = evaluate(batches, scorer, settings.threshold)
+    result = measure_detector(batches, scorer, settings.threshold)
     if args.json:
         print(json.dumps(result))
         return EXIT_OK
@@ -294,8 +294,8 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_train(args: argparse.Namespace, path: Path) -> int:
     """Fit a complaint model on a labeled CSV and save it."""
+    from reputation.classifier import save_model, train
     from reputation.labels import read_labels
-    from reputation.model import save_model, train
 
     texts: list[str] = []
     labels: list[bool] = []
@@ -317,7 +317,7 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
         "label_column": args.label_column,
     }
     if args.cv:
-        from reputation.evaluate import cross_validate
+        from reputation.metrics import cross_validate
 
         meta["cv"] = cross_validate(texts, labels, args.cv)
     model = train(texts, labels, meta)

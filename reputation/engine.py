@@ -16,7 +16,7 @@ from reputation.ruleset import Row, Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
 
-__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate", "load_rules"]
+__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate_rules", "load_rules"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Policy:
     routes: Routes = field(default_factory=Routes)
 
 
-def evaluate(
+def evaluate_rules(
     store: Store, rules: Sequence[Rule], sinks: Sequence[str], now: datetime,
     policy: Policy | None = None, chunk: int = 500,
 ) -> int:  # fmt: skip

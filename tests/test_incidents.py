@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reputation.config import load_config
-from reputation.engine import evaluate, load_rules
+from reputation.engine import evaluate_rules, load_rules
 from reputation.models import Mention, Score
 from reputation.pipeline import RunSummary, run_once
 from reputation.sinks import IncidentView
@@ -213,7 +213,7 @@ def test_grouping(tmp_path: Path, store: Store, label: str, mentions: list, inci
     rules = load_rules(tmp_path, Checker(tmp_path))
     for native, minutes, category, *rest in mentions:
         add(store, native, minutes, category, *rest)
-    evaluate(store, rules, ["console"], NOW)
+    evaluate_rules(store, rules, ["console"], NOW)
     assert store.rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
 
 
@@ -227,7 +227,7 @@ def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: S
     add(store, "1", 0, "outage_bug")
     add(store, "2", 1, "outage_bug")
     add(store, "3", 2, "billing_refund")
-    evaluate(store, rules, ["console"], NOW)
+    evaluate_rules(store, rules, ["console"], NOW)
     [outage] = store.rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
     alerts = store.rows("SELECT rule, incident_id FROM alerts ORDER BY rule")
     assert alerts == [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.engine import evaluate, load_rules
+from reputation.engine import evaluate_rules, load_rules
 from reputation.models import Mention, Score
 from reputation.store import Store
 from reputation.validate import Checker
@@ -85,9 +85,9 @@ def test_rule_table(
     rules = rules_from(tmp_path, rule)
     for i, (minute, sentiment, *brand) in enumerate(mentions):
         add(store, str(i), minute, sentiment, brand=brand[0] if brand else "Acme Air")
-    assert evaluate(store, rules, ["console"], NOW) == expected
+    assert evaluate_rules(store, rules, ["console"], NOW) == expected
     assert store.rows("SELECT COUNT(*) AS n FROM alerts") == [{"n": expected}]
-    assert evaluate(store, rules, ["console"], NOW) == 0  # nothing is evaluated twice
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0  # nothing is evaluated twice
 
 
 WHERE = [
@@ -110,19 +110,19 @@ WHERE = [
 def test_where_conditions(tmp_path: Path, store: Store, where: str, fires: bool) -> None:
     rules = rules_from(tmp_path, f"name: w\ntype: any\nwhere: {where}\n")
     add(store, "1", 0, -0.5, likes=100)
-    assert evaluate(store, rules, ["console"], NOW) == int(fires)
+    assert evaluate_rules(store, rules, ["console"], NOW) == int(fires)
 
 
 def test_growth_escalates_once_to_critical(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, ANY + "severity: {warning: 0, critical: 0.75}\nrealert: 24h\n")
     add(store, "1", 0, -0.8, severity=0.5)
-    assert evaluate(store, rules, ["console"], NOW) == 1
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     add(store, "1", 0, -0.8, severity=0.6, version=2)  # grew, still a warning
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
     add(store, "1", 0, -0.8, severity=0.9, version=3)  # crossed into critical
-    assert evaluate(store, rules, ["console"], NOW) == 1
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     add(store, "1", 0, -0.8, severity=0.95, version=4)
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
     alerts = {a["severity"]: a["summary"] for a in store.rows("SELECT * FROM alerts")}
     assert sorted(alerts) == ["critical", "warning"]
     assert alerts["critical"].startswith("Escalated to critical: ")
@@ -133,7 +133,7 @@ def test_alerts_are_pending_per_sink_with_their_evidence(tmp_path: Path, store: 
     rules = rules_from(tmp_path, FREQ)
     for i in range(3):
         add(store, str(i), i, -0.5)
-    evaluate(store, rules, ["console", "slack"], NOW)
+    evaluate_rules(store, rules, ["console", "slack"], NOW)
     [alert] = store.rows("SELECT fingerprint, status, rule FROM alerts")
     assert (alert["status"], alert["rule"]) == ("pending", "burst")
     sinks = store.rows("SELECT sink, status FROM deliveries ORDER BY sink")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.engine import evaluate, load_rules
+from reputation.engine import evaluate_rules, load_rules
 from reputation.models import Mention, Score
 from reputation.ruleset import Rule
 from reputation.store import Store
@@ -174,9 +174,9 @@ def test_spike(
     rules = rules_from(tmp_path, rule)
     for i, (minute, sentiment, *brand) in enumerate(mentions):
         add(store, str(i), minute, sentiment, brand=brand[0] if brand else A)
-    assert evaluate(store, rules, ["console"], NOW) == len(expected)
+    assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
 
 
 def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
@@ -186,7 +186,7 @@ def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
     add(store, "r1", 45, source="reddit")
     add(store, "x2", 46)
     add(store, "x3", 50)  # x: 2 vs 1; reddit: 1 vs 1
-    assert evaluate(store, rules, ["console"], NOW) == 1
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "spike|Acme Air|x")
     assert alert["summary"] == (
@@ -200,7 +200,7 @@ def test_spike_summary_reasons_and_evidence(tmp_path: Path, store: Store) -> Non
     add(store, "1", 44, 0.6)  # does not match `where`: not evidence
     for i, minute in enumerate((45, 48, 50), start=2):
         add(store, str(i), minute)
-    assert evaluate(store, rules, ["console"], NOW) == 1
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert alert["summary"] == "2 mentions of Acme Air in 30 min, 2.0x the previous 30 min"
     assert json.loads(alert["reasons"])[:2] == ["complaints piling up", "spike: 2 vs 1 before"]
@@ -213,7 +213,7 @@ def test_spike_same_hour_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, SAME_HOUR)
     for i, minute in enumerate((-D + 40, -D + 41, -2 * D + 40, 45, 50)):
         add(store, str(i), minute)
-    evaluate(store, rules, ["console"], NOW)
+    evaluate_rules(store, rules, ["console"], NOW)
     [alert] = alerts(store)
     assert alert["summary"] == (
         "2 mentions of Acme Air in 30 min, 2.0x the same 30 min on the past 3 days (mean 1.0)"
@@ -272,7 +272,7 @@ def test_flatline(
     for i, (source, minute, *rest) in enumerate(mentions):
         sentiment, brand = (rest + [-0.5, A][len(rest) :])[:2]
         add(store, str(i), minute, sentiment, source=source, brand=brand)
-    assert evaluate(store, rules, ["console"], at(now)) == len(expected)
+    assert evaluate_rules(store, rules, ["console"], at(now)) == len(expected)
     assert groups(store) == sorted(expected)
     for alert in alerts(store):
         assert alert["status"] == "pending" and alert["resolved_at"] is None
@@ -282,26 +282,26 @@ def test_flatline(
 def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1h\n")
     add(store, "1", 0)
-    assert evaluate(store, rules, ["console"], at(6 * H + 10)) == 1
+    assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
     [first] = alerts(store)
     assert first["group_key"] == "quiet|*|x" and first["brand"] == "*"
     assert first["summary"] == "no mentions from x for 6h 10m (last at 2026-11-22 08:00 UTC)"
     assert "flatline: 0 in 6h, threshold 1" in json.loads(first["reasons"])
 
     # Still quiet, long after realert: the same quiet spell, no second alert.
-    assert evaluate(store, rules, ["console"], at(10 * H)) == 0
-    assert evaluate(store, rules, ["console"], at(2 * D)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(10 * H)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(2 * D)) == 0
 
     # Mentions come back: the alert is resolved, nothing new is sent.
     add(store, "4", 2 * D + 5)
-    assert evaluate(store, rules, ["console"], at(2 * D + 10)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 10)) == 0
     [resolved] = alerts(store)
     assert resolved["resolved_at"] == "2026-11-24T08:10:00.000000Z"
-    assert evaluate(store, rules, ["console"], at(2 * D + 20)) == 0  # stays resolved
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 20)) == 0  # stays resolved
     assert alerts(store)[0]["resolved_at"] == "2026-11-24T08:10:00.000000Z"
 
     # A later gap is a new spell: a new alert.
-    assert evaluate(store, rules, ["console"], at(2 * D + 6 * H + 6)) == 1
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 6 * H + 6)) == 1
     later = alerts(store)[1]
     assert later["resolved_at"] is None
     assert later["summary"] == "no mentions from x for 6h 1m (last at 2026-11-24 08:05 UTC)"
@@ -310,12 +310,12 @@ def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, stor
 def test_flatline_realert_holds_back_a_new_spell(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1d\n")
     add(store, "1", 0)
-    assert evaluate(store, rules, ["console"], at(6 * H + 10)) == 1
+    assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
     add(store, "2", 7 * H)
-    assert evaluate(store, rules, ["console"], at(7 * H)) == 0  # cleared
-    assert evaluate(store, rules, ["console"], at(13 * H + 1)) == 0  # quiet again, within 1d
+    assert evaluate_rules(store, rules, ["console"], at(7 * H)) == 0  # cleared
+    assert evaluate_rules(store, rules, ["console"], at(13 * H + 1)) == 0  # quiet again, within 1d
     assert len(alerts(store)) == 1
-    assert evaluate(store, rules, ["console"], at(31 * H)) == 1  # 1d after the first alert
+    assert evaluate_rules(store, rules, ["console"], at(31 * H)) == 1  # 1d after the first alert
 
 
 def test_flatline_threshold_spell_is_anchored_to_the_last_full_window(
@@ -324,15 +324,15 @@ def test_flatline_threshold_spell_is_anchored_to_the_last_full_window(
     rules = rules_from(tmp_path, FLAT + "threshold: 2\n")
     add(store, "1", 0)
     add(store, "2", 60)
-    assert evaluate(store, rules, ["console"], at(8 * H)) == 1
+    assert evaluate_rules(store, rules, ["console"], at(8 * H)) == 1
     assert alerts(store)[0]["summary"] == (
         "no mentions from x for 7h (last at 2026-11-22 09:00 UTC)"
     )
     add(store, "3", 9 * H)  # one mention in the gap: still below 2, the same spell
-    assert evaluate(store, rules, ["console"], at(10 * H)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(10 * H)) == 0
     assert alerts(store)[0]["resolved_at"] is None
     add(store, "4", 10 * H)  # two within 6h: back
-    assert evaluate(store, rules, ["console"], at(10 * H + 1)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(10 * H + 1)) == 0
     assert alerts(store)[0]["resolved_at"] == "2026-11-22T18:01:00.000000Z"
 
 
@@ -340,7 +340,7 @@ def test_flatline_below_threshold_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "threshold: 3\nquery_key: brand\n")
     add(store, "1", 60)
     add(store, "2", 120)
-    evaluate(store, rules, ["console"], at(4 * H))
+    evaluate_rules(store, rules, ["console"], at(4 * H))
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "quiet|Acme Air|Acme Air")
     assert alert["summary"] == (
@@ -445,9 +445,9 @@ def test_new_term(
     for i, (minute, category, *rest) in enumerate(mentions):
         text, brand, sentiment = (rest + [None, A, -0.5][len(rest) :])[:3]
         add(store, str(i), minute, sentiment, brand=brand, category=category, text=text)
-    assert evaluate(store, rules, ["console"], NOW) == len(expected)
+    assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
 
 
 def test_new_term_summary(tmp_path: Path, store: Store) -> None:
@@ -456,7 +456,7 @@ def test_new_term_summary(tmp_path: Path, store: Store) -> None:
     add(store, "2", 0, category="privacy_security")
     add(store, "3", 5, brand=B)
     add(store, "4", 2 * D, brand=B, category="privacy_security")
-    assert evaluate(store, rules, ["console"], NOW) == 2  # "1" and "3": too little history
+    assert evaluate_rules(store, rules, ["console"], NOW) == 2  # "1" and "3": too little history
     summaries = {a["summary"] for a in alerts(store)}
     assert summaries == {
         "first 'privacy_security' mention of Acme Air in 30 days",
@@ -474,9 +474,9 @@ def test_new_term_realert(tmp_path: Path, store: Store, realert: str, expected: 
     rules = rules_from(tmp_path, NEW + f"realert: {realert}\n")
     add(store, "0", -2 * D)
     add(store, "b", 0, category="privacy_security")
-    evaluate(store, rules, ["console"], NOW)
+    evaluate_rules(store, rules, ["console"], NOW)
     add(store, "a", -5, category="privacy_security")  # arrives late, yet created first
-    evaluate(store, rules, ["console"], NOW)
+    evaluate_rules(store, rules, ["console"], NOW)
     assert len(alerts(store)) == expected
 
 
