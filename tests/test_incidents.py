@@ -14,8 +14,7 @@ from reputation.config import load_config
 from reputation.engine import evaluate_rules, load_rules
 from reputation.models import Mention, Score
 from reputation.pipeline import RunSummary, run_once
-from reputation.sinks import IncidentView
-from reputation.slack import SlackSink
+from reputation.sinks import IncidentView, SlackSink
 from reputation.store import Store
 from reputation.validate import Checker
 from tests.conftest import NOW, REPO, write_jsonl

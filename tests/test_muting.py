@@ -13,7 +13,7 @@ from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.muting import parse_matchers
 from reputation.pipeline import run_once
-from reputation.slack import SlackSink
+from reputation.sinks import SlackSink
 from reputation.store import Store
 from reputation.timeutil import utcnow
 from tests.conftest import NOW, write_jsonl

@@ -13,7 +13,7 @@ from reputation.cli import main
 from reputation.config import load_config
 from reputation.pipeline import run_once
 from reputation.sinks import IncidentView
-from reputation.slack import incident_message
+from reputation.sinks.slack import incident_message
 from reputation.store import Store
 from tests.conftest import NOW
 from tests.fakes import TOKEN, FakeSlack
