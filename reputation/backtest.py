@@ -18,17 +18,6 @@ from typing import Any
 from reputation.engine import Policy, evaluate_rules
 from reputation.ruleset import Rule
 from reputation.store import Store
-from reputation.timeutil import iso
-
-_LEDGER = (
-    "alerts",
-    "alert_mentions",
-    "deliveries",
-    "incidents",
-    "incident_mentions",
-    "incident_messages",
-    "silences",
-)
 
 
 def backtest(
@@ -41,7 +30,7 @@ def backtest(
         copy = Path(folder) / "backtest.db"
         source = Store.open(database)
         try:
-            source.db.execute("VACUUM INTO ?", [str(copy)])
+            source.copy_to(copy)
         finally:
             source.close()
         store = Store.open(copy)
@@ -55,21 +44,12 @@ def backtest(
 
 def _reset(store: Store, start: datetime) -> None:
     with store.transaction():
-        for table in _LEDGER:
-            store.db.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
-        store.db.execute(
-            "UPDATE scores SET evaluated = CASE WHEN mention_key IN"
-            " (SELECT key FROM mentions WHERE created_at >= ?) THEN 0 ELSE 1 END",
-            [iso(start)],
-        )
+        store.ledger.clear()
+        store.evaluate_again_since(start)
 
 
 def _report(store: Store, rule: str) -> dict[str, Any]:
-    alerts = store.rows(
-        "SELECT event_at, severity, summary, reasons, incident_id FROM alerts WHERE rule = ?"
-        " ORDER BY event_at",
-        [rule],
-    )
+    alerts = store.ledger.alerts_of_rule(rule)
     per_day: dict[str, dict[str, Any]] = {}
     for alert in alerts:
         day = per_day.setdefault(alert["event_at"][:10], {"alerts": 0, "incidents": set()})

@@ -253,13 +253,9 @@ def cmd_alerts(args: argparse.Namespace, path: Path) -> int:
     store = Store.open(config.database)
     try:
         if args.action == "retry":
-            print(f"requeued {store.retry_failed(utcnow())} failed delivery(ies)")
+            print(f"requeued {store.ledger.retry_failed(utcnow())} failed delivery(ies)")
             return EXIT_OK
-        where, params = ("WHERE status = ?", [args.status]) if args.status else ("", [])
-        for row in store.rows(
-            f"SELECT * FROM alerts {where} ORDER BY created_at DESC LIMIT ?",  # noqa: S608
-            [*params, args.limit],
-        ):
+        for row in store.ledger.alerts(args.status, args.limit):
             line = f"{row['created_at'][:19]}  {row['status']:<7}  {row['severity']:<8}  "
             print(line + terminal_safe(f"{row['rule']}: {row['summary']}"))
     finally:
@@ -341,7 +337,7 @@ def _open_store(path: Path) -> Any:
 
 def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     """Mute alerts matching every KEY=VALUE for a while."""
-    from reputation.muting import add_silence, parse_matchers
+    from reputation.muting import parse_matchers
     from reputation.timeutil import utcnow
 
     try:
@@ -352,7 +348,7 @@ def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     store = _open_store(path)
     try:
         now = utcnow()
-        silence_id = add_silence(store, matchers, args.duration, args.comment, now)
+        silence_id = store.ledger.add_silence(matchers, args.duration, args.comment, now)
     finally:
         store.close()
     ends = (now + args.duration).strftime("%Y-%m-%d %H:%M UTC")
@@ -362,13 +358,12 @@ def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_silence_list(args: argparse.Namespace, path: Path) -> int:
     """Print silences, active ones first."""
-    from reputation.muting import silences
     from reputation.text import terminal_safe
     from reputation.timeutil import utcnow
 
     store = _open_store(path)
     try:
-        rows = silences(store, utcnow(), everything=args.all)
+        rows = store.ledger.silences(utcnow(), everything=args.all)
     finally:
         store.close()
     for row in rows:
@@ -387,12 +382,11 @@ def cmd_silence_list(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_silence_expire(args: argparse.Namespace, path: Path) -> int:
     """End a silence now."""
-    from reputation.muting import expire_silence
     from reputation.timeutil import utcnow
 
     store = _open_store(path)
     try:
-        done = expire_silence(store, args.silence_id, utcnow())
+        done = store.ledger.expire_silence(args.silence_id, utcnow())
     finally:
         store.close()
     if not done:

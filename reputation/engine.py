@@ -11,7 +11,7 @@ from typing import Any
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
 from reputation.models import SEVERITY_LEVELS, Alert
-from reputation.muting import Routes, mute_reason, silences
+from reputation.muting import Routes, mute_reason
 from reputation.ruleset import Row, Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
@@ -34,7 +34,7 @@ def evaluate_rules(
     """Run every rule over newly scored mentions, then the periodic rules; record alerts
     (pending, or muted) in incidents. Return how many were created."""
     policy = policy or Policy()
-    active = silences(store, now)  # read once: a run's alerts all face the same silences
+    active = store.ledger.silences(now)  # read once: a run's alerts all face the same silences
     created = 0
     per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
@@ -55,9 +55,9 @@ def evaluate_rules(
             for firing in found.firings:
                 created += _record(store, rule, firing, sinks, now, policy, active)
             for brand, value in found.cleared:
-                store.resolve_alerts(_group_key(rule, brand, value), now)
+                store.ledger.resolve_alerts(_group_key(rule, brand, value), now)
     with store.transaction():
-        close_quiet(store, now, policy.incidents)
+        close_quiet(store.ledger, now, policy.incidents)
     return created
 
 
@@ -71,19 +71,21 @@ def _record(
     level = rule.level(severity)
     group_key = _group_key(rule, firing.brand, firing.group_value)
     rank = SEVERITY_LEVELS.index(level)
-    nearby = store.group_alerts(
+    ledger = store.ledger
+    nearby = ledger.group_alerts(
         group_key, firing.event_at - rule.realert, firing.event_at + rule.realert
     )
     if any(SEVERITY_LEVELS.index(a["severity"]) >= rank for a in nearby):
         return 0  # already alerted at this level or above within `realert`
     route = policy.routes.route(rule.route, level)
     alert = _alert(rule, firing, level, group_key, bool(nearby), route)
-    if store.has_alert(alert.fingerprint):
+    if ledger.has_alert(alert.fingerprint):
         return 0
     category = category_of(firing.evidence)
-    muted = mute_reason(store, alert, category, now, policy.routes, policy.incidents.window, active)
-    incident = None if muted else attach(store, alert, firing.evidence, now, policy.incidents)
-    return int(store.record_alert(alert, sinks, now, incident, muted))
+    window = policy.incidents.window
+    muted = mute_reason(ledger, alert, category, now, policy.routes, window, active)
+    incident = None if muted else attach(ledger, alert, firing.evidence, now, policy.incidents)
+    return int(ledger.record_alert(alert, sinks, now, incident, muted))
 
 
 def _group_key(rule: Rule, brand: str, value: str) -> str:

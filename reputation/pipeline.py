@@ -166,7 +166,7 @@ def run_once(
     )
     store = Store.open(config.database)
     run_id = store.start_run(now)
-    sent_before = store.alert_counts()["sent"]
+    sent_before = store.ledger.alert_counts()["sent"]
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary)
@@ -179,7 +179,7 @@ def run_once(
         summary.errors.extend(deliver(store, sinks, now, critical).errors)
         status = "ok" if not summary.errors else "errors"
     finally:
-        counts = store.alert_counts()
+        counts = store.ledger.alert_counts()
         summary.sent = counts["sent"] - sent_before  # alerts every sink now has
         summary.pending, summary.failed = counts["pending"], counts["failed"]
         store.finish_run(run_id, summary.as_dict(), status, utcnow())

@@ -73,7 +73,7 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     name = config.connectors[0].name
     _, store = fetch(config)
     cursors = store.cursors(name)
-    count = store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+    count = store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     httpserver.clear()
     if fault == "timeout":  # the same connector name on another endpoint keeps its cursor
         config = configure(kind, blackhole, workspace, tmp_path, monkeypatch)
@@ -83,7 +83,7 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     errors = [e for e in summary.errors if e.startswith(f"connector {name}: ")]
     assert len(errors) == 1, summary.errors
     assert store.cursors(name) == cursors
-    assert store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
     if fault == "429":
         calls = len(httpserver.log)
         later = run_once(config, now=NOW + timedelta(hours=1, minutes=5))

@@ -51,7 +51,7 @@ def configure(workspace: Callable, base_url: str, **options: Any):
 def saved(config: Any) -> tuple[dict[str, str], int]:
     store = Store.open(config.database)
     try:
-        return store.cursors("hn"), store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+        return store.cursors("hn"), store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     finally:
         store.close()
 
@@ -137,12 +137,12 @@ def test_lookback_rereads_record_a_snapshot_with_grown_counts(
     assert (later.errors, later.new_mentions) == ([], 1)
     store = Store.open(config.database)
     try:
-        snapshots = store.rows(
+        snapshots = store._rows(
             "SELECT likes, replies FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
             ["hackernews:9001"],
         )
-        [row] = store.rows("SELECT likes, replies FROM mentions WHERE key = 'hackernews:9001'")
-        replies = store.rows("SELECT key, mention_key FROM replies")
+        [row] = store._rows("SELECT likes, replies FROM mentions WHERE key = 'hackernews:9001'")
+        replies = store._rows("SELECT key, mention_key FROM replies")
         cursors = store.cursors("hn")
     finally:
         store.close()

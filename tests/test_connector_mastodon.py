@@ -72,7 +72,7 @@ def configure(workspace: Callable, base_url: str, **options: Any) -> Any:
 def saved(config: Any) -> tuple[dict[str, str], int]:
     store = Store.open(config.database)
     try:
-        return store.cursors("masto"), store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+        return store.cursors("masto"), store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     finally:
         store.close()
 
@@ -259,13 +259,13 @@ def test_lookback_rereads_record_grown_counts_and_late_federated_posts(
     store = Store.open(config.database)
     try:
         key = f"mastodon:{sid(fake, 1)}"
-        snapshots = store.rows(
+        snapshots = store._rows(
             "SELECT likes, shares, replies FROM snapshots WHERE mention_key = ?"
             " ORDER BY observed_at", [key],
         )  # fmt: skip
-        [row] = store.rows("SELECT likes, shares FROM mentions WHERE key = ?", [key])
-        keys = {r["key"] for r in store.rows("SELECT key FROM mentions")}
-        replies = store.rows("SELECT key, mention_key FROM replies")
+        [row] = store._rows("SELECT likes, shares FROM mentions WHERE key = ?", [key])
+        keys = {r["key"] for r in store._rows("SELECT key FROM mentions")}
+        replies = store._rows("SELECT key, mention_key FROM replies")
     finally:
         store.close()
     assert snapshots == [
@@ -315,7 +315,7 @@ def test_search_with_a_token_pages_by_offset_down_to_the_boundary(
     assert count == 5 and summary.new_mentions == 5
     store = Store.open(config.database)
     try:
-        keys = {r["key"] for r in store.rows("SELECT key FROM mentions")}
+        keys = {r["key"] for r in store._rows("SELECT key FROM mentions")}
     finally:
         store.close()
     assert f"mastodon:{sid(fake, 9)}" in keys and f"mastodon:{old['id']}" not in keys

@@ -74,9 +74,9 @@ def stored(config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Any], l
     """Mentions by key, the decoded cursor of Acme Air, and the replies."""
     store = Store.open(config.database)
     try:
-        rows = store.rows("SELECT * FROM mentions ORDER BY key")
+        rows = store._rows("SELECT * FROM mentions ORDER BY key")
         cursor = store.cursors("reddit").get("Acme Air")
-        replies = store.rows("SELECT key, mention_key, author FROM replies ORDER BY key")
+        replies = store._rows("SELECT key, mention_key, author FROM replies ORDER BY key")
     finally:
         store.close()
     return {r["key"]: r for r in rows}, json.loads(cursor) if cursor else {}, replies
@@ -264,14 +264,14 @@ def test_lookback_records_a_snapshot_with_a_grown_score(
     store = Store.open(config.database)
     try:
         history = {
-            key: store.rows(
+            key: store._rows(
                 "SELECT likes, replies FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
                 [key],
             )
             for key in ("reddit:1a0001", "reddit:c00001", "reddit:1a0002")
         }
-        [row] = store.rows("SELECT likes, replies FROM mentions WHERE key = 'reddit:1a0001'")
-        [removed] = store.rows("SELECT text, likes FROM mentions WHERE key = 'reddit:1a0002'")
+        [row] = store._rows("SELECT likes, replies FROM mentions WHERE key = 'reddit:1a0001'")
+        [removed] = store._rows("SELECT text, likes FROM mentions WHERE key = 'reddit:1a0002'")
     finally:
         store.close()
     assert history == {

@@ -232,7 +232,7 @@ def test_a_body_naming_a_local_file_is_not_read_as_the_feed(
 def _saved(config: Any) -> tuple[dict[str, str], int]:
     store = Store.open(config.database)
     try:
-        count = store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+        count = store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
         return store.cursors("news"), count
     finally:
         store.close()

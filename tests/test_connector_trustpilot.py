@@ -154,12 +154,12 @@ def test_lookback_rereads_record_a_snapshot_and_keep_one_reply(
     later = run(path, minutes=60)
     assert (later.errors, later.new_mentions) == ([], 0)
     store = opened()
-    rows = store.rows(
+    rows = store._rows(
         "SELECT likes FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
         [f"trustpilot:{R1}"],
     )
     assert [r["likes"] for r in rows] == [2, 9]
-    assert store.rows("SELECT key, mention_key, author FROM replies") == [
+    assert store._rows("SELECT key, mention_key, author FROM replies") == [
         {"key": f"trustpilot:{R1}-reply", "mention_key": f"trustpilot:{R1}",
          "author": "Acme Air Care"}
     ]  # fmt: skip

@@ -62,11 +62,11 @@ def state(config: Config) -> dict[str, Any]:
     snapshots and source state."""
     store = Store.open(config.database)
     try:
-        mentions = store.rows("SELECT * FROM mentions WHERE connector = 'x'")
+        mentions = store._rows("SELECT * FROM mentions WHERE connector = 'x'")
         return {
             "mentions": {m["native_id"]: m for m in mentions},
             "count": len(mentions),
-            "replies": store.rows("SELECT key, mention_key, author FROM replies"),
+            "replies": store._rows("SELECT key, mention_key, author FROM replies"),
             "cursors": {k: json.loads(v) for k, v in store.cursors("x").items()},
             "source": store.source_state("x"),
             "month_reads": store.reads_this_month("x", NOW),
@@ -377,13 +377,13 @@ def test_a_refresh_records_a_new_snapshot_with_grown_counts(
     assert later.reads == {"x": 1 + 13}
     store = Store.open(config.database)
     try:
-        snapshots = store.rows(
+        snapshots = store._rows(
             "SELECT likes, shares, replies FROM snapshots WHERE mention_key = ?"
             " ORDER BY observed_at", [f"x:{bag_id}"],
         )  # fmt: skip
-        [row] = store.rows("SELECT likes, shares, replies FROM mentions WHERE native_id = ?",
+        [row] = store._rows("SELECT likes, shares, replies FROM mentions WHERE native_id = ?",
                            [bag_id])  # fmt: skip
-        unchanged = store.rows(
+        unchanged = store._rows(
             "SELECT COUNT(*) AS n FROM snapshots WHERE mention_key != ?", [f"x:{bag_id}"]
         )[0]["n"]
     finally:

@@ -188,9 +188,9 @@ def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
     write_jsonl(path, [{**first, "likes": 80, "observed_at": "2026-11-22T10:10:00Z"}], mode="a")
     fetch_into(store, [conn], BRANDS, NOW, summary)
     assert summary.new_mentions == 1
-    [row] = store.rows("SELECT likes, version FROM mentions")
+    [row] = store._rows("SELECT likes, version FROM mentions")
     assert row == {"likes": 80, "version": 3}
-    likes = [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")]
+    likes = [r["likes"] for r in store._rows("SELECT likes FROM snapshots ORDER BY observed_at")]
     assert likes == [5, 50, 80]
 
 
@@ -218,7 +218,7 @@ def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: S
     ])  # fmt: skip
     summary = RunSummary()
     fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
-    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:10"]
-    assert store.rows("SELECT key, mention_key, author FROM replies") == [
+    assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:10"]
+    assert store._rows("SELECT key, mention_key, author FROM replies") == [
         {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
     ]

@@ -103,14 +103,14 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
     assert all(not r["summary"].errors for r in (first, second, third, fourth))
 
     store = Store.open(config.database)
-    incidents = store.rows("SELECT id, category, severity FROM incidents ORDER BY id")
+    incidents = store._rows("SELECT id, category, severity FROM incidents ORDER BY id")
     outage = [i for i in incidents if i["category"] == "outage_bug"]
     assert len(outage) == 1, incidents
     storm_id = outage[0]["id"]
     assert outage[0]["severity"] == "critical"
-    assert store.incident(storm_id)["mentions"] >= 10
+    assert store.ledger.incident(storm_id)["mentions"] >= 10
     assert (
-        store.rows("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ?", [storm_id])[0]["n"]
+        store._rows("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ?", [storm_id])[0]["n"]
         >= 5
     )
 
@@ -213,7 +213,7 @@ def test_grouping(tmp_path: Path, store: Store, label: str, mentions: list, inci
     for native, minutes, category, *rest in mentions:
         add(store, native, minutes, category, *rest)
     evaluate_rules(store, rules, ["console"], NOW)
-    assert store.rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
+    assert store._rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
 
 
 def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: Store) -> None:
@@ -227,8 +227,8 @@ def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: S
     add(store, "2", 1, "outage_bug")
     add(store, "3", 2, "billing_refund")
     evaluate_rules(store, rules, ["console"], NOW)
-    [outage] = store.rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
-    alerts = store.rows("SELECT rule, incident_id FROM alerts ORDER BY rule")
+    [outage] = store._rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
+    alerts = store._rows("SELECT rule, incident_id FROM alerts ORDER BY rule")
     assert alerts == [
         {"rule": "any-complaint", "incident_id": outage["id"]},
         {"rule": "burst", "incident_id": outage["id"]},

@@ -35,7 +35,7 @@ def complaint(make_record: Callable, minutes: float, followers: int = 30_000, **
 def statuses(config_path: Path) -> list[tuple[str, str, str | None]]:
     store = Store.open(load_config(config_path).database)
     try:
-        rows = store.rows("SELECT rule, status, muted_reason FROM alerts ORDER BY event_at")
+        rows = store._rows("SELECT rule, status, muted_reason FROM alerts ORDER BY event_at")
     finally:
         store.close()
     return [(r["rule"], r["status"], r["muted_reason"]) for r in rows]

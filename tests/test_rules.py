@@ -86,7 +86,7 @@ def test_rule_table(
     for i, (minute, sentiment, *brand) in enumerate(mentions):
         add(store, str(i), minute, sentiment, brand=brand[0] if brand else "Acme Air")
     assert evaluate_rules(store, rules, ["console"], NOW) == expected
-    assert store.rows("SELECT COUNT(*) AS n FROM alerts") == [{"n": expected}]
+    assert store._rows("SELECT COUNT(*) AS n FROM alerts") == [{"n": expected}]
     assert evaluate_rules(store, rules, ["console"], NOW) == 0  # nothing is evaluated twice
 
 
@@ -123,7 +123,7 @@ def test_growth_escalates_once_to_critical(tmp_path: Path, store: Store) -> None
     assert evaluate_rules(store, rules, ["console"], NOW) == 1
     add(store, "1", 0, -0.8, severity=0.95, version=4)
     assert evaluate_rules(store, rules, ["console"], NOW) == 0
-    alerts = {a["severity"]: a["summary"] for a in store.rows("SELECT * FROM alerts")}
+    alerts = {a["severity"]: a["summary"] for a in store._rows("SELECT * FROM alerts")}
     assert sorted(alerts) == ["critical", "warning"]
     assert alerts["critical"].startswith("Escalated to critical: ")
     assert not alerts["warning"].startswith("Escalated")
@@ -134,14 +134,14 @@ def test_alerts_are_pending_per_sink_with_their_evidence(tmp_path: Path, store: 
     for i in range(3):
         add(store, str(i), i, -0.5)
     evaluate_rules(store, rules, ["console", "slack"], NOW)
-    [alert] = store.rows("SELECT fingerprint, status, rule FROM alerts")
+    [alert] = store._rows("SELECT fingerprint, status, rule FROM alerts")
     assert (alert["status"], alert["rule"]) == ("pending", "burst")
-    sinks = store.rows("SELECT sink, status FROM deliveries ORDER BY sink")
+    sinks = store._rows("SELECT sink, status FROM deliveries ORDER BY sink")
     assert sinks == [
         {"sink": "console", "status": "pending"},
         {"sink": "slack", "status": "pending"},
     ]
-    assert len(store.evidence(alert["fingerprint"])) == 3
+    assert len(store.ledger.evidence(alert["fingerprint"])) == 3
 
 
 def test_unknown_rule_type_and_option_are_errors(tmp_path: Path) -> None:

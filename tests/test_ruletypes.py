@@ -58,7 +58,7 @@ def rules_from(tmp_path: Path, text: str) -> list[Rule]:
 
 
 def alerts(store: Store) -> list[dict]:
-    return store.rows("SELECT * FROM alerts ORDER BY event_at, group_key")
+    return store._rows("SELECT * FROM alerts ORDER BY event_at, group_key")
 
 
 def groups(store: Store) -> list[tuple[str, str]]:
@@ -205,7 +205,7 @@ def test_spike_summary_reasons_and_evidence(tmp_path: Path, store: Store) -> Non
     assert alert["summary"] == "2 mentions of Acme Air in 30 min, 2.0x the previous 30 min"
     assert json.loads(alert["reasons"])[:2] == ["complaints piling up", "spike: 2 vs 1 before"]
     assert alert["event_at"] == "2026-11-22T08:48:00.000000Z"
-    keys = store.rows("SELECT mention_key FROM alert_mentions ORDER BY 1")
+    keys = store._rows("SELECT mention_key FROM alert_mentions ORDER BY 1")
     assert [r["mention_key"] for r in keys] == ["x:2", "x:3"]
 
 
@@ -276,7 +276,7 @@ def test_flatline(
     assert groups(store) == sorted(expected)
     for alert in alerts(store):
         assert alert["status"] == "pending" and alert["resolved_at"] is None
-        assert store.rows("SELECT * FROM alert_mentions") == []  # no mention to show
+        assert store._rows("SELECT * FROM alert_mentions") == []  # no mention to show
 
 
 def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, store: Store) -> None:
@@ -464,7 +464,7 @@ def test_new_term_summary(tmp_path: Path, store: Store) -> None:
     }
     [alert] = [a for a in alerts(store) if a["group_key"] == "new|Acme Air|privacy_security"]
     assert "new category: 'privacy_security', none in 30 days" in json.loads(alert["reasons"])
-    evidence = store.rows("SELECT mention_key FROM alert_mentions WHERE fingerprint = ?",
+    evidence = store._rows("SELECT mention_key FROM alert_mentions WHERE fingerprint = ?",
                           [alert["fingerprint"]])  # fmt: skip
     assert evidence == [{"mention_key": "x:2"}]
 

@@ -32,31 +32,29 @@ def test_upsert_is_idempotent(store: Store) -> None:
     first = store.save_batch("file", batch, T0)
     again = store.save_batch("file", batch, T0)
     assert (first.new, again.new, again.updated) == (2, 0, 0)
-    assert store.rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 2}]
-    assert store.rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 2}]
+    assert store._rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
 
 
 def test_new_counts_make_a_snapshot_and_a_new_version(store: Store) -> None:
     store.save_batch("file", [mention(likes=1)], T0)
     stats = store.save_batch("file", [mention(likes=9, seen_minutes=30)], T0)
     assert stats.updated == 1
-    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 9, "version": 2}]
+    assert store._rows("SELECT likes, version FROM mentions") == [{"likes": 9, "version": 2}]
 
 
 def test_a_late_observation_is_history_not_the_current_count(store: Store) -> None:
     store.save_batch("file", [mention(likes=50, seen_minutes=60)], T0)
     store.save_batch("file", [mention(likes=10, seen_minutes=20)], T0)
-    assert store.rows("SELECT likes FROM mentions") == [{"likes": 50}]
-    assert [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")] == [
-        10,
-        50,
-    ]
+    assert store._rows("SELECT likes FROM mentions") == [{"likes": 50}]
+    snapshots = store._rows("SELECT likes FROM snapshots ORDER BY observed_at")
+    assert [r["likes"] for r in snapshots] == [10, 50]
 
 
 def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
     store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
-    assert store.rows("SELECT author, author_followers FROM mentions") == [
+    assert store._rows("SELECT author, author_followers FROM mentions") == [
         {"author": "ann", "author_followers": 500}
     ]
 
@@ -73,23 +71,23 @@ def test_a_failed_batch_leaves_neither_data_nor_cursor(store: Store) -> None:
     with pytest.raises(Exception, match="NOT NULL"):
         store.save_batch("file", [mention("3"), broken], T0, scope="*", cursor="20")
     assert store.cursors("file") == {"*": "10"}
-    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:1"]
+    assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:1"]
 
 
 def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     Store.open(path).close()
     again = Store.open(path)
-    names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
+    names = [r["name"] for r in again._rows("SELECT name FROM _sqlite_migrations")]
     assert names == [
         "m001_initial",
         "m002_replies_and_source_state",
         "m003_incidents_and_muting",
         "m004_mention_threads",
     ]
-    assert "thread_id" in again.db["mentions"].columns_dict
-    assert again.db.journal_mode == "wal"
-    tables = set(again.db.table_names())
+    assert "thread_id" in again._db["mentions"].columns_dict
+    assert again._db.journal_mode == "wal"
+    tables = set(again._db.table_names())
     assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
     again.close()
 
@@ -117,9 +115,23 @@ def test_an_older_database_is_migrated_in_place_keeping_its_data(tmp_path: Path)
     old["cursors"].insert({"connector": "file", "scope": "*", "value": "5", "updated_at": iso(T0)})
     old.close()
     store = Store.open(path)
-    assert "replies" in store.db.table_names()
+    assert "replies" in store._db.table_names()
     assert store.cursors("file") == {"*": "5"}
-    assert store.rows("SELECT key, thread_id FROM mentions") == [{"key": "x:1", "thread_id": None}]
+    assert store._rows("SELECT key, thread_id FROM mentions") == [{"key": "x:1", "thread_id": None}]
     store.save_batch("file", [mention("1", likes=5, seen_minutes=60)], T0)  # and takes updates
-    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
+    assert store._rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
     store.close()
+
+
+def test_one_transaction_spans_the_store_and_its_ledger(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_batch("file", [mention()], T0)
+        store.ledger.add_silence({"brand": "Acme Air"}, timedelta(hours=1), None, T0)
+        raise RuntimeError("crash before the end of the transaction")
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 0}]
+    assert store.ledger.silences(T0, everything=True) == []
+    with store.transaction():
+        store.save_batch("file", [mention()], T0)
+        store.ledger.add_silence({"brand": "Acme Air"}, timedelta(hours=1), None, T0)
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 1}]
+    assert len(store.ledger.silences(T0)) == 1
