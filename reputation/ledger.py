@@ -48,8 +48,11 @@ class Ledger(Tables):
         incident_id: int | None = None,
         muted: str | None = None,
     ) -> bool:
-        """Write an alert: muted (with the reason, no deliveries), or pending with a delivery per
-        sink (sent at once when there is no sink). False if it was already recorded."""
+        """Write an alert: muted (with the reason, no deliveries, no incident), or in its
+        incident and pending with a delivery per sink (sent at once when there is no sink).
+        False if it was already recorded."""
+        if (incident_id is None) == (muted is None):
+            raise ValueError("an alert is either muted or in an incident, never both or neither")
         stamp = iso(now)
         status = "muted" if muted else "pending" if sinks else "sent"
         cursor = self._db.execute(
@@ -383,12 +386,6 @@ class Ledger(Tables):
                 " AND a.severity != 'critical' AND d.sent_at < ? LIMIT 1",
                 [incident_id, sink, iso(before)],
             )
-        )
-
-    def assign_incident(self, fingerprint: str, incident_id: int) -> None:
-        """Put an alert recorded before incidents existed into `incident_id`."""
-        self._db.execute(
-            "UPDATE alerts SET incident_id = ? WHERE fingerprint = ?", [incident_id, fingerprint]
         )
 
     # -- listing and reports --------------------------------------------------------------

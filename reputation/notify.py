@@ -86,34 +86,8 @@ def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[dict
         last = batch[-1]
         after = (last["created_at"], last["event_at"], last["fingerprint"])
         for alert in batch:
-            incident_id = alert["incident_id"] or _adopt(ledger, alert)
-            groups.setdefault(incident_id, []).append(alert)
+            groups.setdefault(alert["incident_id"], []).append(alert)
     return list(groups.items())
-
-
-def _adopt(ledger: Ledger, alert: dict[str, Any]) -> int:
-    """Give an alert recorded before incidents existed an incident of its own."""
-    from reputation.incidents import category_of, text_hash
-    from reputation.timeutil import parse_time
-
-    evidence = ledger.evidence(alert["fingerprint"], limit=50)
-    category = category_of(evidence)
-    event_at = parse_time(alert["event_at"])
-    with ledger.transaction():
-        incident_id = ledger.open_incident(
-            alert["brand"],
-            category,
-            alert["severity"],
-            f"{alert['brand']}: {category}",
-            alert["route"],
-            event_at,
-            event_at,
-        )
-        ledger.add_incident_mentions(
-            incident_id, {r["key"]: text_hash(r["text"]) for r in evidence}, 1
-        )
-        ledger.assign_incident(alert["fingerprint"], incident_id)
-    return incident_id
 
 
 def _deliver_incident(
