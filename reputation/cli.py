@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -19,6 +19,9 @@ from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
 from reputation.store import StoreError
 from reputation.validate import parse_duration
+
+if TYPE_CHECKING:
+    from reputation.store import Store
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
 log = logging.getLogger("reputation")
@@ -329,7 +332,7 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
-def _open_store(path: Path) -> Any:
+def _open_store(path: Path) -> Store:
     from reputation.store import Store
 
     return Store.open(load_config(path).database)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -47,7 +46,5 @@ def write_digest(store: Store, day: date, out_dir: Path, chunk: int = 2000) -> t
     return path, rows
 
 
-def _reasons(value: object) -> str:
-    if not isinstance(value, str):
-        return ""
-    return "; ".join(json.loads(value))
+def _reasons(value: list[str] | None) -> str:
+    return "; ".join(value) if isinstance(value, list) else ""

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
-from reputation.models import SEVERITY_LEVELS, Alert
+from reputation.models import SEVERITY_LEVELS, Alert, Row, Silence
 from reputation.muting import Routes, mute_reason
-from reputation.ruleset import Row, Rule, load_rules
+from reputation.ruleset import Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
 
@@ -63,7 +61,7 @@ def evaluate_rules(
 
 def _record(
     store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime,
-    policy: Policy, active: list[dict[str, Any]],
+    policy: Policy, active: list[Silence],
 ) -> int:  # fmt: skip
     if firing is None:
         return 0
@@ -111,7 +109,7 @@ def _alert(
         group_key=group_key,
         event_at=firing.event_at,
         route=route,
-        reasons=(_why(rule, firing), *firing.reasons, *(_reasons(top) if top else ())),
+        reasons=(_why(rule, firing), *firing.reasons, *(top["reasons"] if top else ())),
         evidence=tuple(r["key"] for r in firing.evidence),
         labels={"brand": firing.brand, "group": firing.group_value, "rule_type": rule.type},
     )
@@ -122,7 +120,7 @@ def _summary(rule: Rule, firing: Firing, top: Row | None) -> str:
         window = rule.options.get("timeframe")
         span = f" within {_duration(window)}" if window else ""
         return f"{len(firing.evidence)} matching mentions of {firing.brand}{span}"
-    author = f"@{top['author'].lstrip('@')}" if top.get("author") else "someone"
+    author = f"@{top['author'].lstrip('@')}" if top["author"] else "someone"
     category = top["category"].replace("_", " ")
     return f"{category} mention of {firing.brand} by {author} on {top['source']}"
 
@@ -133,11 +131,6 @@ def _why(rule: Rule, firing: Firing) -> str:
     if rule.type == "frequency":
         return f"{what} ({len(firing.evidence)} in {_duration(rule.options['timeframe'])})"
     return what
-
-
-def _reasons(row: Row) -> tuple[str, ...]:
-    reasons = row.get("reasons")
-    return tuple(json.loads(reasons)) if isinstance(reasons, str) else tuple(reasons or ())
 
 
 def _duration(delta: timedelta) -> str:

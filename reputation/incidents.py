@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reputation.ledger import Ledger
-from reputation.models import Alert
+from reputation.models import Alert, IncidentRow, ScoredMention
 from reputation.timeutil import iso
 
 PIPELINE = "pipeline"  # the category of alerts about the monitor itself (a source gone quiet)
@@ -56,7 +56,7 @@ def category_of(evidence: Sequence[Mapping[str, Any]]) -> str:
 def attach(
     ledger: Ledger,
     alert: Alert,
-    evidence: Sequence[Mapping[str, Any]],
+    evidence: Sequence[ScoredMention],
     now: datetime,
     settings: IncidentSettings,
 ) -> int:
@@ -90,15 +90,15 @@ def attach(
 def _related(
     ledger: Ledger,
     alert: Alert,
-    evidence: Sequence[Mapping[str, Any]],
+    evidence: Sequence[ScoredMention],
     hashes: dict[str, str],
     category: str,
     settings: IncidentSettings,
-) -> dict[str, Any] | None:
+) -> IncidentRow | None:
     start, end = alert.event_at - settings.window, alert.event_at + settings.window
     keys = list(hashes)
-    parents = [f"{row['source']}:{row['parent_id']}" for row in evidence if row.get("parent_id")]
-    threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row.get("thread_id")]
+    parents = [f"{row['source']}:{row['parent_id']}" for row in evidence if row["parent_id"]]
+    threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row["thread_id"]]
     return (
         ledger.incident_with_mentions(alert.brand, keys + parents + threads, start, end)
         or ledger.incident_linked_to(alert.brand, "parent_id", keys, start, end)

@@ -6,12 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
-from reputation.models import SEVERITY_LEVELS, Alert
+from reputation.models import (
+    SEVERITY_LEVELS,
+    Alert,
+    AlertRow,
+    DayReportRow,
+    IncidentMessage,
+    IncidentRow,
+    IncidentSummary,
+    PendingDelivery,
+    RuleAlert,
+    ScoredMention,
+    Silence,
+)
 from reputation.store import SCORED_SELECT, Tables
 from reputation.timeutil import iso
 
+A = TypeVar("A", AlertRow, PendingDelivery, RuleAlert)
 # Every ledger table, in an order that deletes dependants first.
 LEDGER_TABLES = (
     "alert_mentions",
@@ -27,15 +40,26 @@ LEDGER_TABLES = (
 class Ledger(Tables):
     """What was alerted, grouped, muted and delivered: the notification log."""
 
+    def _alerts(self, kind: type[A], sql: str, params: Sequence[Any] = ()) -> list[A]:
+        """Alert rows of TypedDict `kind`, their JSON `reasons` (and `labels`, if selected)
+        decoded once, here."""
+        rows = self._rows(sql, params)
+        for row in rows:
+            row["reasons"] = json.loads(row["reasons"])
+            if "labels" in row:
+                row["labels"] = json.loads(row["labels"])
+        return cast("list[A]", rows)
+
     # -- alerts ---------------------------------------------------------------------------
 
     def has_alert(self, fingerprint: str) -> bool:
         """Whether the ledger already holds this alert."""
         return bool(self._rows("SELECT 1 FROM alerts WHERE fingerprint = ?", [fingerprint]))
 
-    def group_alerts(self, group_key: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def group_alerts(self, group_key: str, start: datetime, end: datetime) -> list[AlertRow]:
         """Alerts of one group whose event time falls in [start, end]."""
-        return self._rows(
+        return self._alerts(
+            AlertRow,
             "SELECT * FROM alerts WHERE group_key = ? AND event_at >= ? AND event_at <= ?",
             [group_key, iso(start), iso(end)],
         )
@@ -113,15 +137,14 @@ class Ledger(Tables):
         now: datetime,
     ) -> int:
         """Open an incident (version 1) and return its id."""
-        cursor = self._db.execute(
+        return self._insert(
             "INSERT INTO incidents (brand, category, severity, status, title, route, opened_at,"
             " last_event_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
             [brand, category, severity, title, route, iso(event_at), iso(event_at), iso(now)],
         )
-        return int(cursor.lastrowid)
 
     def grow_incident(
-        self, incident: dict[str, Any], severity: str, event_at: datetime, now: datetime
+        self, incident: IncidentRow, severity: str, event_at: datetime, now: datetime
     ) -> int:
         """Record a new alert in `incident`: raise its severity if higher, widen its time
         span, reopen it; return its new version."""
@@ -152,11 +175,12 @@ class Ledger(Tables):
         brand: str,
         start: datetime,
         end: datetime,
-    ) -> dict[str, Any] | None:
+    ) -> IncidentRow | None:
         if not values:
             return None
         marks = ", ".join("?" * len(values))
-        rows = self._rows(
+        rows = self._typed(
+            IncidentRow,
             "SELECT DISTINCT i.* FROM incidents i JOIN incident_mentions im"  # noqa: S608
             f" ON im.incident_id = i.id {join} WHERE i.brand = ? AND i.category != 'pipeline'"
             f" AND i.last_event_at >= ? AND i.opened_at <= ? AND {condition} IN ({marks})"
@@ -167,7 +191,7 @@ class Ledger(Tables):
 
     def incident_with_mentions(
         self, brand: str, keys: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
+    ) -> IncidentRow | None:
         """An incident active in [start, end] holding any of these mention keys."""
         return self._incident_where("", "im.mention_key", keys, brand, start, end)
 
@@ -178,7 +202,7 @@ class Ledger(Tables):
         keys: Sequence[str],
         start: datetime,
         end: datetime,
-    ) -> dict[str, Any] | None:
+    ) -> IncidentRow | None:
         """An incident active in [start, end] holding a mention whose `link` is one of these
         `"{source}:{id}"` keys: a reply to or quote of them (parent_id), or a post of the same
         conversation (thread_id)."""
@@ -194,16 +218,17 @@ class Ledger(Tables):
 
     def incident_with_hashes(
         self, brand: str, hashes: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
+    ) -> IncidentRow | None:
         """An incident active in [start, end] holding a copy of one of these texts."""
         return self._incident_where("", "im.text_hash", hashes, brand, start, end)
 
     def incident_of_category(
         self, brand: str, category: str, start: datetime, end: datetime, *, critical: bool = False
-    ) -> dict[str, Any] | None:
+    ) -> IncidentRow | None:
         """The latest incident of `brand` and `category` active in [start, end]; with
         `critical`, the latest critical one (inhibition)."""
-        rows = self._rows(
+        rows = self._typed(
+            IncidentRow,
             "SELECT * FROM incidents WHERE brand = ? AND category = ? AND last_event_at >= ?"
             " AND opened_at <= ? AND (severity = 'critical' OR NOT ?)"
             " ORDER BY last_event_at DESC LIMIT 1",
@@ -219,9 +244,10 @@ class Ledger(Tables):
             [iso(now), quiet_since],
         ).rowcount
 
-    def incident(self, incident_id: int) -> dict[str, Any]:
+    def incident(self, incident_id: int) -> IncidentSummary:
         """An incident with its mention count and total reach (followers, each author once)."""
-        [row] = self._rows(
+        [row] = self._typed(
+            IncidentSummary,
             "SELECT i.*, (SELECT COUNT(*) FROM incident_mentions WHERE incident_id = i.id)"
             " AS mentions, (SELECT COALESCE(SUM(followers), 0) FROM (SELECT MAX(COALESCE("
             "m.author_followers, 0)) AS followers FROM incident_mentions im JOIN mentions m"
@@ -233,9 +259,9 @@ class Ledger(Tables):
 
     def incident_evidence(
         self, incident_id: int, since_version: int = 0, limit: int = 5
-    ) -> list[dict[str, Any]]:
+    ) -> list[ScoredMention]:
         """An incident's mentions added after `since_version`, most severe first."""
-        return self._rows(
+        return self._scored(
             SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
             " WHERE im.incident_id = ? AND im.added_version > ?"
             " ORDER BY s.severity DESC, m.created_at LIMIT ?",
@@ -252,9 +278,12 @@ class Ledger(Tables):
 
     # -- messages and deliveries ----------------------------------------------------------
 
-    def incident_message(self, incident_id: int, sink: str, kind: str = "main") -> dict | None:
+    def incident_message(
+        self, incident_id: int, sink: str, kind: str = "main"
+    ) -> IncidentMessage | None:
         """The message a sink posted for an incident (main thread or escalation), if any."""
-        rows = self._rows(
+        rows = self._typed(
+            IncidentMessage,
             "SELECT * FROM incident_messages WHERE incident_id = ? AND sink = ? AND kind = ?",
             [incident_id, sink, kind],
         )
@@ -283,11 +312,12 @@ class Ledger(Tables):
 
     def pending_deliveries(
         self, sink: str, limit: int = 100, after: tuple[str, str, str] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[PendingDelivery]:
         """Deliveries still owed to `sink` in (created_at, event_at, fingerprint) order, after
         the position `after`, with their alert's fields."""
         created, event, fingerprint = after or ("", "", "")
-        return self._rows(
+        return self._alerts(
+            PendingDelivery,
             "SELECT a.*, d.sink, d.attempts FROM deliveries d"
             " JOIN alerts a ON a.fingerprint = d.fingerprint"
             " WHERE d.sink = ? AND d.status = 'pending'"
@@ -296,9 +326,9 @@ class Ledger(Tables):
             [sink, created, event, fingerprint, limit],
         )
 
-    def evidence(self, fingerprint: str, limit: int = 5) -> list[dict[str, Any]]:
+    def evidence(self, fingerprint: str, limit: int = 5) -> list[ScoredMention]:
         """An alert's evidence mentions with their scores, most severe first."""
-        return self._rows(
+        return self._scored(
             SCORED_SELECT + " JOIN alert_mentions am ON am.mention_key = m.key"
             " WHERE am.fingerprint = ? ORDER BY s.severity DESC, m.created_at LIMIT ?",
             [fingerprint, limit],
@@ -390,31 +420,37 @@ class Ledger(Tables):
 
     # -- listing and reports --------------------------------------------------------------
 
-    def alerts(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def alerts(self, status: str | None = None, limit: int = 50) -> list[AlertRow]:
         """The newest alerts (of one `status`, if given), newest first."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        return self._rows(
+        return self._alerts(
+            AlertRow,
             f"SELECT * FROM alerts {where} ORDER BY created_at DESC LIMIT ?",  # noqa: S608
             [*params, limit],
         )
 
-    def alerts_of_rule(self, rule: str) -> list[dict[str, Any]]:
+    def alerts_of_rule(self, rule: str) -> list[RuleAlert]:
         """Every alert of `rule`, in event time order (a backtest's report)."""
-        return self._rows(
+        return self._alerts(
+            RuleAlert,
             "SELECT event_at, severity, summary, reasons, incident_id FROM alerts WHERE rule = ?"
             " ORDER BY event_at",
             [rule],
         )
 
-    def day_report(self, start: datetime, end: datetime, chunk: int = 2000) -> Iterator[
-        list[dict[str, Any]]
-    ]:  # fmt: skip
+    def day_report(
+        self, start: datetime, end: datetime, chunk: int = 2000
+    ) -> Iterator[list[DayReportRow]]:
         """Mentions created in [start, end), most severe first, with their scores, their
         alerts' best status (sent, pending, failed, muted) and rules; `chunk` rows at a time."""
         cursor = self._db.execute(_DAY_REPORT, [iso(start), iso(end)])
         names = [d[0] for d in cursor.description]
         while batch := cursor.fetchmany(chunk):
-            yield [dict(zip(names, row, strict=True)) for row in batch]
+            rows = [cast("DayReportRow", dict(zip(names, row, strict=True))) for row in batch]
+            for row in rows:  # unscored mentions have no reasons
+                reasons = cast("str | None", row["reasons"])
+                row["reasons"] = json.loads(reasons) if reasons is not None else None
+            yield rows
 
     def clear(self) -> None:
         """Delete every alert, incident and silence (a backtest's throwaway copy)."""
@@ -428,24 +464,23 @@ class Ledger(Tables):
         now: datetime,
     ) -> int:  # fmt: skip
         """Mute alerts matching every matcher from now for `duration`; return the silence id."""
-        cursor = self._db.execute(
+        return self._insert(
             "INSERT INTO silences (matchers, starts_at, ends_at, comment, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             [json.dumps(dict(matchers), sort_keys=True), iso(now), iso(now + duration), comment,
              iso(now)],
         )  # fmt: skip
-        return int(cursor.lastrowid)
 
-    def silences(self, now: datetime, everything: bool = False) -> list[dict[str, Any]]:
+    def silences(self, now: datetime, everything: bool = False) -> list[Silence]:
         """Active silences (all of them with `everything`), newest first, matchers decoded."""
         sql = "SELECT * FROM silences"
         params: list[Any] = []
         if not everything:
             sql += " WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ?"
             params = [iso(now), iso(now)]
-        rows = self._rows(sql + " ORDER BY id DESC", params)
+        rows = self._typed(Silence, sql + " ORDER BY id DESC", params)
         for row in rows:
-            row["matchers"] = json.loads(row["matchers"])
+            row["matchers"] = json.loads(cast("str", row["matchers"]))
         return rows
 
     def expire_silence(self, silence_id: int, now: datetime) -> bool:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from reputation.incidents import PIPELINE
 from reputation.ledger import Ledger
-from reputation.models import Alert
+from reputation.models import Alert, Silence
 
 SILENCE_KEYS = ("brand", "rule", "severity", "category", "route")
 
@@ -70,7 +69,7 @@ def mute_reason(
     now: datetime,
     routes: Routes,
     window: timedelta,
-    active: list[dict[str, Any]],
+    active: list[Silence],
 ) -> str | None:
     """Why `alert` must not be sent, or None to send it (`active`: the silences in force)."""
     labels = {"brand": alert.brand, "rule": alert.rule, "severity": alert.severity,

@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from reputation.ledger import Ledger
+from reputation.models import IncidentSummary, PendingDelivery
 from reputation.sinks import SINKS, IncidentView, Sink, SinkError, SinkUnavailable
 from reputation.store import Store
+
+if TYPE_CHECKING:
+    from reputation.config import PluginConfig
 
 
 @dataclass
@@ -24,7 +28,9 @@ class NotifyResult:
 
 
 def build_sinks(
-    configs: Sequence[Any], env: Mapping[str, str], factories: Mapping[str, Callable] | None = None
+    configs: Sequence[PluginConfig],
+    env: Mapping[str, str],
+    factories: Mapping[str, Callable[..., Sink]] | None = None,
 ) -> tuple[list[Sink], list[str]]:
     """Instantiate configured sinks (`factories` overrides by type); a sink that cannot run is
     skipped with one warning."""
@@ -78,23 +84,26 @@ def _deliver_to(
         result.sent += len(alerts)
 
 
-def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[dict[str, Any]]]]:
+def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[PendingDelivery]]]:
     """Pending deliveries of `sink` grouped by incident, in the order of their oldest alert."""
-    groups: dict[int, list[dict[str, Any]]] = {}
+    groups: dict[int, list[PendingDelivery]] = {}
     after: tuple[str, str, str] | None = None
     while batch := ledger.pending_deliveries(sink, 500, after):
         last = batch[-1]
         after = (last["created_at"], last["event_at"], last["fingerprint"])
         for alert in batch:
-            groups.setdefault(alert["incident_id"], []).append(alert)
+            incident_id = alert["incident_id"]
+            # Only muted alerts lack an incident, and they are never owed (schema m005).
+            assert incident_id is not None, f"alert {alert['fingerprint']} has no incident"
+            groups.setdefault(incident_id, []).append(alert)
     return list(groups.items())
 
 
 def _deliver_incident(
     ledger: Ledger,
     sink: Sink,
-    incident: dict[str, Any],
-    alerts: list[dict[str, Any]],
+    incident: IncidentSummary,
+    alerts: list[PendingDelivery],
     now: datetime,
     critical_route: str | None,
 ) -> None:
@@ -136,7 +145,7 @@ def _deliver_incident(
         )
 
 
-def _escalated(ledger: Ledger, incident: dict[str, Any], sink: str, now: datetime) -> bool:
+def _escalated(ledger: Ledger, incident: IncidentSummary, sink: str, now: datetime) -> bool:
     """Critical now, shown below critical on an earlier run, and not yet announced on the
     critical route."""
     if incident["severity"] != "critical":

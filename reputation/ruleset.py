@@ -10,12 +10,11 @@ from typing import Any
 
 import yaml
 
-from reputation.models import SEVERITY_LEVELS
+from reputation.models import SEVERITY_LEVELS, Row, field_value
 from reputation.ruletypes import RULE_TYPES
 from reputation.store import ROW_FIELDS
 from reputation.validate import Checker, Field
 
-Row = Mapping[str, Any]
 Predicate = Callable[[Row], bool]
 
 COMMON: dict[str, Field] = {
@@ -126,7 +125,9 @@ def _load_rule(path: Path, check: Checker) -> Rule | None:
     query_key = values["query_key"]
     if query_key is not None and query_key not in ROW_FIELDS:
         check.error(f"{where}: query_key", f"{query_key!r} is not a mention or score field")
-    if len(check.errors) > before or rule_type is None or not values["enabled"]:
+    if len(check.errors) > before or not isinstance(kind, str) or rule_type is None:
+        return None
+    if not values["enabled"]:
         return None
     return Rule(
         name=values["name"],
@@ -157,16 +158,26 @@ def compile_where(spec: Any, path: str, check: Checker) -> Predicate:
                 check.error(here, "expected a non-empty list of conditions")
                 continue
             subs = [compile_where(c, f"{here}[{i}]", check) for i, c in enumerate(condition)]
-            combine = any if key == "any" else all
-            parts.append(lambda row, subs=subs, combine=combine: combine(s(row) for s in subs))
+            parts.append(_any_of(subs) if key == "any" else _all_of(subs))
         elif key == "not":
-            sub = compile_where(condition, here, check)
-            parts.append(lambda row, sub=sub: not sub(row))
+            parts.append(_none_of([compile_where(condition, here, check)]))
         elif key not in ROW_FIELDS:
             check.error(here, f"unknown field (expected one of: {', '.join(sorted(ROW_FIELDS))})")
         else:
             parts.append(_condition(key, condition, here, check))
-    return lambda row: all(p(row) for p in parts)
+    return _all_of(parts)
+
+
+def _any_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: any(p(row) for p in predicates)
+
+
+def _all_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: all(p(row) for p in predicates)
+
+
+def _none_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: not any(p(row) for p in predicates)
 
 
 def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Predicate:
@@ -185,7 +196,7 @@ def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Pr
 
     def predicate(row: Row) -> bool:
         try:
-            return all(test(row.get(field_name), value) for test, value in tests)
+            return all(test(field_value(row, field_name), value) for test, value in tests)
         except TypeError:  # a text field compared with a number: no match, not a crash
             return False
 

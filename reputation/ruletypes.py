@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from reputation.models import Row, field_value
 from reputation.store import Store
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field
 
 if TYPE_CHECKING:
     from reputation.ruleset import Rule
-
-Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class AnyRule:
     @staticmethod
     def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
         """A firing for `row` alone, grouped by `query_key` (default: the mention itself)."""
-        group = row[rule.query_key] if rule.query_key else row["key"]
+        group = field_value(row, rule.query_key) if rule.query_key else row["key"]
         return Firing(row["brand"], str(group), row["key"], parse_time(row["created_at"]), (row,))
 
 
@@ -74,13 +73,11 @@ class FrequencyRule:
         """A firing if the window ending at `row` holds enough matching mentions."""
         key = rule.query_key or "brand"
         end = parse_time(row["created_at"])
-        start = end - rule.options["timeframe"]
-        found = [
-            r for r in store.window(row["brand"], start, end, key, row[key]) if rule.matches(r)
-        ]
+        start, value = end - rule.options["timeframe"], field_value(row, key)
+        found = [r for r in store.window(row["brand"], start, end, key, value) if rule.matches(r)]
         if len(found) < rule.options["num_events"]:
             return None
-        return Firing(row["brand"], str(row[key]), row["key"], end, tuple(found))
+        return Firing(row["brand"], str(value), row["key"], end, tuple(found))
 
 
 DAY = timedelta(days=1)
@@ -115,10 +112,10 @@ class SpikeRule:
         mentions and `spike_height` times the reference, itself at least `threshold_ref`."""
         opts = rule.options
         key, span = rule.query_key or "brand", opts["timeframe"]
-        end = parse_time(row["created_at"])
+        end, value = parse_time(row["created_at"]), field_value(row, key)
 
         def matching(start: datetime, stop: datetime) -> list[Row]:
-            found = store.window(row["brand"], start, stop, key, row[key])
+            found = store.window(row["brand"], start, stop, key, value)
             return [r for r in found if rule.matches(r)]
 
         current = matching(end - span, end)
@@ -140,11 +137,9 @@ class SpikeRule:
         ):
             return None
         height = f"{len(current) / ref:.1f}x {versus}" if ref else f"up from 0 in {versus}"
-        scope = "" if key == "brand" else f" ({key} {row[key]})"
+        scope = "" if key == "brand" else f" ({key} {value})"
         summary = f"{len(current)} mentions of {row['brand']}{scope} in {_human(span)}, {height}"
-        return Firing(
-            row["brand"], str(row[key]), row["key"], end, tuple(current), summary, (reason,)
-        )
+        return Firing(row["brand"], str(value), row["key"], end, tuple(current), summary, (reason,))
 
 
 class FlatlineRule:
@@ -242,7 +237,8 @@ class NewTermRule:
         if field == "hashtags":
             terms = sorted(set(HASHTAG.findall(row["text"].lower())))
         else:
-            terms = [str(row[field])] if row[field] not in (None, "") else []
+            value = field_value(row, field)
+            terms = [str(value)] if value not in (None, "") else []
         created = parse_time(row["created_at"])
         first = store.first_mention_at(row["brand"]) if terms else None
         if first is None or first > created - rule.options["min_history"]:
@@ -268,7 +264,7 @@ def _seen_before(rule: Rule, row: Row, store: Store, term: str, since: datetime)
     if field == "hashtags":
         scope["text_like"] = _like_pattern(term)
     else:
-        scope.update(field=field, value=row[field])
+        scope.update(field=field, value=field_value(row, field))
     earlier = store.newest_first(
         parse_time(row["created_at"]), before=(row["created_at"], row["key"]), **scope
     )

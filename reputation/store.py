@@ -10,16 +10,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
-from reputation.models import Mention, Reply, Score
+from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
 from reputation.schema import migrations
 from reputation.timeutil import iso, parse_time
 
 if TYPE_CHECKING:
     from reputation.ledger import Ledger
+
+R = TypeVar("R")
 
 MENTION_COLUMNS = tuple(
     """key source native_id brand text author author_followers url created_at likes shares
@@ -38,6 +40,8 @@ SCORED_SELECT = (
     f"SELECT {_COLUMNS_SQL}, m.likes + m.shares + m.replies AS engagement"  # noqa: S608
     " FROM mentions m JOIN scores s ON s.mention_key = m.key"
 )
+# What the scorer reads of a mention: everything but its raw payload.
+_TO_SCORE_SQL = ", ".join(f"m.{c}" for c in (*MENTION_COLUMNS, "connector", "version"))
 
 
 class StoreError(Exception):
@@ -63,6 +67,24 @@ class Tables:
         cursor = self._db.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT and return the id SQLite gave the new row."""
+        row_id = self._db.execute(sql, params).lastrowid
+        if row_id is None:
+            raise StoreError(f"no row was written by {sql.split('(')[0]}")
+        return row_id
+
+    def _typed(self, kind: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        """`_rows` as rows of the TypedDict `kind`, for a query that selects its columns."""
+        return cast("list[R]", self._rows(sql, params))
+
+    def _scored(self, sql: str, params: Sequence[Any] = ()) -> list[ScoredMention]:
+        """Run a SCORED_SELECT query; each row's `reasons` decoded, once, here."""
+        rows = self._typed(ScoredMention, sql, params)
+        for row in rows:
+            row["reasons"] = json.loads(cast("str", row["reasons"]))
+        return rows
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -313,20 +335,22 @@ class Store(Tables):
 
     def mentions_to_score(
         self, limit: int = 500, after: tuple[str, str] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MentionRow]:
         """Mentions never scored or changed since, ordered by (created_at, key), after `after`."""
         created, key = after or ("", "")
-        return self._rows(
-            "SELECT m.* FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+        return self._typed(
+            MentionRow,
+            f"SELECT {_TO_SCORE_SQL} FROM mentions m"  # noqa: S608 - names from a constant
+            " LEFT JOIN scores s ON s.mention_key = m.key"
             " WHERE (s.mention_key IS NULL OR s.mention_version < m.version)"
             " AND (m.created_at > ? OR (m.created_at = ? AND m.key > ?))"
             " ORDER BY m.created_at, m.key LIMIT ?",
             [created, created, key, limit],
         )
 
-    def snapshots(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    def snapshots(self, keys: Sequence[str]) -> dict[str, list[Snapshot]]:
         """Engagement snapshots of each key, oldest first."""
-        out: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+        out: dict[str, list[Snapshot]] = {k: [] for k in keys}
         for start in range(0, len(keys), 500):
             chunk = list(keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
@@ -334,7 +358,7 @@ class Store(Tables):
                 "SELECT * FROM snapshots"  # noqa: S608
                 f" WHERE mention_key IN ({marks}) ORDER BY observed_at"
             )
-            for row in self._rows(sql, chunk):
+            for row in self._typed(Snapshot, sql, chunk):
                 out[row["mention_key"]].append(row)
         return out
 
@@ -369,9 +393,9 @@ class Store(Tables):
 
     # -- rules ----------------------------------------------------------------------------
 
-    def unevaluated(self, limit: int = 500) -> list[dict[str, Any]]:
+    def unevaluated(self, limit: int = 500) -> list[ScoredMention]:
         """Scored mentions the rules have not seen in their current version, oldest first."""
-        return self._rows(
+        return self._scored(
             SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
         )
 
@@ -382,14 +406,14 @@ class Store(Tables):
         end: datetime,
         field: str | None = None,
         value: Any = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ScoredMention]:
         """Scored mentions of `brand` created in [start, end], optionally with `field` = value."""
         sql = SCORED_SELECT + " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at <= ?"
         params: list[Any] = [brand, iso(start), iso(end)]
         if field is not None and field != "brand":
             sql += f" AND {_column(field)} IS ?"
             params.append(value)
-        return self._rows(sql + " ORDER BY m.created_at, m.key", params)
+        return self._scored(sql + " ORDER BY m.created_at, m.key", params)
 
     def evaluate_again_since(self, start: datetime) -> None:
         """Make mentions created since `start` due for rule evaluation, and the older ones
@@ -429,7 +453,7 @@ class Store(Tables):
         self, until: datetime, *, since: datetime | None = None, brand: str | None = None,
         field: str | None = None, value: Any = None, text_like: str | None = None,
         before: tuple[str, str] | None = None, page: int = 100,
-    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    ) -> Iterator[ScoredMention]:  # fmt: skip
         """Scored mentions created in [since, until] (of `brand`, with `field` = value, text
         LIKE `text_like`, strictly before (created_at, key) `before`), newest first, by page."""
         sql = SCORED_SELECT + " WHERE m.created_at <= ?"
@@ -448,7 +472,7 @@ class Store(Tables):
             params.append(text_like)
         while True:
             bound = " AND (m.created_at, m.key) < (?, ?)" if before else ""
-            found = self._rows(
+            found = self._scored(
                 sql + bound + " ORDER BY m.created_at DESC, m.key DESC LIMIT ?",
                 [*params, *(before or ()), page],
             )
@@ -466,10 +490,9 @@ class Store(Tables):
 
     def start_run(self, now: datetime) -> int:
         """Record the start of a run and return its id."""
-        cursor = self._db.execute(
+        return self._insert(
             "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
         )
-        return int(cursor.lastrowid)
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
         """Record a run's outcome and counts."""

@@ -273,7 +273,7 @@ def test_posts_to_one_channel_are_paced_and_none_is_dropped(slack: FakeSlack) ->
             "mentions": 1,
             "reach": 0,
         }
-        alert = {"rule": "r", "severity": "warning", "summary": "s", "reasons": "[]"}
+        alert = {"rule": "r", "severity": "warning", "summary": "s", "reasons": []}
         return IncidentView(incident, [alert], [])
 
     for i in range(4):

@@ -222,7 +222,7 @@ def _alert(**over: object) -> dict:
         "severity": "warning",
         "brand": "Acme Air",
         "summary": "summary",
-        "reasons": json.dumps(["r1", "r2"]),
+        "reasons": ["r1", "r2"],
         "route": None,
         **over,
     }
@@ -290,7 +290,7 @@ def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
 
 def test_the_message_says_what_happened_how_big_and_what_to_do() -> None:
     text, blocks = incident_message(
-        _view(_alert(summary="5 complaints in 30 min", reasons=json.dumps(["several complaints"])))
+        _view(_alert(summary="5 complaints in 30 min", reasons=["several complaints"]))
     )
     assert text == "[WARNING] viral-complaint: 5 complaints in 30 min (3 mentions)"
     body = json.dumps(blocks)

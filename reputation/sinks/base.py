@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from reputation.models import SEVERITY_LEVELS
+from reputation.models import (
+    SEVERITY_LEVELS,
+    AlertRow,
+    IncidentMessage,
+    IncidentSummary,
+    ScoredMention,
+)
 from reputation.validate import Field
 
 
@@ -39,15 +45,15 @@ class IncidentView:
     alerts being delivered now, its top mentions, the mentions new since the sink last showed
     it (and how many), and the critical route for escalations."""
 
-    incident: Mapping[str, Any]
-    alerts: Sequence[Mapping[str, Any]]
-    top: Sequence[Mapping[str, Any]]
-    new: Sequence[Mapping[str, Any]] = ()
+    incident: IncidentSummary
+    alerts: Sequence[AlertRow]
+    top: Sequence[ScoredMention]
+    new: Sequence[ScoredMention] = ()
     new_count: int = 0
     critical_route: str | None = None
 
     @property
-    def lead(self) -> Mapping[str, Any]:
+    def lead(self) -> AlertRow:
         """The most severe alert being delivered (the first on ties)."""
         return max(self.alerts, key=lambda a: SEVERITY_LEVELS.index(a["severity"]))
 
@@ -65,11 +71,11 @@ class Sink(Protocol):
         """Show a new incident."""
         ...
 
-    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
         """Update an incident shown before (`message`: what `post` returned, as stored)."""
         ...
 
-    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Announce, once, that an incident became critical."""
         ...
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from reputation.models import IncidentMessage
 from reputation.sinks.base import Delivered, IncidentView
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.validate import Field
@@ -39,12 +39,12 @@ class ConsoleSink:
         self.rows.append(("new", view))
         return Delivered()
 
-    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
         """Queue an incident's update."""
         self.rows.append((f"+{view.new_count} mention(s)", view))
         return Delivered()
 
-    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Queue the escalation notice."""
         self.rows.append(("escalated", view))
         return Delivered()
@@ -69,7 +69,7 @@ class ConsoleSink:
                     )
                 ),
                 _what(view),
-                Text(terminal_safe("; ".join(json.loads(view.lead["reasons"])))),
+                Text(terminal_safe("; ".join(view.lead["reasons"]))),
             )
         self.console.print(table)
         self.rows.clear()
@@ -81,6 +81,7 @@ def _what(view: IncidentView) -> Text:
     out = Text("\n".join(terminal_safe(line) for line in lines), style="bold")
     for mention in (view.new or view.top)[:3]:
         out.append("\n“" + terminal_safe(shorten(normalize(mention["text"]), 240)) + "”")
-        if mention.get("url"):
-            out.append("\n" + terminal_safe(mention["url"]), style="dim")
+        url = mention.get("url")
+        if url:
+            out.append("\n" + terminal_safe(url), style="dim")
     return out

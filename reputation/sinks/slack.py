@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from reputation.models import IncidentMessage, IncidentSummary, ScoredMention
 from reputation.playbook import next_step
 from reputation.sinks.base import Delivered, IncidentView, SinkError, SinkUnavailable
 from reputation.text import compact_count, normalize, shorten, slack_escape
@@ -120,7 +120,7 @@ class SlackSink:
         ts = self._post(channel, text, blocks, view)
         return Delivered(message_id=ts, channel=channel)
 
-    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
         """Rewrite the incident's message in place and reply in its thread with what is new."""
         channel = message.get("channel") or view.incident.get("route") or self.channel
         ts = message.get("message_id")
@@ -137,7 +137,7 @@ class SlackSink:
         self._post(channel, reply_text, reply_blocks, view, thread_ts=ts)
         return Delivered(message_id=ts, channel=channel)
 
-    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Post once to the critical route that the incident became critical."""
         channel = view.critical_route or self.channel
         text, blocks = escalation_message(view, message)
@@ -209,9 +209,8 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
     incident, lead = view.incident, view.lead
     severity = incident["severity"]
-    reasons = _reasons(lead)
     summary = slack_escape(lead["summary"])
-    why = slack_escape("; ".join(reasons)) or "rule matched"
+    why = slack_escape("; ".join(lead["reasons"])) or "rule matched"
     header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
@@ -251,7 +250,7 @@ def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
 
 
 def escalation_message(
-    view: IncidentView, message: Mapping[str, Any] | None
+    view: IncidentView, message: IncidentMessage | None
 ) -> tuple[str, list[dict[str, Any]]]:
     """The one post on the critical route when an incident becomes critical."""
     incident = view.incident
@@ -271,7 +270,7 @@ def escalation_message(
     return shorten(f"[CRITICAL] Escalated: {incident['title']}{where}", 3000), blocks
 
 
-def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
     since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
     last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
     return [
@@ -282,13 +281,9 @@ def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _reasons(alert: Mapping[str, Any]) -> list[str]:
-    reasons = alert["reasons"]
-    return json.loads(reasons) if isinstance(reasons, str) else list(reasons)
-
-
-def _mention_block(m: Mapping[str, Any]) -> dict[str, Any]:
-    author = slack_escape(f"@{m['author'].lstrip('@')}") if m.get("author") else "unknown author"
+def _mention_block(m: ScoredMention) -> dict[str, Any]:
+    name = m.get("author")
+    author = slack_escape(f"@{name.lstrip('@')}") if name else "unknown author"
     followers = m.get("author_followers")
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
