@@ -431,7 +431,7 @@ def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
     rules = list(config.rules)
     if args.files:
         check = Checker()
-        rules = load_rule_files(args.files, check)
+        rules = load_rule_files(args.files, check, config.brands)
         check.raise_if_errors()
     now = utcnow()
     since = args.since if isinstance(args.since, timedelta) else now - args.since

@@ -143,7 +143,7 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         ),
         routes,
     )
-    rules = load_rules(top["rules"], check) if top["rules"] is not None else []
+    rules = load_rules(top["rules"], check, brands) if top["rules"] is not None else []
     return Config(
         path=path,
         database=top["database"],

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
-from reputation.models import SEVERITY_LEVELS, Alert, Row, Silence
+from reputation.models import SEVERITY_LEVELS, Alert, Silence
 from reputation.muting import Routes, mute_reason
 from reputation.ruleset import Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
@@ -34,21 +34,16 @@ def evaluate_rules(
     policy = policy or Policy()
     active = store.ledger.silences(now)  # read once: a run's alerts all face the same silences
     created = 0
-    per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
         with store.transaction():
             for row in rows:
-                for rule in per_mention:
+                for rule in rules:
                     if rule.matches(row):
-                        fired = RULE_TYPES[rule.type].fire(rule, row, store)
-                        for firing in fired if isinstance(fired, list) else [fired]:
+                        for firing in RULE_TYPES[rule.type].fire(rule, row, store):
                             created += _record(store, rule, firing, sinks, now, policy, active)
             store.mark_evaluated([r["key"] for r in rows])
     for rule in rules:
-        scan = getattr(RULE_TYPES[rule.type], "scan", None)
-        if scan is None:
-            continue
-        found = scan(rule, store, now)
+        found = RULE_TYPES[rule.type].scan(rule, store, now)
         with store.transaction():
             for firing in found.firings:
                 created += _record(store, rule, firing, sinks, now, policy, active)
@@ -60,11 +55,9 @@ def evaluate_rules(
 
 
 def _record(
-    store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime,
+    store: Store, rule: Rule, firing: Firing, sinks: Sequence[str], now: datetime,
     policy: Policy, active: list[Silence],
 ) -> int:  # fmt: skip
-    if firing is None:
-        return 0
     severity = max((r["severity"] for r in firing.evidence), default=0.0)
     level = rule.level(severity)
     group_key = _group_key(rule, firing.brand, firing.group_value)
@@ -97,9 +90,7 @@ def _alert(
         "\x1f".join((rule.name, firing.brand, firing.group_value, level, firing.anchor)).encode()
     ).hexdigest()[:32]
     top = max(firing.evidence, key=lambda r: r["severity"], default=None)
-    summary = firing.summary or _summary(rule, firing, top)
-    if escalated:
-        summary = f"Escalated to {level}: {summary}"
+    summary = f"Escalated to {level}: {firing.summary}" if escalated else firing.summary
     return Alert(
         fingerprint=fingerprint,
         rule=rule.name,
@@ -109,30 +100,7 @@ def _alert(
         group_key=group_key,
         event_at=firing.event_at,
         route=route,
-        reasons=(_why(rule, firing), *firing.reasons, *(top["reasons"] if top else ())),
+        reasons=(*firing.reasons, *(top["reasons"] if top else ())),
         evidence=tuple(r["key"] for r in firing.evidence),
         labels={"brand": firing.brand, "group": firing.group_value, "rule_type": rule.type},
     )
-
-
-def _summary(rule: Rule, firing: Firing, top: Row | None) -> str:
-    if len(firing.evidence) > 1 or top is None:
-        window = rule.options.get("timeframe")
-        span = f" within {_duration(window)}" if window else ""
-        return f"{len(firing.evidence)} matching mentions of {firing.brand}{span}"
-    author = f"@{top['author'].lstrip('@')}" if top["author"] else "someone"
-    category = top["category"].replace("_", " ")
-    return f"{category} mention of {firing.brand} by {author} on {top['source']}"
-
-
-def _why(rule: Rule, firing: Firing) -> str:
-    """The rule's own reason: its description, or its name, with the count for windows."""
-    what = rule.description or f"matched rule {rule.name}"
-    if rule.type == "frequency":
-        return f"{what} ({len(firing.evidence)} in {_duration(rule.options['timeframe'])})"
-    return what
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from reputation.brands import Brand
 from reputation.models import SEVERITY_LEVELS, Row, field_value
 from reputation.ruletypes import RULE_TYPES
 from reputation.store import ROW_FIELDS
@@ -66,15 +67,16 @@ class Rule:
         return chosen
 
 
-def load_rules(directory: Path, check: Checker) -> list[Rule]:
-    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check`."""
+def load_rules(directory: Path, check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
+    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check` (rule types
+    may check their options against the configured `brands`)."""
     if not directory.is_dir():
         check.error("rules", f"{directory} is not a directory")
         return []
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        rule = _load_rule(path, check)
+        rule = _load_rule(path, check, brands)
         if rule is None:
             continue
         if rule.name in seen:
@@ -85,20 +87,20 @@ def load_rules(directory: Path, check: Checker) -> list[Rule]:
     return rules
 
 
-def load_rule_files(paths: list[Path], check: Checker) -> list[Rule]:
+def load_rule_files(paths: list[Path], check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
     """Load the given rule files (for `rules test`), recording errors in `check`."""
     rules = []
     for path in paths:
         if not path.is_file():
             check.error(str(path), "no such rule file")
             continue
-        rule = _load_rule(path, check)
+        rule = _load_rule(path, check, brands)
         if rule is not None:
             rules.append(rule)
     return rules
 
 
-def _load_rule(path: Path, check: Checker) -> Rule | None:
+def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | None:
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -117,9 +119,8 @@ def _load_rule(path: Path, check: Checker) -> Rule | None:
     values = check.fields(data, spec, where)
     if values is None:
         return None
-    check_options = getattr(rule_type, "check_options", None)
-    if check_options is not None and len(check.errors) == before:
-        check_options(values, where, check)  # rules that span options (after each is valid)
+    if rule_type is not None and len(check.errors) == before:
+        rule_type.check_options(values, where, check, brands)  # after each option is valid
     matches = compile_where(values["where"], f"{where}: where", check)
     levels = _levels(values["severity"], f"{where}: severity", check)
     query_key = values["query_key"]

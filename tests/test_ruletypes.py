@@ -548,3 +548,46 @@ def test_shipped_flatline_is_valid_and_disabled(tmp_path: Path) -> None:
     assert enabled != text
     [rule] = rules_from(tmp_path, enabled)
     assert (rule.name, rule.type, rule.query_key) == ("source-flatline", "flatline", "source")
+
+
+# -- the RuleType contract, over every registered type -------------------------------------
+
+MINIMAL = {
+    "any": "",
+    "frequency": "num_events: 1\ntimeframe: 30m\n",
+    "spike": "timeframe: 30m\nspike_height: 2\n",
+    "flatline": "timeframe: 1h\n",
+    "new_term": "min_history: 1m\n",
+}
+
+
+def test_every_rule_type_is_in_the_contract_test() -> None:
+    from reputation.ruletypes import RULE_TYPES
+
+    assert set(RULE_TYPES) == set(MINIMAL)
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_a_rule_type_fires_a_list_scans_and_explains_itself(
+    kind: str, tmp_path: Path, store: Store
+) -> None:
+    from reputation.brands import Brand
+    from reputation.ruletypes import RULE_TYPES, Firing, Scan, rule_reason
+
+    add(store, "1", 0, category="legal")
+    add(store, "2", 5, category="outage_bug", text="#acmedown")
+    [rule] = rules_from(tmp_path, f"name: t\ntype: {kind}\ndescription: why it fired\n"
+                                  + MINIMAL[kind])  # fmt: skip
+    rule_type = RULE_TYPES[kind]
+    [row] = [r for r in store.unevaluated() if r["key"] == "x:2"]
+    fired = rule_type.fire(rule, row, store)
+    found = rule_type.scan(rule, store, at(8 * H))
+    assert isinstance(fired, list) and isinstance(found, Scan)
+    firings = fired + found.firings
+    assert firings, "each minimal rule fires on this store, per mention or by scanning"
+    for firing in firings:
+        assert isinstance(firing, Firing) and firing.summary
+        assert firing.reasons[0].startswith(rule_reason(rule)) and rule_reason(rule)
+    check = Checker(tmp_path)
+    rule_type.check_options(dict(rule.options), "rule.yaml", check, [Brand("Acme Air", ("a",))])
+    assert check.errors == []
