@@ -85,7 +85,6 @@ class Config:
     database: Path
     brands: tuple[Brand, ...]
     connectors: tuple[PluginConfig, ...]
-    rules_dir: Path
     rules: tuple[Rule, ...]
     sinks: tuple[PluginConfig, ...]
     digest_dir: Path
@@ -149,7 +148,6 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         database=top["database"],
         brands=tuple(brands),
         connectors=tuple(connectors),
-        rules_dir=top["rules"],
         rules=tuple(rules),
         sinks=tuple(sinks),
         digest_dir=digest.get("dir") or check.base_dir / "data/digests",

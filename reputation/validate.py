@@ -72,16 +72,14 @@ class Checker:
             return None
         return value
 
-    def fields(
-        self, value: Any, spec: Mapping[str, Field], path: str, *, ignore: tuple[str, ...] = ()
-    ) -> dict[str, Any] | None:
+    def fields(self, value: Any, spec: Mapping[str, Field], path: str) -> dict[str, Any] | None:
         """Check a mapping against `spec`: unknown keys, missing keys, and each value's kind."""
         data = self.mapping(value, path)
         if data is None:
             return None
         out: dict[str, Any] = {}
         for key in data:
-            if key not in spec and key not in ignore:
+            if key not in spec:
                 known = ", ".join(sorted(spec))
                 self.error(_join(path, key), f"unknown key (expected one of: {known})")
         for key, field in spec.items():
