@@ -13,7 +13,7 @@ import pytest
 import requests
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS, FetchContext
+from connectors import FetchContext
 from connectors.appstore import AppStoreConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -45,10 +45,6 @@ def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
 
 def run(path: Path, minutes: float = 0) -> RunSummary:
     return run_once(load_config(path), now=NOW + timedelta(minutes=minutes))
-
-
-def test_registered() -> None:
-    assert CONNECTORS["appstore"] is AppStoreConnector
 
 
 def test_pages_of_each_country_become_mentions(fake: FakeAppStore, httpserver: Any) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS
 from connectors.googleplay import Formats, GooglePlayConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -61,10 +60,6 @@ def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
 
 def run(path: Path, minutes: float = 0) -> RunSummary:
     return run_once(load_config(path), now=NOW + timedelta(minutes=minutes))
-
-
-def test_registered() -> None:
-    assert CONNECTORS["googleplay"] is GooglePlayConnector
 
 
 def test_two_pages_become_mentions_and_the_developer_reply_a_reply(

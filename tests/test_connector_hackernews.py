@@ -11,18 +11,16 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext
+from connectors import FetchContext
 from connectors.hackernews import HackerNewsConnector
-from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.hackernews import BASE, PATH, FakeAlgolia, comment, default_hits, story
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 DAY = 86400
 
 
@@ -56,8 +54,7 @@ def saved(config: Any) -> tuple[dict[str, str], int]:
         store.close()
 
 
-def test_registered_and_page_size_bounds(workspace: Callable) -> None:
-    assert CONNECTORS["hackernews"] is HackerNewsConnector
+def test_page_size_bounds(workspace: Callable) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(workspace, "https://hn.algolia.com", hits_per_page=1001, max_pages=0)
     assert caught.value.errors == [

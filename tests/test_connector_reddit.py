@@ -12,7 +12,7 @@ import requests
 from prawcore.sessions import FiniteRetryStrategy
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext, RateLimited, SourceError
+from connectors import FetchContext, RateLimited, SourceError
 from connectors.reddit import RedditConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -21,7 +21,7 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.validate import Checker
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.reddit import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -31,7 +31,6 @@ from tests.harness.reddit import (
     too_many_requests,
 )
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 SECRETS = (CLIENT_ID, CLIENT_SECRET, "fake-token-")
 
 
@@ -87,8 +86,7 @@ def no_secrets(messages: list[str]) -> None:
         assert not any(secret in message for secret in SECRETS), message
 
 
-def test_registered_and_options_checked(workspace: Callable) -> None:
-    assert CONNECTORS["reddit"] is RedditConnector
+def test_options_checked(workspace: Callable) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(workspace, "https://oauth.reddit.com", subreddits=["r/travel", "no such"],
                   comments_from=["a"], user_agent="bot", page_size=101,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, SourceError
+from connectors import SourceError
 from connectors.trustpilot import TrustpilotConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -61,10 +61,6 @@ def older_reviews(fake: FakeTrustpilot) -> None:
         review("b00000000000000000000006", "Old", "Meh", hours_ago=40),
         review("b00000000000000000000007", "Older", "Fine", hours_ago=50),
     ]
-
-
-def test_registered() -> None:
-    assert CONNECTORS["trustpilot"] is TrustpilotConnector
 
 
 def test_pages_become_mentions_and_the_business_reply_a_reply(

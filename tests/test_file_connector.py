@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, CONNECTORS, FetchContext
+from connectors import ALL_BRANDS, FetchContext
 from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
@@ -29,10 +29,6 @@ def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
     problems = [p for b in batches for p in b.problems]
     cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
     return mentions, problems, cursor
-
-
-def test_registered() -> None:
-    assert CONNECTORS["file"] is FileConnector
 
 
 def test_jsonl_fields_become_mentions(tmp_path: Path) -> None:

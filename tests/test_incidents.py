@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,11 @@ import pytest
 
 from reputation.config import load_config
 from reputation.engine import evaluate_rules, load_rules
-from reputation.models import Mention, Score
 from reputation.pipeline import RunSummary, run_once
 from reputation.sinks import IncidentView, SlackSink
 from reputation.store import Store
 from reputation.validate import Checker
-from tests.conftest import NOW, REPO, write_jsonl
+from tests.conftest import NOW, REPO, scored, write_jsonl
 from tests.fakes import TOKEN, FakeSlack
 
 OUTAGE = [
@@ -136,34 +135,7 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
 
 # -- grouping, table-driven over pairs of mentions ------------------------------------------
 
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ANY_RULE = "name: any-complaint\ntype: any\nwhere: {complaint: {gte: 0.5}}\nrealert: 1m\n"
-
-
-def add(
-    store: Store,
-    native: str,
-    minutes: float,
-    category: str,
-    text: str | None = None,
-    parent: str | None = None,
-    thread: str | None = None,
-) -> None:
-    created = T0 + timedelta(minutes=minutes)
-    m = Mention(
-        "x",
-        native,
-        "Acme Air",
-        text or f"mention number {native}",
-        created,
-        author=f"a{native}",
-        parent_id=parent,
-        thread_id=thread,
-        author_followers=100,
-        observed_at=created,
-    )
-    store.save_batch("file", [m], NOW)
-    store.save_scores([(Score(m.key, -0.5, 0.9, 0.5, 0.1, 0.0, category, ("why",)), 1)], NOW)
 
 
 GROUPING = [
@@ -211,7 +183,9 @@ def test_grouping(tmp_path: Path, store: Store, label: str, mentions: list, inci
     (tmp_path / "r.yaml").write_text(ANY_RULE)
     rules = load_rules(tmp_path, Checker(tmp_path))
     for native, minutes, category, *rest in mentions:
-        add(store, native, minutes, category, *rest)
+        text, parent, thread = (*rest, None, None, None)[:3]
+        scored(store, native, minutes, complaint=0.9, category=category, text=text,
+               parent=parent, thread=thread, author=f"a{native}", followers=100)  # fmt: skip
     evaluate_rules(store, rules, ["console"], NOW)
     assert store._rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
 
@@ -223,9 +197,9 @@ def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: S
     )
     (tmp_path / "one.yaml").write_text(ANY_RULE.replace("{gte: 0.5}", "{gte: 0.5}, native_id: '1'"))
     rules = load_rules(tmp_path, Checker(tmp_path))
-    add(store, "1", 0, "outage_bug")
-    add(store, "2", 1, "outage_bug")
-    add(store, "3", 2, "billing_refund")
+    for native, minutes, category in (("1", 0, "outage_bug"), ("2", 1, "outage_bug"),
+                                      ("3", 2, "billing_refund")):  # fmt: skip
+        scored(store, native, minutes, complaint=0.9, category=category, author=f"a{native}")
     evaluate_rules(store, rules, ["console"], NOW)
     [outage] = store._rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
     alerts = store._rows("SELECT rule, incident_id FROM alerts ORDER BY rule")

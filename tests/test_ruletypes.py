@@ -3,48 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from reputation.engine import evaluate_rules, load_rules
-from reputation.models import Mention, Score
 from reputation.ruleset import Rule
 from reputation.store import Store
 from reputation.validate import Checker
+from tests.conftest import NOW, T0, scored
 
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 H, D = 60, 1440  # minutes in an hour, a day
 REPO = Path(__file__).resolve().parent.parent
-
-
-def add(
-    store: Store,
-    key: str,
-    minutes: float,
-    sentiment: float = -0.5,
-    *,
-    brand: str = "Acme Air",
-    source: str = "x",
-    category: str = "other",
-    text: str | None = None,
-) -> None:
-    """Store one scored mention created `minutes` after T0 (08:00 UTC), bypassing the scorer."""
-    created = T0 + timedelta(minutes=minutes)
-    m = Mention(
-        source=source,
-        native_id=key,
-        brand=brand,
-        text=text or f"text {key}",
-        created_at=created,
-        author="ann",
-        observed_at=created,
-    )
-    store.save_batch("file", [m], NOW)
-    score = Score(m.key, sentiment, 0.5, 0.5, 0.1, 0.0, category, ("because",))
-    store.save_scores([(score, 1)], NOW)
 
 
 def rules_from(tmp_path: Path, text: str) -> list[Rule]:
@@ -173,7 +144,7 @@ def test_spike(
 ) -> None:
     rules = rules_from(tmp_path, rule)
     for i, (minute, sentiment, *brand) in enumerate(mentions):
-        add(store, str(i), minute, sentiment, brand=brand[0] if brand else A)
+        scored(store, str(i), minute, sentiment, brand=brand[0] if brand else A)
     assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
     assert evaluate_rules(store, rules, ["console"], NOW) == 0
@@ -181,11 +152,11 @@ def test_spike(
 
 def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, SPIKE + "query_key: source\n")
-    add(store, "r", 0, source="reddit")
-    add(store, "x1", 0)
-    add(store, "r1", 45, source="reddit")
-    add(store, "x2", 46)
-    add(store, "x3", 50)  # x: 2 vs 1; reddit: 1 vs 1
+    scored(store, "r", 0, source="reddit")
+    scored(store, "x1", 0)
+    scored(store, "r1", 45, source="reddit")
+    scored(store, "x2", 46)
+    scored(store, "x3", 50)  # x: 2 vs 1; reddit: 1 vs 1
     assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "spike|Acme Air|x")
@@ -196,10 +167,10 @@ def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
 
 def test_spike_summary_reasons_and_evidence(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, "description: complaints piling up\n" + SPIKE)
-    add(store, "0", 0)
-    add(store, "1", 44, 0.6)  # does not match `where`: not evidence
+    scored(store, "0", 0)
+    scored(store, "1", 44, 0.6)  # does not match `where`: not evidence
     for i, minute in enumerate((45, 48, 50), start=2):
-        add(store, str(i), minute)
+        scored(store, str(i), minute)
     assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert alert["summary"] == "2 mentions of Acme Air in 30 min, 2.0x the previous 30 min"
@@ -212,7 +183,7 @@ def test_spike_summary_reasons_and_evidence(tmp_path: Path, store: Store) -> Non
 def test_spike_same_hour_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, SAME_HOUR)
     for i, minute in enumerate((-D + 40, -D + 41, -2 * D + 40, 45, 50)):
-        add(store, str(i), minute)
+        scored(store, str(i), minute)
     evaluate_rules(store, rules, ["console"], NOW)
     [alert] = alerts(store)
     assert alert["summary"] == (
@@ -271,7 +242,7 @@ def test_flatline(
     rules = rules_from(tmp_path, rule)
     for i, (source, minute, *rest) in enumerate(mentions):
         sentiment, brand = (rest + [-0.5, A][len(rest) :])[:2]
-        add(store, str(i), minute, sentiment, source=source, brand=brand)
+        scored(store, str(i), minute, sentiment, source=source, brand=brand)
     assert evaluate_rules(store, rules, ["console"], at(now)) == len(expected)
     assert groups(store) == sorted(expected)
     for alert in alerts(store):
@@ -281,7 +252,7 @@ def test_flatline(
 
 def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1h\n")
-    add(store, "1", 0)
+    scored(store, "1", 0)
     assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
     [first] = alerts(store)
     assert first["group_key"] == "quiet|*|x" and first["brand"] == "*"
@@ -293,7 +264,7 @@ def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, stor
     assert evaluate_rules(store, rules, ["console"], at(2 * D)) == 0
 
     # Mentions come back: the alert is resolved, nothing new is sent.
-    add(store, "4", 2 * D + 5)
+    scored(store, "4", 2 * D + 5)
     assert evaluate_rules(store, rules, ["console"], at(2 * D + 10)) == 0
     [resolved] = alerts(store)
     assert resolved["resolved_at"] == "2026-11-24T08:10:00.000000Z"
@@ -309,9 +280,9 @@ def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, stor
 
 def test_flatline_realert_holds_back_a_new_spell(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1d\n")
-    add(store, "1", 0)
+    scored(store, "1", 0)
     assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
-    add(store, "2", 7 * H)
+    scored(store, "2", 7 * H)
     assert evaluate_rules(store, rules, ["console"], at(7 * H)) == 0  # cleared
     assert evaluate_rules(store, rules, ["console"], at(13 * H + 1)) == 0  # quiet again, within 1d
     assert len(alerts(store)) == 1
@@ -322,24 +293,24 @@ def test_flatline_threshold_spell_is_anchored_to_the_last_full_window(
     tmp_path: Path, store: Store
 ) -> None:
     rules = rules_from(tmp_path, FLAT + "threshold: 2\n")
-    add(store, "1", 0)
-    add(store, "2", 60)
+    scored(store, "1", 0)
+    scored(store, "2", 60)
     assert evaluate_rules(store, rules, ["console"], at(8 * H)) == 1
     assert alerts(store)[0]["summary"] == (
         "no mentions from x for 7h (last at 2026-11-22 09:00 UTC)"
     )
-    add(store, "3", 9 * H)  # one mention in the gap: still below 2, the same spell
+    scored(store, "3", 9 * H)  # one mention in the gap: still below 2, the same spell
     assert evaluate_rules(store, rules, ["console"], at(10 * H)) == 0
     assert alerts(store)[0]["resolved_at"] is None
-    add(store, "4", 10 * H)  # two within 6h: back
+    scored(store, "4", 10 * H)  # two within 6h: back
     assert evaluate_rules(store, rules, ["console"], at(10 * H + 1)) == 0
     assert alerts(store)[0]["resolved_at"] == "2026-11-22T18:01:00.000000Z"
 
 
 def test_flatline_below_threshold_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "threshold: 3\nquery_key: brand\n")
-    add(store, "1", 60)
-    add(store, "2", 120)
+    scored(store, "1", 60)
+    scored(store, "2", 120)
     evaluate_rules(store, rules, ["console"], at(4 * H))
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "quiet|Acme Air|Acme Air")
@@ -444,7 +415,7 @@ def test_new_term(
     rules = rules_from(tmp_path, rule)
     for i, (minute, category, *rest) in enumerate(mentions):
         text, brand, sentiment = (rest + [None, A, -0.5][len(rest) :])[:3]
-        add(store, str(i), minute, sentiment, brand=brand, category=category, text=text)
+        scored(store, str(i), minute, sentiment, brand=brand, category=category, text=text)
     assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
     assert evaluate_rules(store, rules, ["console"], NOW) == 0
@@ -452,10 +423,10 @@ def test_new_term(
 
 def test_new_term_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, NEW)
-    add(store, "1", -40 * D)
-    add(store, "2", 0, category="privacy_security")
-    add(store, "3", 5, brand=B)
-    add(store, "4", 2 * D, brand=B, category="privacy_security")
+    scored(store, "1", -40 * D)
+    scored(store, "2", 0, category="privacy_security")
+    scored(store, "3", 5, brand=B)
+    scored(store, "4", 2 * D, brand=B, category="privacy_security")
     assert evaluate_rules(store, rules, ["console"], NOW) == 2  # "1" and "3": too little history
     summaries = {a["summary"] for a in alerts(store)}
     assert summaries == {
@@ -472,10 +443,10 @@ def test_new_term_summary(tmp_path: Path, store: Store) -> None:
 @pytest.mark.parametrize(("realert", "expected"), [("1h", 1), ("1m", 2)])
 def test_new_term_realert(tmp_path: Path, store: Store, realert: str, expected: int) -> None:
     rules = rules_from(tmp_path, NEW + f"realert: {realert}\n")
-    add(store, "0", -2 * D)
-    add(store, "b", 0, category="privacy_security")
+    scored(store, "0", -2 * D)
+    scored(store, "b", 0, category="privacy_security")
     evaluate_rules(store, rules, ["console"], NOW)
-    add(store, "a", -5, category="privacy_security")  # arrives late, yet created first
+    scored(store, "a", -5, category="privacy_security")  # arrives late, yet created first
     evaluate_rules(store, rules, ["console"], NOW)
     assert len(alerts(store)) == expected
 
@@ -574,8 +545,8 @@ def test_a_rule_type_fires_a_list_scans_and_explains_itself(
     from reputation.brands import Brand
     from reputation.ruletypes import RULE_TYPES, Firing, Scan, rule_reason
 
-    add(store, "1", 0, category="legal")
-    add(store, "2", 5, category="outage_bug", text="#acmedown")
+    scored(store, "1", 0, category="legal")
+    scored(store, "2", 5, category="outage_bug", text="#acmedown")
     [rule] = rules_from(tmp_path, f"name: t\ntype: {kind}\ndescription: why it fired\n"
                                   + MINIMAL[kind])  # fmt: skip
     rule_type = RULE_TYPES[kind]
