@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from labeled import labeled_csv_parser, parse_with_csv  # noqa: E402
 
 from reputation.complaint import DEFAULT_THRESHOLD  # noqa: E402
-from reputation.evaluate import evaluate, prf  # noqa: E402
 from reputation.labels import read_labels  # noqa: E402
+from reputation.metrics import measure_detector, prf  # noqa: E402
 from reputation.scoring import Scorer  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     args = parse_with_csv(parser)
     batches = list(read_labels(Path(args.csv), args.text_column, args.label_column, args.positive))
     scorer = Scorer()
-    result = evaluate(batches, scorer, args.threshold)
+    result = measure_detector(batches, scorer, args.threshold)
     labels = np.array([y for _, ys in batches for y in ys])
     probabilities = np.array([a.complaint for texts, _ in batches for a in scorer.analyse(texts)])
     result["always_positive"] = prf(labels, np.ones_like(labels))

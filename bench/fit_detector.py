@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reputation.complaint import NO_EVIDENCE_CEILING  # noqa: E402
-from reputation.evaluate import prf  # noqa: E402
 from reputation.fastvader import FastVader  # noqa: E402
+from reputation.metrics import prf  # noqa: E402
 from reputation.signals import FEATURES, LOWERS, RAISES, extract, has_evidence  # noqa: E402
 from reputation.text import normalize  # noqa: E402
 

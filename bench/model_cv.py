@@ -3,8 +3,8 @@
     python bench/model_cv.py [--csv ../shared/eval/airline-tweets/Tweets.csv]
         [--text-column text --label-column airline_sentiment --positive negative] [--folds 5]
 
-Fits `reputation.model.build_pipeline()` on k-1 folds and scores the held-out fold, for each
-fold (`reputation.evaluate.cross_validate`, as `reputation train --cv` does); prints JSON with
+Fits `reputation.classifier.build_pipeline()` on k-1 folds and scores the held-out fold, for each
+fold (`reputation.metrics.cross_validate`, as `reputation train --cv` does); prints JSON with
 the pooled precision, recall and F1 at probability 0.5.
 """
 
@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from labeled import labeled_csv_parser, parse_with_csv  # noqa: E402
 
-from reputation.evaluate import cross_validate  # noqa: E402
 from reputation.labels import read_labels  # noqa: E402
+from reputation.metrics import cross_validate  # noqa: E402
 
 
 def main() -> None:

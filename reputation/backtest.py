@@ -8,27 +8,15 @@ are replayed in event time. Periodic rules (flatline) are checked once, at `now`
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reputation.engine import Policy, evaluate
+from reputation.engine import Policy, evaluate_rules
 from reputation.ruleset import Rule
 from reputation.store import Store
-from reputation.timeutil import iso
-
-_LEDGER = (
-    "alerts",
-    "alert_mentions",
-    "deliveries",
-    "incidents",
-    "incident_mentions",
-    "incident_messages",
-    "silences",
-)
 
 
 def backtest(
@@ -41,13 +29,13 @@ def backtest(
         copy = Path(folder) / "backtest.db"
         source = Store.open(database)
         try:
-            source.db.execute("VACUUM INTO ?", [str(copy)])
+            source.copy_to(copy)
         finally:
             source.close()
         store = Store.open(copy)
         try:
             _reset(store, start)
-            evaluate(store, rules, [], now, policy)
+            evaluate_rules(store, rules, [], now, policy)
             return {rule.name: _report(store, rule.name) for rule in rules}
         finally:
             store.close()
@@ -55,21 +43,12 @@ def backtest(
 
 def _reset(store: Store, start: datetime) -> None:
     with store.transaction():
-        for table in _LEDGER:
-            store.db.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
-        store.db.execute(
-            "UPDATE scores SET evaluated = CASE WHEN mention_key IN"
-            " (SELECT key FROM mentions WHERE created_at >= ?) THEN 0 ELSE 1 END",
-            [iso(start)],
-        )
+        store.ledger.clear()
+        store.evaluate_again_since(start)
 
 
 def _report(store: Store, rule: str) -> dict[str, Any]:
-    alerts = store.rows(
-        "SELECT event_at, severity, summary, reasons, incident_id FROM alerts WHERE rule = ?"
-        " ORDER BY event_at",
-        [rule],
-    )
+    alerts = store.ledger.alerts_of_rule(rule)
     per_day: dict[str, dict[str, Any]] = {}
     for alert in alerts:
         day = per_day.setdefault(alert["event_at"][:10], {"alerts": 0, "incidents": set()})
@@ -88,7 +67,7 @@ def _report(store: Store, rule: str) -> dict[str, Any]:
                 "event_at": a["event_at"],
                 "severity": a["severity"],
                 "summary": a["summary"],
-                "reasons": json.loads(a["reasons"])[:4],
+                "reasons": a["reasons"][:4],
             }
             for a in alerts[:3]
         ],

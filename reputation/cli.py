@@ -9,16 +9,19 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from reputation.classifier import ModelError
 from reputation.config import Config, ConfigError, load_config, resolve_config_path
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
-from reputation.model import ModelError
 from reputation.store import StoreError
 from reputation.validate import parse_duration
+
+if TYPE_CHECKING:
+    from reputation.store import Store
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
 log = logging.getLogger("reputation")
@@ -253,13 +256,9 @@ def cmd_alerts(args: argparse.Namespace, path: Path) -> int:
     store = Store.open(config.database)
     try:
         if args.action == "retry":
-            print(f"requeued {store.retry_failed(utcnow())} failed delivery(ies)")
+            print(f"requeued {store.ledger.retry_failed(utcnow())} failed delivery(ies)")
             return EXIT_OK
-        where, params = ("WHERE status = ?", [args.status]) if args.status else ("", [])
-        for row in store.rows(
-            f"SELECT * FROM alerts {where} ORDER BY created_at DESC LIMIT ?",  # noqa: S608
-            [*params, args.limit],
-        ):
+        for row in store.ledger.alerts(args.status, args.limit):
             line = f"{row['created_at'][:19]}  {row['status']:<7}  {row['severity']:<8}  "
             print(line + terminal_safe(f"{row['rule']}: {row['summary']}"))
     finally:
@@ -271,8 +270,8 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
     """Precision, recall and F1 of the detector beside VADER at the configured threshold."""
     from dataclasses import replace
 
-    from reputation.evaluate import evaluate
     from reputation.labels import read_labels
+    from reputation.metrics import measure_detector
     from reputation.scoring import Scorer, ScoringSettings
 
     settings = load_config(path).scoring if path.exists() else ScoringSettings()
@@ -280,7 +279,7 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
         settings = replace(settings, model=args.model)
     scorer = Scorer(settings)
     batches = read_labels(args.labels, args.text_column, args.label_column, args.positive)
-    result = evaluate(batches, scorer, settings.threshold)
+    result = measure_detector(batches, scorer, settings.threshold)
     if args.json:
         print(json.dumps(result))
         return EXIT_OK
@@ -294,8 +293,8 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_train(args: argparse.Namespace, path: Path) -> int:
     """Fit a complaint model on a labeled CSV and save it."""
+    from reputation.classifier import save_model, train
     from reputation.labels import read_labels
-    from reputation.model import save_model, train
 
     texts: list[str] = []
     labels: list[bool] = []
@@ -317,7 +316,7 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
         "label_column": args.label_column,
     }
     if args.cv:
-        from reputation.evaluate import cross_validate
+        from reputation.metrics import cross_validate
 
         meta["cv"] = cross_validate(texts, labels, args.cv)
     model = train(texts, labels, meta)
@@ -333,7 +332,7 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
-def _open_store(path: Path) -> Any:
+def _open_store(path: Path) -> Store:
     from reputation.store import Store
 
     return Store.open(load_config(path).database)
@@ -341,7 +340,7 @@ def _open_store(path: Path) -> Any:
 
 def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     """Mute alerts matching every KEY=VALUE for a while."""
-    from reputation.muting import add_silence, parse_matchers
+    from reputation.muting import parse_matchers
     from reputation.timeutil import utcnow
 
     try:
@@ -352,7 +351,7 @@ def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     store = _open_store(path)
     try:
         now = utcnow()
-        silence_id = add_silence(store, matchers, args.duration, args.comment, now)
+        silence_id = store.ledger.add_silence(matchers, args.duration, args.comment, now)
     finally:
         store.close()
     ends = (now + args.duration).strftime("%Y-%m-%d %H:%M UTC")
@@ -362,13 +361,12 @@ def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_silence_list(args: argparse.Namespace, path: Path) -> int:
     """Print silences, active ones first."""
-    from reputation.muting import silences
     from reputation.text import terminal_safe
     from reputation.timeutil import utcnow
 
     store = _open_store(path)
     try:
-        rows = silences(store, utcnow(), everything=args.all)
+        rows = store.ledger.silences(utcnow(), everything=args.all)
     finally:
         store.close()
     for row in rows:
@@ -387,12 +385,11 @@ def cmd_silence_list(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_silence_expire(args: argparse.Namespace, path: Path) -> int:
     """End a silence now."""
-    from reputation.muting import expire_silence
     from reputation.timeutil import utcnow
 
     store = _open_store(path)
     try:
-        done = expire_silence(store, args.silence_id, utcnow())
+        done = store.ledger.expire_silence(args.silence_id, utcnow())
     finally:
         store.close()
     if not done:
@@ -434,7 +431,7 @@ def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
     rules = list(config.rules)
     if args.files:
         check = Checker()
-        rules = load_rule_files(args.files, check)
+        rules = load_rule_files(args.files, check, config.brands)
         check.raise_if_errors()
     now = utcnow()
     since = args.since if isinstance(args.since, timedelta) else now - args.since

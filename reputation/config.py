@@ -85,7 +85,6 @@ class Config:
     database: Path
     brands: tuple[Brand, ...]
     connectors: tuple[PluginConfig, ...]
-    rules_dir: Path
     rules: tuple[Rule, ...]
     sinks: tuple[PluginConfig, ...]
     digest_dir: Path
@@ -143,13 +142,12 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         ),
         routes,
     )
-    rules = load_rules(top["rules"], check) if top["rules"] is not None else []
+    rules = load_rules(top["rules"], check, brands) if top["rules"] is not None else []
     return Config(
         path=path,
         database=top["database"],
         brands=tuple(brands),
         connectors=tuple(connectors),
-        rules_dir=top["rules"],
         rules=tuple(rules),
         sinks=tuple(sinks),
         digest_dir=digest.get("dir") or check.base_dir / "data/digests",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -11,31 +10,12 @@ import pandas as pd
 
 from reputation.store import Store
 from reputation.text import csv_safe
-from reputation.timeutil import iso
 
 COLUMNS = tuple(
     """rank created_at brand source author author_followers text url likes shares replies
     sentiment complaint severity viral_risk predicted_engagement_24h category reasons
     alert_status alert_rules key""".split()
 )
-
-_STATUS_ORDER = (
-    "CASE a.status WHEN 'sent' THEN 0 WHEN 'pending' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"
-)
-_QUERY = f"""
-SELECT m.created_at, m.brand, m.source, m.author, m.author_followers, m.text, m.url,
-       m.likes, m.shares, m.replies, s.sentiment, s.complaint, s.severity, s.viral_risk,
-       s.predicted_engagement_24h, s.category, s.reasons,
-       (SELECT a.status FROM alert_mentions am JOIN alerts a ON a.fingerprint = am.fingerprint
-         WHERE am.mention_key = m.key ORDER BY {_STATUS_ORDER} LIMIT 1) AS alert_status,
-       (SELECT group_concat(rule, ', ') FROM (SELECT DISTINCT a.rule AS rule
-          FROM alert_mentions am JOIN alerts a ON a.fingerprint = am.fingerprint
-         WHERE am.mention_key = m.key ORDER BY a.rule)) AS alert_rules,
-       m.key
-  FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key
- WHERE m.created_at >= ? AND m.created_at < ?
- ORDER BY s.severity IS NULL, s.severity DESC, m.created_at, m.key
-"""  # noqa: S608 - a constant; every value is a bound parameter
 
 
 def yesterday(now: datetime) -> date:
@@ -46,14 +26,14 @@ def yesterday(now: datetime) -> date:
 def write_digest(store: Store, day: date, out_dir: Path, chunk: int = 2000) -> tuple[Path, int]:
     """Write `out_dir/YYYY-MM-DD.csv` for mentions created on `day` (UTC); return path and rows."""
     start = datetime.combine(day, time(), tzinfo=UTC)
-    params = [iso(start), iso(start + timedelta(days=1))]
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{day.isoformat()}.csv"
     partial = path.with_suffix(".csv.partial")
     rows = 0
     with partial.open("w", encoding="utf-8", newline="") as handle:
         pd.DataFrame(columns=list(COLUMNS)).to_csv(handle, index=False)
-        for frame in pd.read_sql_query(_QUERY, store.db.conn, params=params, chunksize=chunk):
+        for found in store.ledger.day_report(start, start + timedelta(days=1), chunk):
+            frame = pd.DataFrame.from_records(found, coerce_float=True)
             frame.insert(0, "rank", range(rows + 1, rows + len(frame) + 1))
             frame["reasons"] = frame["reasons"].map(_reasons)
             frame["alert_status"] = frame["alert_status"].fillna("")
@@ -66,7 +46,5 @@ def write_digest(store: Store, day: date, out_dir: Path, chunk: int = 2000) -> t
     return path, rows
 
 
-def _reasons(value: object) -> str:
-    if not isinstance(value, str):
-        return ""
-    return "; ".join(json.loads(value))
+def _reasons(value: list[str] | None) -> str:
+    return "; ".join(value) if isinstance(value, list) else ""

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
-from reputation.models import SEVERITY_LEVELS, Alert
-from reputation.muting import Routes, mute_reason, silences
-from reputation.ruleset import Row, Rule, load_rules
+from reputation.models import SEVERITY_LEVELS, Alert, Silence
+from reputation.muting import Routes, mute_reason
+from reputation.ruleset import Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
 
-__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate", "load_rules"]
+__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate_rules", "load_rules"]
 
 
 @dataclass(frozen=True)
@@ -27,63 +25,58 @@ class Policy:
     routes: Routes = field(default_factory=Routes)
 
 
-def evaluate(
+def evaluate_rules(
     store: Store, rules: Sequence[Rule], sinks: Sequence[str], now: datetime,
     policy: Policy | None = None, chunk: int = 500,
 ) -> int:  # fmt: skip
     """Run every rule over newly scored mentions, then the periodic rules; record alerts
     (pending, or muted) in incidents. Return how many were created."""
     policy = policy or Policy()
-    active = silences(store, now)  # read once: a run's alerts all face the same silences
+    active = store.ledger.silences(now)  # read once: a run's alerts all face the same silences
     created = 0
-    per_mention = [r for r in rules if hasattr(RULE_TYPES[r.type], "fire")]
     while rows := store.unevaluated(chunk):
         with store.transaction():
             for row in rows:
-                for rule in per_mention:
+                for rule in rules:
                     if rule.matches(row):
-                        fired = RULE_TYPES[rule.type].fire(rule, row, store)
-                        for firing in fired if isinstance(fired, list) else [fired]:
+                        for firing in RULE_TYPES[rule.type].fire(rule, row, store):
                             created += _record(store, rule, firing, sinks, now, policy, active)
             store.mark_evaluated([r["key"] for r in rows])
     for rule in rules:
-        scan = getattr(RULE_TYPES[rule.type], "scan", None)
-        if scan is None:
-            continue
-        found = scan(rule, store, now)
+        found = RULE_TYPES[rule.type].scan(rule, store, now)
         with store.transaction():
             for firing in found.firings:
                 created += _record(store, rule, firing, sinks, now, policy, active)
             for brand, value in found.cleared:
-                store.resolve_alerts(_group_key(rule, brand, value), now)
+                store.ledger.resolve_alerts(_group_key(rule, brand, value), now)
     with store.transaction():
-        close_quiet(store, now, policy.incidents)
+        close_quiet(store.ledger, now, policy.incidents)
     return created
 
 
 def _record(
-    store: Store, rule: Rule, firing: Firing | None, sinks: Sequence[str], now: datetime,
-    policy: Policy, active: list[dict[str, Any]],
+    store: Store, rule: Rule, firing: Firing, sinks: Sequence[str], now: datetime,
+    policy: Policy, active: list[Silence],
 ) -> int:  # fmt: skip
-    if firing is None:
-        return 0
     severity = max((r["severity"] for r in firing.evidence), default=0.0)
     level = rule.level(severity)
     group_key = _group_key(rule, firing.brand, firing.group_value)
     rank = SEVERITY_LEVELS.index(level)
-    nearby = store.group_alerts(
+    ledger = store.ledger
+    nearby = ledger.group_alerts(
         group_key, firing.event_at - rule.realert, firing.event_at + rule.realert
     )
     if any(SEVERITY_LEVELS.index(a["severity"]) >= rank for a in nearby):
         return 0  # already alerted at this level or above within `realert`
     route = policy.routes.route(rule.route, level)
     alert = _alert(rule, firing, level, group_key, bool(nearby), route)
-    if store.has_alert(alert.fingerprint):
+    if ledger.has_alert(alert.fingerprint):
         return 0
     category = category_of(firing.evidence)
-    muted = mute_reason(store, alert, category, now, policy.routes, policy.incidents.window, active)
-    incident = None if muted else attach(store, alert, firing.evidence, now, policy.incidents)
-    return int(store.record_alert(alert, sinks, now, incident, muted))
+    window = policy.incidents.window
+    muted = mute_reason(ledger, alert, category, now, policy.routes, window, active)
+    incident = None if muted else attach(ledger, alert, firing.evidence, now, policy.incidents)
+    return int(ledger.record_alert(alert, sinks, now, incident, muted))
 
 
 def _group_key(rule: Rule, brand: str, value: str) -> str:
@@ -97,9 +90,7 @@ def _alert(
         "\x1f".join((rule.name, firing.brand, firing.group_value, level, firing.anchor)).encode()
     ).hexdigest()[:32]
     top = max(firing.evidence, key=lambda r: r["severity"], default=None)
-    summary = firing.summary or _summary(rule, firing, top)
-    if escalated:
-        summary = f"Escalated to {level}: {summary}"
+    summary = f"Escalated to {level}: {firing.summary}" if escalated else firing.summary
     return Alert(
         fingerprint=fingerprint,
         rule=rule.name,
@@ -109,35 +100,7 @@ def _alert(
         group_key=group_key,
         event_at=firing.event_at,
         route=route,
-        reasons=(_why(rule, firing), *firing.reasons, *(_reasons(top) if top else ())),
+        reasons=(*firing.reasons, *(top["reasons"] if top else ())),
         evidence=tuple(r["key"] for r in firing.evidence),
         labels={"brand": firing.brand, "group": firing.group_value, "rule_type": rule.type},
     )
-
-
-def _summary(rule: Rule, firing: Firing, top: Row | None) -> str:
-    if len(firing.evidence) > 1 or top is None:
-        window = rule.options.get("timeframe")
-        span = f" within {_duration(window)}" if window else ""
-        return f"{len(firing.evidence)} matching mentions of {firing.brand}{span}"
-    author = f"@{top['author'].lstrip('@')}" if top.get("author") else "someone"
-    category = top["category"].replace("_", " ")
-    return f"{category} mention of {firing.brand} by {author} on {top['source']}"
-
-
-def _why(rule: Rule, firing: Firing) -> str:
-    """The rule's own reason: its description, or its name, with the count for windows."""
-    what = rule.description or f"matched rule {rule.name}"
-    if rule.type == "frequency":
-        return f"{what} ({len(firing.evidence)} in {_duration(rule.options['timeframe'])})"
-    return what
-
-
-def _reasons(row: Row) -> tuple[str, ...]:
-    reasons = row.get("reasons")
-    return tuple(json.loads(reasons)) if isinstance(reasons, str) else tuple(reasons or ())
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reputation.models import Alert
-from reputation.store import Store
+from reputation.ledger import Ledger
+from reputation.models import Alert, IncidentRow, ScoredMention
 from reputation.timeutil import iso
 
 PIPELINE = "pipeline"  # the category of alerts about the monitor itself (a source gone quiet)
@@ -54,9 +54,9 @@ def category_of(evidence: Sequence[Mapping[str, Any]]) -> str:
 
 
 def attach(
-    store: Store,
+    ledger: Ledger,
     alert: Alert,
-    evidence: Sequence[Mapping[str, Any]],
+    evidence: Sequence[ScoredMention],
     now: datetime,
     settings: IncidentSettings,
 ) -> int:
@@ -67,10 +67,10 @@ def attach(
     incident = (
         None
         if category == PIPELINE
-        else _related(store, alert, evidence, hashes, category, settings)
+        else _related(ledger, alert, evidence, hashes, category, settings)
     )
     if incident is None:
-        incident_id = store.open_incident(
+        incident_id = ledger.open_incident(
             alert.brand,
             category,
             alert.severity,
@@ -82,29 +82,29 @@ def attach(
         version = 1
     else:
         incident_id = incident["id"]
-        version = store.grow_incident(incident, alert.severity, alert.event_at, now)
-    store.add_incident_mentions(incident_id, hashes, version)
+        version = ledger.grow_incident(incident, alert.severity, alert.event_at, now)
+    ledger.add_incident_mentions(incident_id, hashes, version)
     return incident_id
 
 
 def _related(
-    store: Store,
+    ledger: Ledger,
     alert: Alert,
-    evidence: Sequence[Mapping[str, Any]],
+    evidence: Sequence[ScoredMention],
     hashes: dict[str, str],
     category: str,
     settings: IncidentSettings,
-) -> dict[str, Any] | None:
+) -> IncidentRow | None:
     start, end = alert.event_at - settings.window, alert.event_at + settings.window
     keys = list(hashes)
-    parents = [f"{row['source']}:{row['parent_id']}" for row in evidence if row.get("parent_id")]
-    threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row.get("thread_id")]
+    parents = [f"{row['source']}:{row['parent_id']}" for row in evidence if row["parent_id"]]
+    threads = [f"{row['source']}:{row['thread_id']}" for row in evidence if row["thread_id"]]
     return (
-        store.incident_with_mentions(alert.brand, keys + parents + threads, start, end)
-        or store.incident_linked_to(alert.brand, "parent_id", keys, start, end)
-        or store.incident_linked_to(alert.brand, "thread_id", threads, start, end)
-        or store.incident_with_hashes(alert.brand, list(hashes.values()), start, end)
-        or store.incident_of_category(alert.brand, category, start, end)
+        ledger.incident_with_mentions(alert.brand, keys + parents + threads, start, end)
+        or ledger.incident_linked_to(alert.brand, "parent_id", keys, start, end)
+        or ledger.incident_linked_to(alert.brand, "thread_id", threads, start, end)
+        or ledger.incident_with_hashes(alert.brand, list(hashes.values()), start, end)
+        or ledger.incident_of_category(alert.brand, category, start, end)
     )
 
 
@@ -113,6 +113,6 @@ def _title(alert: Alert, category: str) -> str:
     return f"{alert.brand}: {what}"
 
 
-def close_quiet(store: Store, now: datetime, settings: IncidentSettings) -> int:
+def close_quiet(ledger: Ledger, now: datetime, settings: IncidentSettings) -> int:
     """Resolve open incidents without new activity for `close_after` of wall-clock time."""
-    return store.resolve_incidents(iso(now - settings.close_after), now)
+    return ledger.resolve_incidents(iso(now - settings.close_after), now)

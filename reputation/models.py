@@ -1,10 +1,12 @@
-"""Records that flow through the pipeline: Mention, Score, Alert."""
+"""Records that flow through the pipeline (Mention, Reply, Score, Alert: frozen dataclasses)
+and the rows read back from the store and the ledger (TypedDicts; JSON columns decoded)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 SEVERITY_LEVELS = ("info", "warning", "critical")
 
@@ -96,3 +98,194 @@ class Alert:
     reasons: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+# -- rows read back: times are the store's UTC ISO text (timeutil.parse_time reads them) ------
+
+
+class MentionRow(TypedDict):
+    """A stored mention as the scorer reads it (its raw payload stays in the store)."""
+
+    key: str
+    source: str
+    native_id: str
+    brand: str
+    text: str
+    author: str | None
+    author_followers: int | None
+    url: str | None
+    created_at: str
+    likes: int
+    shares: int
+    replies: int
+    lang: str | None
+    parent_id: str | None
+    thread_id: str | None
+    first_seen_at: str
+    last_seen_at: str
+    connector: str | None
+    version: int
+
+
+class Snapshot(TypedDict):
+    """One observation of a mention's engagement counts."""
+
+    mention_key: str
+    observed_at: str
+    likes: int
+    shares: int
+    replies: int
+
+
+class ScoredMention(TypedDict):
+    """A mention with its score: what rules match, incidents group and sinks show. Every key
+    is a rule field (`where`, `query_key`)."""
+
+    key: str
+    source: str
+    native_id: str
+    brand: str
+    text: str
+    author: str | None
+    author_followers: int | None
+    url: str | None
+    created_at: str
+    likes: int
+    shares: int
+    replies: int
+    lang: str | None
+    parent_id: str | None
+    thread_id: str | None
+    first_seen_at: str
+    last_seen_at: str
+    sentiment: float
+    complaint: float
+    severity: float
+    viral_risk: float
+    predicted_engagement_24h: float
+    category: str
+    reasons: list[str]
+    engagement: int
+
+
+# What rules read. One name, so rule code says what it handles without repeating the columns.
+Row = ScoredMention
+
+
+def field_value(row: ScoredMention, name: str) -> Any:
+    """The value of rule field `name` (a key of ScoredMention; None if absent)."""
+    return cast("Mapping[str, Any]", row).get(name)
+
+
+class AlertRow(TypedDict):
+    """An alert in the ledger (`reasons` and `labels` decoded)."""
+
+    fingerprint: str
+    rule: str
+    group_key: str
+    severity: str
+    status: str  # pending | sent | failed | muted
+    brand: str
+    summary: str
+    reasons: list[str]
+    route: str | None
+    labels: dict[str, str]
+    event_at: str
+    created_at: str
+    updated_at: str
+    sent_at: str | None
+    message_id: str | None
+    last_error: str | None
+    incident_id: int | None  # None only for a muted alert
+    muted_reason: str | None
+    resolved_at: str | None
+
+
+class PendingDelivery(AlertRow):
+    """An alert still owed to one sink, with that delivery's attempts so far."""
+
+    sink: str
+    attempts: int
+
+
+class IncidentRow(TypedDict):
+    """An incident: related alerts of one brand shown as one thread."""
+
+    id: int
+    brand: str
+    category: str
+    severity: str
+    status: str  # open | resolved
+    title: str
+    route: str | None
+    opened_at: str
+    last_event_at: str
+    updated_at: str
+    resolved_at: str | None
+    version: int
+
+
+class IncidentSummary(IncidentRow):
+    """An incident with its mention count and reach (followers, each author counted once)."""
+
+    mentions: int
+    reach: int
+
+
+class IncidentMessage(TypedDict):
+    """What a sink has shown of an incident: its message, up to `delivered_version`."""
+
+    incident_id: int
+    sink: str
+    kind: str  # main | escalation
+    channel: str | None
+    message_id: str | None
+    delivered_version: int
+    updated_at: str
+
+
+class Silence(TypedDict):
+    """A silence: alerts whose labels match every matcher are muted while it lasts."""
+
+    id: int
+    matchers: dict[str, str]
+    starts_at: str
+    ends_at: str
+    comment: str | None
+    created_at: str
+    expired_at: str | None
+
+
+class RuleAlert(TypedDict):
+    """An alert as a backtest reports it."""
+
+    event_at: str
+    severity: str
+    summary: str
+    reasons: list[str]
+    incident_id: int | None
+
+
+class DayReportRow(TypedDict):
+    """A digest line: a mention of the day, its score (None if unscored) and its alerts."""
+
+    created_at: str
+    brand: str
+    source: str
+    author: str | None
+    author_followers: int | None
+    text: str
+    url: str | None
+    likes: int
+    shares: int
+    replies: int
+    sentiment: float | None
+    complaint: float | None
+    severity: float | None
+    viral_risk: float | None
+    predicted_engagement_24h: float | None
+    category: str | None
+    reasons: list[str] | None
+    alert_status: str | None
+    alert_rules: str | None
+    key: str

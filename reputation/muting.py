@@ -7,17 +7,14 @@ critical incident of the brand and category active when the alert happened).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from reputation.incidents import PIPELINE
-from reputation.models import Alert
-from reputation.store import Store
-from reputation.timeutil import iso
+from reputation.ledger import Ledger
+from reputation.models import Alert, Silence
 
 SILENCE_KEYS = ("brand", "rule", "severity", "category", "route")
 
@@ -65,50 +62,14 @@ def parse_matchers(pairs: list[str]) -> dict[str, str]:
     return matchers
 
 
-def add_silence(
-    store: Store, matchers: Mapping[str, str], duration: timedelta, comment: str | None,
-    now: datetime,
-) -> int:  # fmt: skip
-    """Mute alerts matching every matcher from now for `duration`; return the silence id."""
-    cursor = store.db.execute(
-        "INSERT INTO silences (matchers, starts_at, ends_at, comment, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [json.dumps(dict(matchers), sort_keys=True), iso(now), iso(now + duration), comment,
-         iso(now)],
-    )  # fmt: skip
-    return int(cursor.lastrowid)
-
-
-def silences(store: Store, now: datetime, everything: bool = False) -> list[dict[str, Any]]:
-    """Active silences (all of them with `everything`), newest first, matchers decoded."""
-    sql = "SELECT * FROM silences"
-    params: list[Any] = []
-    if not everything:
-        sql += " WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ?"
-        params = [iso(now), iso(now)]
-    rows = store.rows(sql + " ORDER BY id DESC", params)
-    for row in rows:
-        row["matchers"] = json.loads(row["matchers"])
-    return rows
-
-
-def expire_silence(store: Store, silence_id: int, now: datetime) -> bool:
-    """End a silence now; False if there is no such active silence."""
-    cursor = store.db.execute(
-        "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL AND ends_at > ?",
-        [iso(now), silence_id, iso(now)],
-    )
-    return cursor.rowcount == 1
-
-
 def mute_reason(
-    store: Store,
+    ledger: Ledger,
     alert: Alert,
     category: str,
     now: datetime,
     routes: Routes,
     window: timedelta,
-    active: list[dict[str, Any]],
+    active: list[Silence],
 ) -> str | None:
     """Why `alert` must not be sent, or None to send it (`active`: the silences in force)."""
     labels = {"brand": alert.brand, "rule": alert.rule, "severity": alert.severity,
@@ -124,7 +85,7 @@ def mute_reason(
         return f"quiet hours on {alert.route}"
     if category != PIPELINE:
         start, end = alert.event_at - window, alert.event_at + window
-        critical = store.critical_incident(alert.brand, category, start, end)
+        critical = ledger.incident_of_category(alert.brand, category, start, end, critical=True)
         if critical is not None:
             return f"inhibited by critical incident #{critical['id']}"
     return None

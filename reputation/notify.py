@@ -8,10 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
+from reputation.ledger import Ledger
+from reputation.models import IncidentSummary, PendingDelivery
 from reputation.sinks import SINKS, IncidentView, Sink, SinkError, SinkUnavailable
 from reputation.store import Store
+
+if TYPE_CHECKING:
+    from reputation.config import PluginConfig
 
 
 @dataclass
@@ -23,7 +28,9 @@ class NotifyResult:
 
 
 def build_sinks(
-    configs: Sequence[Any], env: Mapping[str, str], factories: Mapping[str, Callable] | None = None
+    configs: Sequence[PluginConfig],
+    env: Mapping[str, str],
+    factories: Mapping[str, Callable[..., Sink]] | None = None,
 ) -> tuple[list[Sink], list[str]]:
     """Instantiate configured sinks (`factories` overrides by type); a sink that cannot run is
     skipped with one warning."""
@@ -46,27 +53,27 @@ def deliver(
     result = NotifyResult()
     for sink in sinks:
         try:
-            _deliver_to(store, sink, now, critical_route, result)
+            _deliver_to(store.ledger, sink, now, critical_route, result)
         finally:
             sink.flush()
     return result
 
 
 def _deliver_to(
-    store: Store, sink: Sink, now: datetime, critical_route: str | None, result: NotifyResult
+    ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None, result: NotifyResult
 ) -> None:
     """One pass over the sink's queue, grouped by incident, oldest first."""
     blocked: set[str] = set()  # routes whose channel refused us this run
-    for incident_id, alerts in _pending_by_incident(store, sink.name):
-        incident = store.incident(incident_id)
+    for incident_id, alerts in _pending_by_incident(ledger, sink.name):
+        incident = ledger.incident(incident_id)
         if (incident["route"] or "") in blocked:
             continue
         try:
-            _deliver_incident(store, sink, incident, alerts, now, critical_route)
+            _deliver_incident(ledger, sink, incident, alerts, now, critical_route)
         except SinkError as exc:
             result.errors.append(f"sink {sink.name}: incident #{incident_id}: {exc}")
             for alert in alerts:
-                store.mark_undelivered(
+                ledger.mark_undelivered(
                     alert["fingerprint"], sink.name, str(exc), exc.permanent, now
                 )
             if exc.scope == "sink":
@@ -77,68 +84,42 @@ def _deliver_to(
         result.sent += len(alerts)
 
 
-def _pending_by_incident(store: Store, sink: str) -> list[tuple[int, list[dict[str, Any]]]]:
+def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[PendingDelivery]]]:
     """Pending deliveries of `sink` grouped by incident, in the order of their oldest alert."""
-    groups: dict[int, list[dict[str, Any]]] = {}
+    groups: dict[int, list[PendingDelivery]] = {}
     after: tuple[str, str, str] | None = None
-    while batch := store.pending_deliveries(sink, 500, after):
+    while batch := ledger.pending_deliveries(sink, 500, after):
         last = batch[-1]
         after = (last["created_at"], last["event_at"], last["fingerprint"])
         for alert in batch:
-            incident_id = alert["incident_id"] or _adopt(store, alert)
+            incident_id = alert["incident_id"]
+            # Only muted alerts lack an incident, and they are never owed (schema m005).
+            assert incident_id is not None, f"alert {alert['fingerprint']} has no incident"
             groups.setdefault(incident_id, []).append(alert)
     return list(groups.items())
 
 
-def _adopt(store: Store, alert: dict[str, Any]) -> int:
-    """Give an alert recorded before incidents existed an incident of its own."""
-    from reputation.incidents import category_of, text_hash
-    from reputation.timeutil import parse_time
-
-    evidence = store.evidence(alert["fingerprint"], limit=50)
-    category = category_of(evidence)
-    event_at = parse_time(alert["event_at"])
-    with store.transaction():
-        incident_id = store.open_incident(
-            alert["brand"],
-            category,
-            alert["severity"],
-            f"{alert['brand']}: {category}",
-            alert["route"],
-            event_at,
-            event_at,
-        )
-        store.add_incident_mentions(
-            incident_id, {r["key"]: text_hash(r["text"]) for r in evidence}, 1
-        )
-        store.db.execute(
-            "UPDATE alerts SET incident_id = ? WHERE fingerprint = ?",
-            [incident_id, alert["fingerprint"]],
-        )
-    return incident_id
-
-
 def _deliver_incident(
-    store: Store,
+    ledger: Ledger,
     sink: Sink,
-    incident: dict[str, Any],
-    alerts: list[dict[str, Any]],
+    incident: IncidentSummary,
+    alerts: list[PendingDelivery],
     now: datetime,
     critical_route: str | None,
 ) -> None:
-    main = store.incident_message(incident["id"], sink.name, "main")
+    main = ledger.incident_message(incident["id"], sink.name, "main")
     shown = main["delivered_version"] if main else 0
     view = IncidentView(
         incident=incident,
         alerts=alerts,
-        top=store.incident_evidence(incident["id"], 0, 3),
-        new=store.incident_evidence(incident["id"], shown, 3),
-        new_count=store.count_incident_mentions(incident["id"], shown),
+        top=ledger.incident_evidence(incident["id"], 0, 3),
+        new=ledger.incident_evidence(incident["id"], shown, 3),
+        new_count=ledger.count_incident_mentions(incident["id"], shown),
         critical_route=critical_route,
     )
     delivered = sink.post(view) if main is None else sink.update(view, main)
-    with store.transaction():
-        store.save_incident_message(
+    with ledger.transaction():
+        ledger.save_incident_message(
             incident["id"],
             sink.name,
             "main",
@@ -148,12 +129,12 @@ def _deliver_incident(
             now,
         )
         for alert in alerts:
-            store.mark_delivered(
+            ledger.mark_delivered(
                 alert["fingerprint"], sink.name, delivered.message_id, delivered.channel, now
             )
-    if _escalated(store, incident, sink.name, now):
-        posted = sink.escalate(view, store.incident_message(incident["id"], sink.name, "main"))
-        store.save_incident_message(
+    if _escalated(ledger, incident, sink.name, now):
+        posted = sink.escalate(view, ledger.incident_message(incident["id"], sink.name, "main"))
+        ledger.save_incident_message(
             incident["id"],
             sink.name,
             "escalation",
@@ -164,20 +145,11 @@ def _deliver_incident(
         )
 
 
-def _escalated(store: Store, incident: dict[str, Any], sink: str, now: datetime) -> bool:
+def _escalated(ledger: Ledger, incident: IncidentSummary, sink: str, now: datetime) -> bool:
     """Critical now, shown below critical on an earlier run, and not yet announced on the
     critical route."""
-    from reputation.timeutil import iso
-
     if incident["severity"] != "critical":
         return False
-    if store.incident_message(incident["id"], sink, "escalation") is not None:
+    if ledger.incident_message(incident["id"], sink, "escalation") is not None:
         return False
-    return bool(
-        store.rows(
-            "SELECT 1 FROM alerts a JOIN deliveries d ON d.fingerprint = a.fingerprint"
-            " WHERE a.incident_id = ? AND d.sink = ? AND d.status = 'sent'"
-            " AND a.severity != 'critical' AND d.sent_at < ? LIMIT 1",
-            [incident["id"], sink, iso(now)],
-        )
-    )
+    return ledger.sent_below_critical(incident["id"], sink, now)

@@ -12,7 +12,7 @@ from typing import Any
 from connectors import CONNECTORS, FetchContext, RateLimited
 from reputation.brands import Brand
 from reputation.config import Config, PluginConfig
-from reputation.engine import evaluate
+from reputation.engine import evaluate_rules
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer
 from reputation.store import Store, month_reads
@@ -166,18 +166,20 @@ def run_once(
     )
     store = Store.open(config.database)
     run_id = store.start_run(now)
-    sent_before = store.alert_counts()["sent"]
+    sent_before = store.ledger.alert_counts()["sent"]
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary)
         summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
         summary.errors.extend(errors)
-        summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now, config.policy)
+        summary.alerts = evaluate_rules(
+            store, config.rules, [s.name for s in sinks], now, config.policy
+        )
         critical = config.policy.routes.by_severity.get("critical")
         summary.errors.extend(deliver(store, sinks, now, critical).errors)
         status = "ok" if not summary.errors else "errors"
     finally:
-        counts = store.alert_counts()
+        counts = store.ledger.alert_counts()
         summary.sent = counts["sent"] - sent_before  # alerts every sink now has
         summary.pending, summary.failed = counts["pending"], counts["failed"]
         store.finish_run(run_id, summary.as_dict(), status, utcnow())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -10,12 +10,12 @@ from typing import Any
 
 import yaml
 
-from reputation.models import SEVERITY_LEVELS
+from reputation.brands import Brand
+from reputation.models import SEVERITY_LEVELS, Row, field_value
 from reputation.ruletypes import RULE_TYPES
 from reputation.store import ROW_FIELDS
 from reputation.validate import Checker, Field
 
-Row = Mapping[str, Any]
 Predicate = Callable[[Row], bool]
 
 COMMON: dict[str, Field] = {
@@ -67,15 +67,16 @@ class Rule:
         return chosen
 
 
-def load_rules(directory: Path, check: Checker) -> list[Rule]:
-    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check`."""
+def load_rules(directory: Path, check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
+    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check` (rule types
+    may check their options against the configured `brands`)."""
     if not directory.is_dir():
         check.error("rules", f"{directory} is not a directory")
         return []
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        rule = _load_rule(path, check)
+        rule = _load_rule(path, check, brands)
         if rule is None:
             continue
         if rule.name in seen:
@@ -86,20 +87,20 @@ def load_rules(directory: Path, check: Checker) -> list[Rule]:
     return rules
 
 
-def load_rule_files(paths: list[Path], check: Checker) -> list[Rule]:
+def load_rule_files(paths: list[Path], check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
     """Load the given rule files (for `rules test`), recording errors in `check`."""
     rules = []
     for path in paths:
         if not path.is_file():
             check.error(str(path), "no such rule file")
             continue
-        rule = _load_rule(path, check)
+        rule = _load_rule(path, check, brands)
         if rule is not None:
             rules.append(rule)
     return rules
 
 
-def _load_rule(path: Path, check: Checker) -> Rule | None:
+def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | None:
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -118,15 +119,16 @@ def _load_rule(path: Path, check: Checker) -> Rule | None:
     values = check.fields(data, spec, where)
     if values is None:
         return None
-    check_options = getattr(rule_type, "check_options", None)
-    if check_options is not None and len(check.errors) == before:
-        check_options(values, where, check)  # rules that span options (after each is valid)
+    if rule_type is not None and len(check.errors) == before:
+        rule_type.check_options(values, where, check, brands)  # after each option is valid
     matches = compile_where(values["where"], f"{where}: where", check)
     levels = _levels(values["severity"], f"{where}: severity", check)
     query_key = values["query_key"]
     if query_key is not None and query_key not in ROW_FIELDS:
         check.error(f"{where}: query_key", f"{query_key!r} is not a mention or score field")
-    if len(check.errors) > before or rule_type is None or not values["enabled"]:
+    if len(check.errors) > before or not isinstance(kind, str) or rule_type is None:
+        return None
+    if not values["enabled"]:
         return None
     return Rule(
         name=values["name"],
@@ -157,16 +159,26 @@ def compile_where(spec: Any, path: str, check: Checker) -> Predicate:
                 check.error(here, "expected a non-empty list of conditions")
                 continue
             subs = [compile_where(c, f"{here}[{i}]", check) for i, c in enumerate(condition)]
-            combine = any if key == "any" else all
-            parts.append(lambda row, subs=subs, combine=combine: combine(s(row) for s in subs))
+            parts.append(_any_of(subs) if key == "any" else _all_of(subs))
         elif key == "not":
-            sub = compile_where(condition, here, check)
-            parts.append(lambda row, sub=sub: not sub(row))
+            parts.append(_none_of([compile_where(condition, here, check)]))
         elif key not in ROW_FIELDS:
             check.error(here, f"unknown field (expected one of: {', '.join(sorted(ROW_FIELDS))})")
         else:
             parts.append(_condition(key, condition, here, check))
-    return lambda row: all(p(row) for p in parts)
+    return _all_of(parts)
+
+
+def _any_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: any(p(row) for p in predicates)
+
+
+def _all_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: all(p(row) for p in predicates)
+
+
+def _none_of(predicates: list[Predicate]) -> Predicate:
+    return lambda row: not any(p(row) for p in predicates)
 
 
 def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Predicate:
@@ -185,7 +197,7 @@ def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Pr
 
     def predicate(row: Row) -> bool:
         try:
-            return all(test(row.get(field_name), value) for test, value in tests)
+            return all(test(field_value(row, field_name), value) for test, value in tests)
         except TypeError:  # a text field compared with a number: no match, not a crash
             return False
 

@@ -1,36 +1,41 @@
-"""Rule types: how each kind of rule decides it fires (RULE_TYPES; elastalert's names)."""
+"""Rule types: how each kind of rule decides it fires (RULE_TYPES; elastalert's names).
+
+A rule type follows the RuleType protocol below; RuleTypeBase supplies what a type may leave
+out. Adding one is a class here and a line in RULE_TYPES.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from reputation.models import Row, field_value
 from reputation.store import Store
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field
 
 if TYPE_CHECKING:
+    from reputation.brands import Brand
     from reputation.ruleset import Rule
-
-Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class Firing:
-    """A rule matched: its brand and group, when, and the mentions that prove it. A type may
-    give its own summary and reasons (a flatline has no mention to describe)."""
+    """A rule matched: its brand and group, when, the mentions that prove it (none for a
+    flatline), the alert's summary, and the rule's reasons, the first of them saying which
+    rule fired and why (the top mention's scoring reasons follow in the alert)."""
 
     brand: str
     group_value: str
     anchor: str
     event_at: datetime
     evidence: tuple[Row, ...]
-    summary: str | None = None
-    reasons: tuple[str, ...] = ()
+    summary: str
+    reasons: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -42,45 +47,109 @@ class Scan:
     cleared: list[tuple[str, str]]
 
 
-# A rule type has OPTIONS and either `fire(rule, row, store) -> Firing | None`, called for each
-# newly scored mention its `where` matches (event time), or `scan(rule, store, now) -> Scan`,
-# called once per run (wall-clock time: a source going quiet has no mention to react to).
-# `fire` may return a list instead, one Firing per group (new_term: one per new hashtag).
-# An optional `check_options(values, path, check)` validates rules that span several options.
+class RuleType(Protocol):
+    """What a rule type supplies (as static methods of a class in RULE_TYPES).
+
+    - `OPTIONS`: its own keys in a rule file, checked with the common ones.
+    - `fire(rule, row, store)`: called for each newly scored mention that the rule's `where`
+      matches, in event time; returns a Firing per group that fires (often none or one;
+      new_term: one per new hashtag).
+    - `scan(rule, store, now)`: called once per run, in wall-clock time, for what no mention
+      can trigger (a source going quiet).
+    - `check_options(values, path, check, brands)`: checks that span several options, called
+      once each option is valid on its own; records errors in `check`.
+
+    Each Firing carries the type's own summary and reasons, so the engine needs no knowledge
+    of any type.
+    """
+
+    # Read-only here (a class attribute in a type) so that a class object matches.
+    @property
+    def OPTIONS(self) -> Mapping[str, Field]: ...
+
+    def fire(self, rule: Rule, row: Row, store: Store) -> list[Firing]: ...
+
+    def scan(self, rule: Rule, store: Store, now: datetime) -> Scan: ...
+
+    def check_options(
+        self, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None: ...
 
 
-class AnyRule:
-    """Fires on each mention that matches `where`."""
+class RuleTypeBase:
+    """What a rule type may leave out: no options, no firing per mention, no periodic scan,
+    no checks across options."""
 
-    OPTIONS: ClassVar[dict[str, Field]] = {}
+    OPTIONS: ClassVar[Mapping[str, Field]] = {}
 
     @staticmethod
-    def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
+    def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
+        """Nothing: this type does not react to single mentions."""
+        return []
+
+    @staticmethod
+    def scan(rule: Rule, store: Store, now: datetime) -> Scan:
+        """Nothing: this type has no periodic check."""
+        return Scan([], [])
+
+    @staticmethod
+    def check_options(
+        values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
+        """Nothing to check beyond each option on its own."""
+
+
+def rule_reason(rule: Rule) -> str:
+    """The reason every alert of `rule` gives first: its description, or its name."""
+    return rule.description or f"matched rule {rule.name}"
+
+
+def mention_summary(brand: str, row: Row) -> str:
+    """An alert about one mention: `legal mention of Acme Air by @ann on x`."""
+    author = f"@{row['author'].lstrip('@')}" if row["author"] else "someone"
+    category = row["category"].replace("_", " ")
+    return f"{category} mention of {brand} by {author} on {row['source']}"
+
+
+class AnyRule(RuleTypeBase):
+    """Fires on each mention that matches `where`."""
+
+    @staticmethod
+    def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing for `row` alone, grouped by `query_key` (default: the mention itself)."""
-        group = row[rule.query_key] if rule.query_key else row["key"]
-        return Firing(row["brand"], str(group), row["key"], parse_time(row["created_at"]), (row,))
+        group = field_value(row, rule.query_key) if rule.query_key else row["key"]
+        created = parse_time(row["created_at"])
+        summary = mention_summary(row["brand"], row)
+        return [
+            Firing(row["brand"], str(group), row["key"], created, (row,), summary,
+                   (rule_reason(rule),))
+        ]  # fmt: skip
 
 
-class FrequencyRule:
+class FrequencyRule(RuleTypeBase):
     """Fires when `num_events` matching mentions fall within `timeframe`, per `query_key`."""
 
-    OPTIONS: ClassVar[dict[str, Field]] = {
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
         "num_events": Field("int", required=True, min=1),
         "timeframe": Field("duration", required=True),
     }
 
     @staticmethod
-    def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
+    def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing if the window ending at `row` holds enough matching mentions."""
-        key = rule.query_key or "brand"
+        key, span = rule.query_key or "brand", rule.options["timeframe"]
         end = parse_time(row["created_at"])
-        start = end - rule.options["timeframe"]
-        found = [
-            r for r in store.window(row["brand"], start, end, key, row[key]) if rule.matches(r)
-        ]
+        value = field_value(row, key)
+        found = [r for r in store.window(row["brand"], end - span, end, key, value)
+                 if rule.matches(r)]  # fmt: skip
         if len(found) < rule.options["num_events"]:
-            return None
-        return Firing(row["brand"], str(row[key]), row["key"], end, tuple(found))
+            return []
+        if len(found) == 1:
+            summary = mention_summary(row["brand"], found[0])
+        else:
+            summary = f"{len(found)} matching mentions of {row['brand']} within {_window(span)}"
+        reason = f"{rule_reason(rule)} ({len(found)} in {_window(span)})"
+        return [Firing(row["brand"], str(value), row["key"], end, tuple(found), summary, (reason,))]
 
 
 DAY = timedelta(days=1)
@@ -89,12 +158,12 @@ HASHTAG = re.compile(r"#\w+")
 NEW_TERM_FIELDS = ("category", "hashtags", "source", "lang", "author")
 
 
-class SpikeRule:
+class SpikeRule(RuleTypeBase):
     """Fires when the matching mentions in `timeframe` reach `spike_height` times a reference:
     the timeframe before (`previous`), or the mean of the same window on each of the past
     `baseline_days` days (`same_hour`)."""
 
-    OPTIONS: ClassVar[dict[str, Field]] = {
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
         "timeframe": Field("duration", required=True),
         "spike_height": Field("float", required=True, min=1.01),
         "threshold_cur": Field("int", default=1, min=1),
@@ -104,21 +173,23 @@ class SpikeRule:
     }
 
     @staticmethod
-    def check_options(values: Mapping[str, Any], path: str, check: Checker) -> None:
+    def check_options(
+        values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """`same_hour` compares day by day, so its timeframe may not exceed a day."""
         if values["baseline"] == "same_hour" and values["timeframe"] > DAY:
             check.error(f"{path}.timeframe", "must be at most 1d with baseline: same_hour")
 
     @staticmethod
-    def fire(rule: Rule, row: Row, store: Store) -> Firing | None:
+    def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing if the window ending at `row` holds at least `threshold_cur` matching
         mentions and `spike_height` times the reference, itself at least `threshold_ref`."""
         opts = rule.options
         key, span = rule.query_key or "brand", opts["timeframe"]
-        end = parse_time(row["created_at"])
+        end, value = parse_time(row["created_at"]), field_value(row, key)
 
         def matching(start: datetime, stop: datetime) -> list[Row]:
-            found = store.window(row["brand"], start, stop, key, row[key])
+            found = store.window(row["brand"], start, stop, key, value)
             return [r for r in found if rule.matches(r)]
 
         current = matching(end - span, end)
@@ -138,21 +209,20 @@ class SpikeRule:
             or ref < opts["threshold_ref"]
             or len(current) < ref * opts["spike_height"]
         ):
-            return None
+            return []
         height = f"{len(current) / ref:.1f}x {versus}" if ref else f"up from 0 in {versus}"
-        scope = "" if key == "brand" else f" ({key} {row[key]})"
+        scope = "" if key == "brand" else f" ({key} {value})"
         summary = f"{len(current)} mentions of {row['brand']}{scope} in {_human(span)}, {height}"
-        return Firing(
-            row["brand"], str(row[key]), row["key"], end, tuple(current), summary, (reason,)
-        )
+        reasons = (rule_reason(rule), reason)
+        return [Firing(row["brand"], str(value), row["key"], end, tuple(current), summary, reasons)]
 
 
-class FlatlineRule:
+class FlatlineRule(RuleTypeBase):
     """Fires when a value of `query_key` (default: source) seen in the last 7 days has had fewer
     than `threshold` matching mentions in the `timeframe` before now; clears when they return.
     Wall-clock: it runs once per run (`scan`), not per mention."""
 
-    OPTIONS: ClassVar[dict[str, Field]] = {
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
         "threshold": Field("int", default=1, min=1),
         "timeframe": Field("duration", required=True),
     }
@@ -221,14 +291,14 @@ def _flatline_firing(
         some = f"{count} mention" if count == 1 else f"{count} mentions"
         summary = f"only {some} {who} in {_human(span)}, fewer than {need} ({when})"
     reason = f"flatline: {count} in {_human(span)}, threshold {need}"
-    return Firing(brand, str(value), anchor, now, (), summary, (reason,))
+    return Firing(brand, str(value), anchor, now, (), summary, (rule_reason(rule), reason))
 
 
-class NewTermRule:
+class NewTermRule(RuleTypeBase):
     """Fires on a term (a category, hashtag, source, language or author) that no earlier
     matching mention of the brand had within `terms_window`."""
 
-    OPTIONS: ClassVar[dict[str, Field]] = {
+    OPTIONS: ClassVar[Mapping[str, Field]] = {
         "field": Field("choice", default="category", choices=NEW_TERM_FIELDS),
         "terms_window": Field("duration", default="30d"),
         "min_history": Field("duration", default="1d"),
@@ -242,7 +312,8 @@ class NewTermRule:
         if field == "hashtags":
             terms = sorted(set(HASHTAG.findall(row["text"].lower())))
         else:
-            terms = [str(row[field])] if row[field] not in (None, "") else []
+            value = field_value(row, field)
+            terms = [str(value)] if value not in (None, "") else []
         created = parse_time(row["created_at"])
         first = store.first_mention_at(row["brand"]) if terms else None
         if first is None or first > created - rule.options["min_history"]:
@@ -257,7 +328,7 @@ class NewTermRule:
             summary = f"first '{term}' mention of {row['brand']} {span}"
             reason = f"new {field[:-1] if field == 'hashtags' else field}: '{term}', none {span}"
             firings.append(Firing(row["brand"], term, row["key"], created, (row,), summary,
-                                  (reason,)))  # fmt: skip
+                                  (rule_reason(rule), reason)))  # fmt: skip
         return firings
 
 
@@ -268,7 +339,7 @@ def _seen_before(rule: Rule, row: Row, store: Store, term: str, since: datetime)
     if field == "hashtags":
         scope["text_like"] = _like_pattern(term)
     else:
-        scope.update(field=field, value=row[field])
+        scope.update(field=field, value=field_value(row, field))
     earlier = store.newest_first(
         parse_time(row["created_at"]), before=(row["created_at"], row["key"]), **scope
     )
@@ -299,7 +370,13 @@ def _human(delta: timedelta) -> str:
     return " ".join(f"{n}{unit}" for n, unit in parts if n)
 
 
-RULE_TYPES: dict[str, Any] = {
+def _window(delta: timedelta) -> str:
+    """`30 min`, `2h`: a frequency window as its summary and reason say it."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} min"
+
+
+RULE_TYPES: dict[str, RuleType] = {
     "any": AnyRule,
     "frequency": FrequencyRule,
     "spike": SpikeRule,

@@ -36,6 +36,45 @@ def m004_mention_threads(db: Database) -> None:
     db.execute("CREATE INDEX mentions_thread ON mentions (source, thread_id)")
 
 
+@migrations()
+def m005_every_alert_in_an_incident(db: Database) -> None:
+    """Alerts recorded before incidents existed get an incident of their own, as delivery
+    used to give them at send time; muted alerts stay outside incidents, as they always are.
+    After this, every alert that is not muted has an incident."""
+    from reputation.incidents import category_of, text_hash  # the live grouping's own rules
+
+    orphans = db.execute(
+        "SELECT fingerprint, brand, severity, route, event_at FROM alerts"
+        " WHERE incident_id IS NULL AND status != 'muted'"
+        " ORDER BY created_at, event_at, fingerprint"
+    ).fetchall()
+    for fingerprint, brand, severity, route, event_at in orphans:
+        cursor = db.execute(
+            "SELECT m.key, m.text, s.category, s.severity FROM alert_mentions am"
+            " JOIN mentions m ON m.key = am.mention_key JOIN scores s ON s.mention_key = m.key"
+            " WHERE am.fingerprint = ? ORDER BY s.severity DESC, m.created_at LIMIT 50",
+            [fingerprint],
+        )
+        names = [d[0] for d in cursor.description]
+        evidence = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        category = category_of(evidence)
+        incident_id = db.execute(
+            "INSERT INTO incidents (brand, category, severity, status, title, route, opened_at,"
+            " last_event_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+            [brand, category, severity, f"{brand}: {category}", route, event_at, event_at,
+             event_at],
+        ).lastrowid  # fmt: skip
+        for row in evidence:
+            db.execute(
+                "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_key, text_hash,"
+                " added_version) VALUES (?, ?, ?, 1)",
+                [incident_id, row["key"], text_hash(row["text"])],
+            )
+        db.execute(
+            "UPDATE alerts SET incident_id = ? WHERE fingerprint = ?", [incident_id, fingerprint]
+        )
+
+
 _INCIDENTS = (
     "ALTER TABLE alerts ADD COLUMN incident_id INTEGER",
     "ALTER TABLE alerts ADD COLUMN muted_reason TEXT",

@@ -47,7 +47,7 @@ class Scorer:
         self.settings = settings or ScoringSettings()
         self.vader = FastVader()
         if model is None and self.settings.model is not None:
-            from reputation.model import load_model
+            from reputation.classifier import load_model
 
             model = load_model(self.settings.model)
         self.model = model

@@ -1,4 +1,6 @@
-"""The SQLite store: idempotent upserts, cursors saved with their data, and the alert ledger."""
+"""The SQLite store: connection and migrations, idempotent upserts with cursors saved with
+their data, scores, the window queries rules run, and runs. The alert ledger shares its
+connection (reputation/ledger.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
-from reputation.models import Alert, Mention, Reply, Score
+from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
 from reputation.schema import migrations
 from reputation.timeutil import iso, parse_time
+
+if TYPE_CHECKING:
+    from reputation.ledger import Ledger
+
+R = TypeVar("R")
 
 MENTION_COLUMNS = tuple(
     """key source native_id brand text author author_followers url created_at likes shares
@@ -26,12 +33,15 @@ SCORE_COLUMNS = tuple(
 # Fields a rule may filter or group on: every mention and score column plus `engagement`.
 ROW_FIELDS = frozenset(MENTION_COLUMNS + SCORE_COLUMNS + ("engagement",))
 
+# Scored mentions (mention and score columns, and engagement) for the store and the ledger.
 # Built once from the constant column lists above; values always go in as bound parameters.
 _COLUMNS_SQL = ", ".join([f"m.{c}" for c in MENTION_COLUMNS] + [f"s.{c}" for c in SCORE_COLUMNS])
-_ROW_SELECT = (
+SCORED_SELECT = (
     f"SELECT {_COLUMNS_SQL}, m.likes + m.shares + m.replies AS engagement"  # noqa: S608
     " FROM mentions m JOIN scores s ON s.mention_key = m.key"
 )
+# What the scorer reads of a mention: everything but its raw payload.
+_TO_SCORE_SQL = ", ".join(f"m.{c}" for c in (*MENTION_COLUMNS, "connector", "version"))
 
 
 class StoreError(Exception):
@@ -46,11 +56,53 @@ class IngestStats:
     updated: int = 0
 
 
-class Store:
-    """All reads and writes of the pipeline's state, one SQLite file."""
+class Tables:
+    """Bound-parameter SQL over one connection: what the Store and the Ledger share."""
 
     def __init__(self, db: Database):
-        self.db = db
+        self._db = db
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query with bound parameters and return dict rows."""
+        cursor = self._db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT and return the id SQLite gave the new row."""
+        row_id = self._db.execute(sql, params).lastrowid
+        if row_id is None:
+            raise StoreError(f"no row was written by {sql.split('(')[0]}")
+        return row_id
+
+    def _typed(self, kind: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        """`_rows` as rows of the TypedDict `kind`, for a query that selects its columns."""
+        return cast("list[R]", self._rows(sql, params))
+
+    def _scored(self, sql: str, params: Sequence[Any] = ()) -> list[ScoredMention]:
+        """Run a SCORED_SELECT query; each row's `reasons` decoded, once, here."""
+        rows = self._typed(ScoredMention, sql, params)
+        for row in rows:
+            row["reasons"] = json.loads(cast("str", row["reasons"]))
+        return rows
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all, in the store and the ledger alike
+        (they share the connection); nested, it is a savepoint."""
+        with self._db.atomic():
+            yield
+
+
+class Store(Tables):
+    """The pipeline's state in one SQLite file: mentions, scores, cursors and runs; `ledger`
+    holds the alerts, over the same connection."""
+
+    def __init__(self, db: Database):
+        from reputation.ledger import Ledger  # the ledger builds on this module
+
+        super().__init__(db)
+        self.ledger: Ledger = Ledger(db)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -71,25 +123,17 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.close()
+        self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """Everything inside commits together or not at all."""
-        with self.db.atomic():
-            yield self
-
-    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        """Run a read query with bound parameters and return dict rows."""
-        cursor = self.db.execute(sql, params)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    def copy_to(self, path: Path) -> None:
+        """Write a consistent copy of the whole database to `path` (a new file)."""
+        self._db.execute("VACUUM INTO ?", [str(path)])
 
     # -- ingest ---------------------------------------------------------------------------
 
     def cursors(self, connector: str) -> dict[str, str]:
         """Saved cursors of one connector, by scope."""
-        rows = self.rows("SELECT scope, value FROM cursors WHERE connector = ?", [connector])
+        rows = self._rows("SELECT scope, value FROM cursors WHERE connector = ?", [connector])
         return {r["scope"]: r["value"] for r in rows}
 
     def save_batch(
@@ -105,7 +149,7 @@ class Store:
         """Upsert mentions, their snapshots and the brand's replies, count billable reads, and
         advance the cursor: all in one transaction."""
         stats = IngestStats()
-        with self.db.atomic():
+        with self._db.atomic():
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
@@ -116,7 +160,7 @@ class Store:
                 elif new["version"] != old["version"]:
                     stats.updated += 1
             for reply in replies:
-                self.db.execute(
+                self._db.execute(
                     "INSERT OR IGNORE INTO replies (key, mention_key, brand, author, text, url,"
                     " created_at, connector, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
@@ -134,7 +178,7 @@ class Store:
             if reads:
                 self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:
-                self.db.execute(
+                self._db.execute(
                     "INSERT INTO cursors (connector, scope, value, updated_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (connector, scope) DO UPDATE SET value = excluded.value,"
                     " updated_at = excluded.updated_at",
@@ -152,14 +196,14 @@ class Store:
         if brand != "*":
             sql += " AND brand = ?"
             params.append(brand)
-        rows = self.rows(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
+        rows = self._rows(sql + " ORDER BY created_at DESC LIMIT ?", [*params, limit])
         return [r["native_id"] for r in rows]
 
     # -- source state: rate limits and read budgets ---------------------------------------
 
     def source_state(self, connector: str) -> dict[str, Any]:
         """The connector's saved state (retry_at, last_error, month, month_reads...)."""
-        rows = self.rows("SELECT * FROM source_state WHERE connector = ?", [connector])
+        rows = self._rows("SELECT * FROM source_state WHERE connector = ?", [connector])
         return rows[0] if rows else {"connector": connector, "month": None, "month_reads": 0}
 
     def reads_this_month(self, connector: str, now: datetime) -> int:
@@ -168,7 +212,7 @@ class Store:
 
     def _count_reads(self, connector: str, reads: int, now: datetime) -> None:
         month = now.strftime("%Y-%m")
-        self.db.execute(
+        self._db.execute(
             "INSERT INTO source_state (connector, month, month_reads) VALUES (?, ?, ?)"
             " ON CONFLICT (connector) DO UPDATE SET month_reads = CASE WHEN month = excluded.month"
             " THEN month_reads + excluded.month_reads ELSE excluded.month_reads END,"
@@ -178,7 +222,7 @@ class Store:
 
     def source_succeeded(self, connector: str, now: datetime) -> None:
         """Record a fetch that finished; any rate-limit wait is over."""
-        self.db.execute(
+        self._db.execute(
             "INSERT INTO source_state (connector, last_success_at) VALUES (?, ?)"
             " ON CONFLICT (connector) DO UPDATE SET last_success_at = excluded.last_success_at,"
             " retry_at = NULL",
@@ -189,7 +233,7 @@ class Store:
         self, connector: str, error: str, now: datetime, retry_at: datetime | None = None
     ) -> None:
         """Record a failed fetch and, for a rate limit, when the source may be called again."""
-        self.db.execute(
+        self._db.execute(
             "INSERT INTO source_state (connector, last_error, last_error_at, retry_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (connector) DO UPDATE SET"
             " last_error = excluded.last_error, last_error_at = excluded.last_error_at,"
@@ -207,7 +251,7 @@ class Store:
                 "SELECT key, likes, shares, replies, last_seen_at, version"  # noqa: S608
                 f" FROM mentions WHERE key IN ({marks})"
             )
-            for row in self.rows(sql, chunk):
+            for row in self._rows(sql, chunk):
                 found[row["key"]] = row
         return found
 
@@ -217,7 +261,7 @@ class Store:
         seen = iso(m.observed_at or now)
         counts = {"likes": m.likes, "shares": m.shares, "replies": m.replies}
         if old is None:
-            self.db.execute(
+            self._db.execute(
                 "INSERT INTO mentions (key, source, native_id, brand, text, author,"
                 " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
                 " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
@@ -250,12 +294,12 @@ class Store:
             # A late observation: keep it as history, leave the current counts alone.
             added = self._snapshot(m.key, seen, counts)
             version = old["version"] + added
-            self.db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
+            self._db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
             return {**old, "version": version}
         changed = any(old[k] != v for k, v in counts.items())
         added = self._snapshot(m.key, seen, counts) if changed else 0
         version = old["version"] + added
-        self.db.execute(
+        self._db.execute(
             "UPDATE mentions SET text = ?, author = COALESCE(?, author),"
             " author_followers = COALESCE(?, author_followers), url = COALESCE(?, url),"
             " likes = ?, shares = ?, replies = ?, lang = COALESCE(?, lang),"
@@ -280,7 +324,7 @@ class Store:
         return {**counts, "key": m.key, "last_seen_at": seen, "version": version}
 
     def _snapshot(self, key: str, seen: str, counts: dict[str, int]) -> int:
-        cursor = self.db.execute(
+        cursor = self._db.execute(
             "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies)"
             " VALUES (?, ?, ?, ?, ?)",
             [key, seen, counts["likes"], counts["shares"], counts["replies"]],
@@ -291,20 +335,22 @@ class Store:
 
     def mentions_to_score(
         self, limit: int = 500, after: tuple[str, str] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MentionRow]:
         """Mentions never scored or changed since, ordered by (created_at, key), after `after`."""
         created, key = after or ("", "")
-        return self.rows(
-            "SELECT m.* FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+        return self._typed(
+            MentionRow,
+            f"SELECT {_TO_SCORE_SQL} FROM mentions m"  # noqa: S608 - names from a constant
+            " LEFT JOIN scores s ON s.mention_key = m.key"
             " WHERE (s.mention_key IS NULL OR s.mention_version < m.version)"
             " AND (m.created_at > ? OR (m.created_at = ? AND m.key > ?))"
             " ORDER BY m.created_at, m.key LIMIT ?",
             [created, created, key, limit],
         )
 
-    def snapshots(self, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    def snapshots(self, keys: Sequence[str]) -> dict[str, list[Snapshot]]:
         """Engagement snapshots of each key, oldest first."""
-        out: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+        out: dict[str, list[Snapshot]] = {k: [] for k in keys}
         for start in range(0, len(keys), 500):
             chunk = list(keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
@@ -312,15 +358,15 @@ class Store:
                 "SELECT * FROM snapshots"  # noqa: S608
                 f" WHERE mention_key IN ({marks}) ORDER BY observed_at"
             )
-            for row in self.rows(sql, chunk):
+            for row in self._typed(Snapshot, sql, chunk):
                 out[row["mention_key"]].append(row)
         return out
 
     def save_scores(self, scored: Sequence[tuple[Score, int]], now: datetime) -> None:
         """Write scores with the mention version they cover; each is due for rule evaluation."""
-        with self.db.atomic():
+        with self._db.atomic():
             for score, version in scored:
-                self.db.execute(
+                self._db.execute(
                     "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
                     " complaint, severity, viral_risk, predicted_engagement_24h, category,"
                     " reasons, evaluated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
@@ -347,10 +393,10 @@ class Store:
 
     # -- rules ----------------------------------------------------------------------------
 
-    def unevaluated(self, limit: int = 500) -> list[dict[str, Any]]:
+    def unevaluated(self, limit: int = 500) -> list[ScoredMention]:
         """Scored mentions the rules have not seen in their current version, oldest first."""
-        return self.rows(
-            _ROW_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
+        return self._scored(
+            SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
         )
 
     def window(
@@ -360,282 +406,33 @@ class Store:
         end: datetime,
         field: str | None = None,
         value: Any = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ScoredMention]:
         """Scored mentions of `brand` created in [start, end], optionally with `field` = value."""
-        sql = _ROW_SELECT + " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at <= ?"
+        sql = SCORED_SELECT + " WHERE m.brand = ? AND m.created_at >= ? AND m.created_at <= ?"
         params: list[Any] = [brand, iso(start), iso(end)]
         if field is not None and field != "brand":
             sql += f" AND {_column(field)} IS ?"
             params.append(value)
-        return self.rows(sql + " ORDER BY m.created_at, m.key", params)
+        return self._scored(sql + " ORDER BY m.created_at, m.key", params)
+
+    def evaluate_again_since(self, start: datetime) -> None:
+        """Make mentions created since `start` due for rule evaluation, and the older ones
+        not (a backtest replays from `start`)."""
+        self._db.execute(
+            "UPDATE scores SET evaluated = CASE WHEN mention_key IN"
+            " (SELECT key FROM mentions WHERE created_at >= ?) THEN 0 ELSE 1 END",
+            [iso(start)],
+        )
 
     def mark_evaluated(self, keys: Sequence[str]) -> None:
         """Record that the rules have seen these mentions' current scores."""
         for start in range(0, len(keys), 500):
             chunk = list(keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
-            self.db.execute(
+            self._db.execute(
                 f"UPDATE scores SET evaluated = 1 WHERE mention_key IN ({marks})",  # noqa: S608
                 chunk,
             )
-
-    def group_alerts(self, group_key: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Alerts of one group whose event time falls in [start, end]."""
-        return self.rows(
-            "SELECT * FROM alerts WHERE group_key = ? AND event_at >= ? AND event_at <= ?",
-            [group_key, iso(start), iso(end)],
-        )
-
-    def record_alert(
-        self,
-        alert: Alert,
-        sinks: Sequence[str],
-        now: datetime,
-        incident_id: int | None = None,
-        muted: str | None = None,
-    ) -> bool:
-        """Write an alert: muted (with the reason, no deliveries), or pending with a delivery per
-        sink (sent at once when there is no sink). False if it was already recorded."""
-        stamp = iso(now)
-        status = "muted" if muted else "pending" if sinks else "sent"
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO alerts (fingerprint, rule, group_key, severity, status, brand,"
-            " summary, reasons, route, labels, event_at, created_at, updated_at, incident_id,"
-            " muted_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                alert.fingerprint,
-                alert.rule,
-                alert.group_key,
-                alert.severity,
-                status,
-                alert.brand,
-                alert.summary,
-                json.dumps(list(alert.reasons)),
-                alert.route,
-                json.dumps(alert.labels),
-                iso(alert.event_at),
-                stamp,
-                stamp,
-                incident_id,
-                muted,
-            ],
-        )
-        if cursor.rowcount == 0:
-            return False
-        for key in alert.evidence:
-            self.db.execute(
-                "INSERT OR IGNORE INTO alert_mentions (fingerprint, mention_key) VALUES (?, ?)",
-                [alert.fingerprint, key],
-            )
-        for sink in () if muted else sinks:
-            self.db.execute(
-                "INSERT INTO deliveries (fingerprint, sink, status, updated_at)"
-                " VALUES (?, ?, 'pending', ?)",
-                [alert.fingerprint, sink, stamp],
-            )
-        return True
-
-    def resolve_alerts(self, group_key: str, now: datetime) -> int:
-        """Mark the group's unresolved alerts resolved (a flatline's mentions came back)."""
-        return self.db.execute(
-            "UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE group_key = ?"
-            " AND resolved_at IS NULL",
-            [iso(now), iso(now), group_key],
-        ).rowcount
-
-    # -- incidents ------------------------------------------------------------------------
-
-    def open_incident(
-        self,
-        brand: str,
-        category: str,
-        severity: str,
-        title: str,
-        route: str | None,
-        event_at: datetime,
-        now: datetime,
-    ) -> int:
-        """Open an incident (version 1) and return its id."""
-        cursor = self.db.execute(
-            "INSERT INTO incidents (brand, category, severity, status, title, route, opened_at,"
-            " last_event_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-            [brand, category, severity, title, route, iso(event_at), iso(event_at), iso(now)],
-        )
-        return int(cursor.lastrowid)
-
-    def grow_incident(
-        self, incident: dict[str, Any], severity: str, event_at: datetime, now: datetime
-    ) -> int:
-        """Record a new alert in `incident`: raise its severity if higher, widen its time
-        span, reopen it; return its new version."""
-        from reputation.models import SEVERITY_LEVELS
-
-        level = max(incident["severity"], severity, key=SEVERITY_LEVELS.index)
-        version = incident["version"] + 1
-        self.db.execute(
-            "UPDATE incidents SET severity = ?, version = ?, status = 'open', resolved_at = NULL,"
-            " opened_at = MIN(opened_at, ?), last_event_at = MAX(last_event_at, ?),"
-            " updated_at = ? WHERE id = ?",
-            [level, version, iso(event_at), iso(event_at), iso(now), incident["id"]],
-        )
-        return version
-
-    def add_incident_mentions(self, incident_id: int, hashes: dict[str, str], version: int) -> None:
-        """Add mentions (key -> text hash) to an incident, as of `version`."""
-        for key, digest in hashes.items():
-            self.db.execute(
-                "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_key, text_hash,"
-                " added_version) VALUES (?, ?, ?, ?)",
-                [incident_id, key, digest, version],
-            )
-
-    def _incident_where(
-        self,
-        join: str,
-        condition: str,
-        values: Sequence[Any],
-        brand: str,
-        start: datetime,
-        end: datetime,
-    ) -> dict[str, Any] | None:
-        if not values:
-            return None
-        marks = ", ".join("?" * len(values))
-        rows = self.rows(
-            "SELECT DISTINCT i.* FROM incidents i JOIN incident_mentions im"  # noqa: S608
-            f" ON im.incident_id = i.id {join} WHERE i.brand = ? AND i.category != 'pipeline'"
-            f" AND i.last_event_at >= ? AND i.opened_at <= ? AND {condition} IN ({marks})"
-            " ORDER BY i.last_event_at DESC LIMIT 1",
-            [brand, iso(start), iso(end), *values],
-        )
-        return rows[0] if rows else None
-
-    def incident_with_mentions(
-        self, brand: str, keys: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
-        """An incident active in [start, end] holding any of these mention keys."""
-        return self._incident_where("", "im.mention_key", keys, brand, start, end)
-
-    def incident_linked_to(
-        self,
-        brand: str,
-        link: Literal["parent_id", "thread_id"],
-        keys: Sequence[str],
-        start: datetime,
-        end: datetime,
-    ) -> dict[str, Any] | None:
-        """An incident active in [start, end] holding a mention whose `link` is one of these
-        `"{source}:{id}"` keys: a reply to or quote of them (parent_id), or a post of the same
-        conversation (thread_id)."""
-        column = {"parent_id": "m.parent_id", "thread_id": "m.thread_id"}[link]  # never input
-        return self._incident_where(
-            "JOIN mentions m ON m.key = im.mention_key",
-            f"m.source || ':' || {column}",
-            keys,
-            brand,
-            start,
-            end,
-        )
-
-    def incident_with_hashes(
-        self, brand: str, hashes: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
-        """An incident active in [start, end] holding a copy of one of these texts."""
-        return self._incident_where("", "im.text_hash", hashes, brand, start, end)
-
-    def incident_of_category(
-        self, brand: str, category: str, start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
-        """The latest incident of `brand` and `category` active in [start, end]."""
-        rows = self.rows(
-            "SELECT * FROM incidents WHERE brand = ? AND category = ? AND last_event_at >= ?"
-            " AND opened_at <= ? ORDER BY last_event_at DESC LIMIT 1",
-            [brand, category, iso(start), iso(end)],
-        )
-        return rows[0] if rows else None
-
-    def critical_incident(
-        self, brand: str, category: str, start: datetime, end: datetime
-    ) -> dict[str, Any] | None:
-        """A critical incident of `brand` and `category` active in [start, end] (inhibition)."""
-        rows = self.rows(
-            "SELECT * FROM incidents WHERE brand = ? AND category = ? AND severity = 'critical'"
-            " AND last_event_at >= ? AND opened_at <= ? LIMIT 1",
-            [brand, category, iso(start), iso(end)],
-        )
-        return rows[0] if rows else None
-
-    def resolve_incidents(self, quiet_since: str, now: datetime) -> int:
-        """Resolve open incidents not changed since `quiet_since` (wall-clock)."""
-        return self.db.execute(
-            "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE status = 'open'"
-            " AND updated_at < ?",
-            [iso(now), quiet_since],
-        ).rowcount
-
-    def incident(self, incident_id: int) -> dict[str, Any]:
-        """An incident with its mention count and total reach (followers, each author once)."""
-        [row] = self.rows(
-            "SELECT i.*, (SELECT COUNT(*) FROM incident_mentions WHERE incident_id = i.id)"
-            " AS mentions, (SELECT COALESCE(SUM(followers), 0) FROM (SELECT MAX(COALESCE("
-            "m.author_followers, 0)) AS followers FROM incident_mentions im JOIN mentions m"
-            " ON m.key = im.mention_key WHERE im.incident_id = i.id"
-            " GROUP BY COALESCE(m.author, m.key))) AS reach FROM incidents i WHERE i.id = ?",
-            [incident_id],
-        )
-        return row
-
-    def incident_evidence(
-        self, incident_id: int, since_version: int = 0, limit: int = 5
-    ) -> list[dict[str, Any]]:
-        """An incident's mentions added after `since_version`, most severe first."""
-        return self.rows(
-            _ROW_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
-            " WHERE im.incident_id = ? AND im.added_version > ?"
-            " ORDER BY s.severity DESC, m.created_at LIMIT ?",
-            [incident_id, since_version, limit],
-        )
-
-    def count_incident_mentions(self, incident_id: int, since_version: int = 0) -> int:
-        """How many mentions an incident gained after `since_version`."""
-        return self.rows(
-            "SELECT COUNT(*) AS n FROM incident_mentions WHERE incident_id = ?"
-            " AND added_version > ?",
-            [incident_id, since_version],
-        )[0]["n"]
-
-    def incident_message(self, incident_id: int, sink: str, kind: str = "main") -> dict | None:
-        """The message a sink posted for an incident (main thread or escalation), if any."""
-        rows = self.rows(
-            "SELECT * FROM incident_messages WHERE incident_id = ? AND sink = ? AND kind = ?",
-            [incident_id, sink, kind],
-        )
-        return rows[0] if rows else None
-
-    def save_incident_message(
-        self,
-        incident_id: int,
-        sink: str,
-        kind: str,
-        channel: str | None,
-        message_id: str | None,
-        version: int,
-        now: datetime,
-    ) -> None:
-        """Record what a sink has shown of an incident, up to `version`."""
-        self.db.execute(
-            "INSERT INTO incident_messages (incident_id, sink, kind, channel, message_id,"
-            " delivered_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (incident_id, sink, kind) DO UPDATE SET"
-            " channel = COALESCE(excluded.channel, channel),"
-            " message_id = COALESCE(excluded.message_id, message_id),"
-            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at",
-            [incident_id, sink, kind, channel, message_id, version, iso(now)],
-        )
-
-    def has_alert(self, fingerprint: str) -> bool:
-        """Whether the ledger already holds this alert."""
-        return bool(self.rows("SELECT 1 FROM alerts WHERE fingerprint = ?", [fingerprint]))
 
     # -- rule types: queries they need (kept together; see reputation/ruletypes.py) -------
 
@@ -644,7 +441,7 @@ class Store:
         (a flatline's candidates; scores are joined only for a score field)."""
         column = _column(field)
         join = " JOIN scores s ON s.mention_key = m.key" if field in SCORE_COLUMNS else ""
-        rows = self.rows(
+        rows = self._rows(
             f"SELECT DISTINCT {column} AS value FROM mentions m{join}"  # noqa: S608
             f" WHERE m.created_at >= ? AND m.created_at <= ? AND {column} IS NOT NULL"
             " ORDER BY 1",
@@ -656,10 +453,10 @@ class Store:
         self, until: datetime, *, since: datetime | None = None, brand: str | None = None,
         field: str | None = None, value: Any = None, text_like: str | None = None,
         before: tuple[str, str] | None = None, page: int = 100,
-    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+    ) -> Iterator[ScoredMention]:  # fmt: skip
         """Scored mentions created in [since, until] (of `brand`, with `field` = value, text
         LIKE `text_like`, strictly before (created_at, key) `before`), newest first, by page."""
-        sql = _ROW_SELECT + " WHERE m.created_at <= ?"
+        sql = SCORED_SELECT + " WHERE m.created_at <= ?"
         params: list[Any] = [iso(until)]
         if since is not None:
             sql += " AND m.created_at >= ?"
@@ -675,7 +472,7 @@ class Store:
             params.append(text_like)
         while True:
             bound = " AND (m.created_at, m.key) < (?, ?)" if before else ""
-            found = self.rows(
+            found = self._scored(
                 sql + bound + " ORDER BY m.created_at DESC, m.key DESC LIMIT ?",
                 [*params, *(before or ()), page],
             )
@@ -686,120 +483,20 @@ class Store:
 
     def first_mention_at(self, brand: str) -> datetime | None:
         """When the oldest stored mention of `brand` was created (None: no mention yet)."""
-        [row] = self.rows("SELECT MIN(created_at) AS first FROM mentions WHERE brand = ?", [brand])
+        [row] = self._rows("SELECT MIN(created_at) AS first FROM mentions WHERE brand = ?", [brand])
         return parse_time(row["first"]) if row["first"] else None
-
-    # -- notify ---------------------------------------------------------------------------
-
-    def pending_deliveries(
-        self, sink: str, limit: int = 100, after: tuple[str, str, str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Deliveries still owed to `sink` in (created_at, event_at, fingerprint) order, after
-        the position `after`, with their alert's fields."""
-        created, event, fingerprint = after or ("", "", "")
-        return self.rows(
-            "SELECT a.*, d.sink, d.attempts FROM deliveries d"
-            " JOIN alerts a ON a.fingerprint = d.fingerprint"
-            " WHERE d.sink = ? AND d.status = 'pending'"
-            " AND (a.created_at, a.event_at, a.fingerprint) > (?, ?, ?)"
-            " ORDER BY a.created_at, a.event_at, a.fingerprint LIMIT ?",
-            [sink, created, event, fingerprint, limit],
-        )
-
-    def evidence(self, fingerprint: str, limit: int = 5) -> list[dict[str, Any]]:
-        """An alert's evidence mentions with their scores, most severe first."""
-        return self.rows(
-            _ROW_SELECT + " JOIN alert_mentions am ON am.mention_key = m.key"
-            " WHERE am.fingerprint = ? ORDER BY s.severity DESC, m.created_at LIMIT ?",
-            [fingerprint, limit],
-        )
-
-    def mark_delivered(
-        self,
-        fingerprint: str,
-        sink: str,
-        message_id: str | None,
-        channel: str | None,
-        now: datetime,
-    ) -> None:
-        """Record a confirmed delivery and settle the alert's status."""
-        stamp = iso(now)
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,"
-                " channel = ?, sent_at = ?, updated_at = ?, last_error = NULL"
-                " WHERE fingerprint = ? AND sink = ?",
-                [message_id, channel, stamp, stamp, fingerprint, sink],
-            )
-            if message_id is not None:
-                self.db.execute(
-                    "UPDATE alerts SET message_id = COALESCE(message_id, ?) WHERE fingerprint = ?",
-                    [message_id, fingerprint],
-                )
-            self._settle(fingerprint, stamp)
-
-    def mark_undelivered(
-        self, fingerprint: str, sink: str, error: str, permanent: bool, now: datetime
-    ) -> None:
-        """Record a failed attempt: it stays pending unless the failure is permanent."""
-        stamp = iso(now)
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?,"
-                " updated_at = ? WHERE fingerprint = ? AND sink = ?",
-                ["failed" if permanent else "pending", error, stamp, fingerprint, sink],
-            )
-            self.db.execute(
-                "UPDATE alerts SET last_error = ? WHERE fingerprint = ?", [error, fingerprint]
-            )
-            self._settle(fingerprint, stamp)
-
-    def _settle(self, fingerprint: str, stamp: str) -> None:
-        states = {
-            r["status"]
-            for r in self.rows("SELECT status FROM deliveries WHERE fingerprint = ?", [fingerprint])
-        }
-        status = "pending" if "pending" in states else "failed" if "failed" in states else "sent"
-        self.db.execute(
-            "UPDATE alerts SET status = ?, updated_at = ?,"
-            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-            " WHERE fingerprint = ? AND status != 'muted'",
-            [status, stamp, status, stamp, fingerprint],
-        )
-
-    def retry_failed(self, now: datetime) -> int:
-        """Put every permanently failed delivery back in the queue; return how many."""
-        stamp = iso(now)
-        with self.db.atomic():
-            count = self.db.execute(
-                "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'failed'",
-                [stamp],
-            ).rowcount
-            self.db.execute(
-                "UPDATE alerts SET status = 'pending', updated_at = ? WHERE status = 'failed'",
-                [stamp],
-            )
-        return count
-
-    def alert_counts(self) -> dict[str, int]:
-        """How many alerts the ledger holds in each status."""
-        counts = {"pending": 0, "sent": 0, "failed": 0, "muted": 0}
-        for row in self.rows("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status"):
-            counts[row["status"]] = row["n"]
-        return counts
 
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
         """Record the start of a run and return its id."""
-        cursor = self.db.execute(
+        return self._insert(
             "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
         )
-        return int(cursor.lastrowid)
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
         """Record a run's outcome and counts."""
-        self.db.execute(
+        self._db.execute(
             "UPDATE runs SET finished_at = ?, status = ?, fetched = ?, new_mentions = ?,"
             " scored = ?, alerts = ?, sent = ?, pending = ?, failed = ?, errors = ? WHERE id = ?",
             [

@@ -36,7 +36,9 @@ def parse_duration(text: str) -> timedelta:
 @dataclass(frozen=True)
 class Field:
     """One expected key: its kind (str, int, float, bool, duration, path, url, env,
-    str_list, choice, cron, any), whether it is required, its default and bounds."""
+    str_list, choice, cron, any), whether it is required, its default and bounds (a
+    duration's in seconds). `bare_seconds` lets a duration also be a whole number of seconds,
+    as older configs wrote it."""
 
     kind: str
     required: bool = False
@@ -44,6 +46,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
+    bare_seconds: bool = False
 
 
 class Checker:
@@ -69,16 +72,14 @@ class Checker:
             return None
         return value
 
-    def fields(
-        self, value: Any, spec: Mapping[str, Field], path: str, *, ignore: tuple[str, ...] = ()
-    ) -> dict[str, Any] | None:
+    def fields(self, value: Any, spec: Mapping[str, Field], path: str) -> dict[str, Any] | None:
         """Check a mapping against `spec`: unknown keys, missing keys, and each value's kind."""
         data = self.mapping(value, path)
         if data is None:
             return None
         out: dict[str, Any] = {}
         for key in data:
-            if key not in spec and key not in ignore:
+            if key not in spec:
                 known = ", ".join(sorted(spec))
                 self.error(_join(path, key), f"unknown key (expected one of: {known})")
         for key, field in spec.items():
@@ -146,7 +147,15 @@ class Checker:
         return value
 
     def _to_duration(self, value: Any, field: Field) -> timedelta:
-        return parse_duration(value)
+        if field.bare_seconds and isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value}s"
+        delta = parse_duration(value)
+        seconds = delta.total_seconds()
+        if field.min is not None and seconds < field.min:
+            raise ValueError(f"{value} is below the minimum {field.min:g}s")
+        if field.max is not None and seconds > field.max:
+            raise ValueError(f"{value} is above the maximum {field.max:g}s")
+        return delta
 
     def _to_path(self, value: Any, field: Field) -> Path:
         text = self._to_str(value, field)
@@ -184,6 +193,13 @@ class Checker:
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a crontab expression ({exc})") from None
         return text
+
+
+def defaults(spec: Mapping[str, Field]) -> dict[str, Any]:
+    """Every key of `spec` at its default, converted as a config's would be (relative paths
+    against the working directory)."""
+    checker = Checker()
+    return {key: checker._default(field) for key, field in spec.items()}
 
 
 def _join(path: str, key: str) -> str:

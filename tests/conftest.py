@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh store, a fixed `now`, record factories, configs and a Slack fake."""
+"""Shared fixtures: a fresh store, a fixed `now`, record factories (file-connector records and
+scored mentions), configs and a Slack fake."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import pytest
 import yaml
 
 from reputation.brands import Brand
+from reputation.models import Mention, Score
 from reputation.store import Store
 from tests.fakes import FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # when `scored` and `record` count minutes from
 # The brand the `workspace` config defines, for tests that build connectors directly.
 ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 
@@ -48,7 +51,7 @@ _ids = iter(range(1, 10**9))
 
 def record(text: str, minutes: float = 0, **fields: Any) -> dict[str, Any]:
     """A file-connector record created `minutes` after 2026-11-22 08:00 UTC."""
-    created = datetime(2026, 11, 22, 8, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    created = T0 + timedelta(minutes=minutes)
     base = {
         "id": str(next(_ids)),
         "source": "x",
@@ -64,6 +67,36 @@ def record(text: str, minutes: float = 0, **fields: Any) -> dict[str, Any]:
     }
     base.update(fields)
     return base
+
+
+def scored(
+    store: Store, native_id: str, minutes: float, sentiment: float = -0.5, *,
+    complaint: float = 0.5, severity: float = 0.5, category: str = "other",
+    brand: str = "Acme Air", source: str = "x", text: str | None = None, author: str = "ann",
+    followers: int | None = None, likes: int = 0, parent: str | None = None,
+    thread: str | None = None, reasons: tuple[str, ...] = ("because",), version: int = 1,
+) -> str:  # fmt: skip
+    """Store one mention created (and observed) `minutes` after T0 with the given score,
+    bypassing the scorer, as due for rule evaluation; return its key. `version` is the
+    mention version the score covers (raise it to rescore the same mention)."""
+    created = T0 + timedelta(minutes=minutes)
+    mention = Mention(
+        source=source,
+        native_id=native_id,
+        brand=brand,
+        text=text or f"text {native_id}",
+        created_at=created,
+        author=author,
+        author_followers=followers,
+        likes=likes,
+        parent_id=parent,
+        thread_id=thread,
+        observed_at=created,
+    )
+    store.save_batch("file", [mention], NOW)
+    score = Score(mention.key, sentiment, complaint, severity, 0.1, 0.0, category, reasons)
+    store.save_scores([(score, version)], NOW)
+    return mention.key
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ def ran(demo: Path) -> Path:
 def ledger(path: Path) -> list[dict]:
     store = Store.open(path.parent / "r.db")
     try:
-        return store.rows("SELECT fingerprint, status, incident_id FROM alerts ORDER BY 1")
+        return store._rows("SELECT fingerprint, status, incident_id FROM alerts ORDER BY 1")
     finally:
         store.close()
 

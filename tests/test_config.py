@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import yaml
 
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.sinks import SlackSink
 from tests.conftest import REPO
 
 
@@ -65,11 +67,36 @@ BASE = {
             {"sinks": [{"type": "slack", "channel": "#a", "base_url": "slack.com"}]},
             "sinks[0].base_url: 'slack.com' is not an http(s) URL",
         ),
+        (
+            {"sinks": [{"type": "slack", "channel": "#a", "timeout": "10m"}]},
+            "sinks[0].timeout: 10m is above the maximum 300s",
+        ),
+        (
+            {"sinks": [{"type": "slack", "channel": "#a", "timeout": 0}]},
+            "sinks[0].timeout: '0s' is not a positive duration",
+        ),
+        (
+            {"sinks": [{"type": "slack", "channel": "#a", "timeout": 1.5}]},
+            "sinks[0].timeout: 1.5 is not a duration",
+        ),
     ],
 )
 def test_each_mistake_is_named_with_its_path(tmp_path: Path, change: dict, expected: str) -> None:
     errors = _errors(tmp_path, {**BASE, **change})
     assert any(expected in e for e in errors), errors
+
+
+@pytest.mark.parametrize(("given", "seconds"), [(None, 15), ("20s", 20), ("1m", 60), (45, 45)])
+def test_the_slack_timeout_is_a_duration_and_a_bare_number_is_seconds(
+    tmp_path: Path, given: object, seconds: int
+) -> None:
+    sink = {"type": "slack", "channel": "#a"} | ({} if given is None else {"timeout": given})
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({**BASE, "sinks": [sink]}), encoding="utf-8")
+    [slack] = load_config(path).sinks
+    assert slack.options["timeout"] == timedelta(seconds=seconds)
+    sink = SlackSink(slack.name, slack.options, {"SLACK_BOT_TOKEN": "xoxb-test"})
+    assert sink.client.timeout == seconds
 
 
 def test_two_mistakes_are_both_reported(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 import requests
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS, FetchContext
+from connectors import FetchContext
 from connectors.appstore import AppStoreConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -45,10 +45,6 @@ def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
 
 def run(path: Path, minutes: float = 0) -> RunSummary:
     return run_once(load_config(path), now=NOW + timedelta(minutes=minutes))
-
-
-def test_registered() -> None:
-    assert CONNECTORS["appstore"] is AppStoreConnector
 
 
 def test_pages_of_each_country_become_mentions(fake: FakeAppStore, httpserver: Any) -> None:
@@ -144,12 +140,12 @@ def test_lookback_rereads_record_a_snapshot_when_votes_grow(
     later = run(path, minutes=60)
     assert (later.errors, later.new_mentions) == ([], 0)
     store = opened()
-    rows = store.rows(
+    rows = store._rows(
         "SELECT likes, observed_at FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
         ["appstore:9001"],
     )
     assert [r["likes"] for r in rows] == [2, 7]
-    assert store.rows("SELECT likes FROM mentions WHERE key = 'appstore:9001'") == [{"likes": 7}]
+    assert store._rows("SELECT likes FROM mentions WHERE key = 'appstore:9001'") == [{"likes": 7}]
 
 
 def test_one_bad_review_is_skipped_with_its_location(fake: FakeAppStore, httpserver: Any) -> None:

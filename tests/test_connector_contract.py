@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -15,11 +17,34 @@ from connectors import CONNECTORS, FetchContext
 from reputation.config import Config, load_config
 from reputation.pipeline import RunSummary, fetch_into, run_once
 from reputation.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 from tests.harness import harness
 
 TYPES = sorted(CONNECTORS)
 HTTP_TYPES = [kind for kind in TYPES if harness(kind).http]
+
+
+def test_every_connector_class_is_registered_under_its_type_with_a_harness() -> None:
+    # What each connector test's `test_registered` used to check, for every module at once:
+    # a connector class defined anywhere in connectors/ is in CONNECTORS under its own type,
+    # which is its module's name, and the contract below runs it through a harness.
+    defined = set()
+    for path in sorted((REPO / "connectors").glob("*.py")):
+        module = importlib.import_module(f"connectors.{path.stem}")
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module.__name__
+                and isinstance(getattr(value, "type", None), str)
+                and callable(getattr(value, "fetch", None))
+            ):
+                defined.add(value)
+    assert defined == set(CONNECTORS.values())
+    for kind, cls in CONNECTORS.items():
+        assert (cls.type, cls.__module__) == (kind, f"connectors.{kind}")
+        assert harness(kind).type == kind
+    harnesses = {p.stem for p in (REPO / "tests" / "harness").glob("*.py")} - {"__init__"}
+    assert harnesses == set(CONNECTORS)
 
 
 def configure(kind: str, base_url: str, workspace: Callable, tmp_path: Path,
@@ -73,7 +98,7 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     name = config.connectors[0].name
     _, store = fetch(config)
     cursors = store.cursors(name)
-    count = store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+    count = store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     httpserver.clear()
     if fault == "timeout":  # the same connector name on another endpoint keeps its cursor
         config = configure(kind, blackhole, workspace, tmp_path, monkeypatch)
@@ -83,7 +108,7 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     errors = [e for e in summary.errors if e.startswith(f"connector {name}: ")]
     assert len(errors) == 1, summary.errors
     assert store.cursors(name) == cursors
-    assert store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
     if fault == "429":
         calls = len(httpserver.log)
         later = run_once(config, now=NOW + timedelta(hours=1, minutes=5))

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from connectors import CONNECTORS
 from connectors.googleplay import Formats, GooglePlayConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -61,10 +60,6 @@ def config_entry(httpserver: Any, **extra: Any) -> dict[str, Any]:
 
 def run(path: Path, minutes: float = 0) -> RunSummary:
     return run_once(load_config(path), now=NOW + timedelta(minutes=minutes))
-
-
-def test_registered() -> None:
-    assert CONNECTORS["googleplay"] is GooglePlayConnector
 
 
 def test_two_pages_become_mentions_and_the_developer_reply_a_reply(
@@ -212,12 +207,12 @@ def test_lookback_rereads_record_a_snapshot_when_thumbs_up_grow(
     later = run(path, minutes=60)
     assert (later.errors, later.new_mentions) == ([], 0)
     store = opened()
-    rows = store.rows(
+    rows = store._rows(
         "SELECT likes FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
         [f"googleplay:{rid(4)}"],
     )
     assert [r["likes"] for r in rows] == [1, 9]
-    assert store.rows("SELECT likes FROM mentions WHERE key = ?",
+    assert store._rows("SELECT likes FROM mentions WHERE key = ?",
                       [f"googleplay:{rid(4)}"]) == [{"likes": 9}]  # fmt: skip
 
 
@@ -227,7 +222,7 @@ def test_the_developer_reply_lands_in_the_replies_table(
     path = workspace(connectors=[config_entry(httpserver)])
     run(path)
     run(path, minutes=10)  # the re-read must not duplicate it
-    rows = opened().rows("SELECT key, mention_key, brand, author, text, created_at FROM replies")
+    rows = opened()._rows("SELECT key, mention_key, brand, author, text, created_at FROM replies")
     assert rows == [{
         "key": f"googleplay:{rid(1)}-reply", "mention_key": f"googleplay:{rid(1)}",
         "brand": "Acme Air", "author": "Acme Air",
@@ -310,14 +305,14 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     path = workspace(connectors=[config_entry(httpserver)])
     run(path)
     cursors = opened().cursors("googleplay")
-    count = opened().rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+    count = opened()._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     httpserver.clear()
     httpserver.expect_request(ALL).respond_with_handler(handler)
     summary = run(path, minutes=60)
     [error] = summary.errors
     assert error.startswith("connector googleplay: ") and message in error, error
     assert opened().cursors("googleplay") == cursors
-    assert opened().rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
+    assert opened()._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
 
 
 def test_a_port_that_never_answers_times_out(

@@ -11,18 +11,16 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext
+from connectors import FetchContext
 from connectors.hackernews import HackerNewsConnector
-from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.hackernews import BASE, PATH, FakeAlgolia, comment, default_hits, story
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 DAY = 86400
 
 
@@ -51,13 +49,12 @@ def configure(workspace: Callable, base_url: str, **options: Any):
 def saved(config: Any) -> tuple[dict[str, str], int]:
     store = Store.open(config.database)
     try:
-        return store.cursors("hn"), store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+        return store.cursors("hn"), store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
     finally:
         store.close()
 
 
-def test_registered_and_page_size_bounds(workspace: Callable) -> None:
-    assert CONNECTORS["hackernews"] is HackerNewsConnector
+def test_page_size_bounds(workspace: Callable) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(workspace, "https://hn.algolia.com", hits_per_page=1001, max_pages=0)
     assert caught.value.errors == [
@@ -137,12 +134,12 @@ def test_lookback_rereads_record_a_snapshot_with_grown_counts(
     assert (later.errors, later.new_mentions) == ([], 1)
     store = Store.open(config.database)
     try:
-        snapshots = store.rows(
+        snapshots = store._rows(
             "SELECT likes, replies FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
             ["hackernews:9001"],
         )
-        [row] = store.rows("SELECT likes, replies FROM mentions WHERE key = 'hackernews:9001'")
-        replies = store.rows("SELECT key, mention_key FROM replies")
+        [row] = store._rows("SELECT likes, replies FROM mentions WHERE key = 'hackernews:9001'")
+        replies = store._rows("SELECT key, mention_key FROM replies")
         cursors = store.cursors("hn")
     finally:
         store.close()

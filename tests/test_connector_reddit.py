@@ -12,7 +12,7 @@ import requests
 from prawcore.sessions import FiniteRetryStrategy
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext, RateLimited, SourceError
+from connectors import FetchContext, RateLimited, SourceError
 from connectors.reddit import RedditConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -21,7 +21,7 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.validate import Checker
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.reddit import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -31,7 +31,6 @@ from tests.harness.reddit import (
     too_many_requests,
 )
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 SECRETS = (CLIENT_ID, CLIENT_SECRET, "fake-token-")
 
 
@@ -74,9 +73,9 @@ def stored(config: Config) -> tuple[dict[str, dict[str, Any]], dict[str, Any], l
     """Mentions by key, the decoded cursor of Acme Air, and the replies."""
     store = Store.open(config.database)
     try:
-        rows = store.rows("SELECT * FROM mentions ORDER BY key")
+        rows = store._rows("SELECT * FROM mentions ORDER BY key")
         cursor = store.cursors("reddit").get("Acme Air")
-        replies = store.rows("SELECT key, mention_key, author FROM replies ORDER BY key")
+        replies = store._rows("SELECT key, mention_key, author FROM replies ORDER BY key")
     finally:
         store.close()
     return {r["key"]: r for r in rows}, json.loads(cursor) if cursor else {}, replies
@@ -87,8 +86,7 @@ def no_secrets(messages: list[str]) -> None:
         assert not any(secret in message for secret in SECRETS), message
 
 
-def test_registered_and_options_checked(workspace: Callable) -> None:
-    assert CONNECTORS["reddit"] is RedditConnector
+def test_options_checked(workspace: Callable) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(workspace, "https://oauth.reddit.com", subreddits=["r/travel", "no such"],
                   comments_from=["a"], user_agent="bot", page_size=101,
@@ -264,14 +262,14 @@ def test_lookback_records_a_snapshot_with_a_grown_score(
     store = Store.open(config.database)
     try:
         history = {
-            key: store.rows(
+            key: store._rows(
                 "SELECT likes, replies FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
                 [key],
             )
             for key in ("reddit:1a0001", "reddit:c00001", "reddit:1a0002")
         }
-        [row] = store.rows("SELECT likes, replies FROM mentions WHERE key = 'reddit:1a0001'")
-        [removed] = store.rows("SELECT text, likes FROM mentions WHERE key = 'reddit:1a0002'")
+        [row] = store._rows("SELECT likes, replies FROM mentions WHERE key = 'reddit:1a0001'")
+        [removed] = store._rows("SELECT text, likes FROM mentions WHERE key = 'reddit:1a0002'")
     finally:
         store.close()
     assert history == {

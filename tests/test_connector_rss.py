@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext, SourceError
+from connectors import FetchContext, SourceError
 from connectors.rss import RssConnector, feed_key, unwrap_link
 from reputation.brands import Brand
 from reputation.cli import main
@@ -20,10 +20,9 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.text import normalize
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.rss import ALERTS_PATH, BASE, NEWS_PATH, Entry, FakeFeeds, feed_urls, rss
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 GLOBEX = Brand("Globex", ("globex",))
 ALERT_1, ALERT_2, ALERT_3 = (f"tag:google.com,2013:googlealerts/feed:{n}" for n in (11, 22, 33))
 
@@ -67,8 +66,7 @@ def configure(workspace: Callable, feeds: list[str], **options: Any):
     return load_config(workspace(connectors=[entry]))
 
 
-def test_registered_and_config_checks_feeds_and_brand(workspace: Callable) -> None:
-    assert CONNECTORS["rss"] is RssConnector
+def test_config_checks_feeds_and_brand(workspace: Callable) -> None:
     with pytest.raises(ConfigError) as caught:
         configure(workspace, ["https://news.example/a.rss", "news.example/b.rss"], brand="Initech")
     assert caught.value.errors == [
@@ -232,7 +230,7 @@ def test_a_body_naming_a_local_file_is_not_read_as_the_feed(
 def _saved(config: Any) -> tuple[dict[str, str], int]:
     store = Store.open(config.database)
     try:
-        count = store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
+        count = store._rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"]
         return store.cursors("news"), count
     finally:
         store.close()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, SourceError
+from connectors import SourceError
 from connectors.trustpilot import TrustpilotConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -61,10 +61,6 @@ def older_reviews(fake: FakeTrustpilot) -> None:
         review("b00000000000000000000006", "Old", "Meh", hours_ago=40),
         review("b00000000000000000000007", "Older", "Fine", hours_ago=50),
     ]
-
-
-def test_registered() -> None:
-    assert CONNECTORS["trustpilot"] is TrustpilotConnector
 
 
 def test_pages_become_mentions_and_the_business_reply_a_reply(
@@ -154,12 +150,12 @@ def test_lookback_rereads_record_a_snapshot_and_keep_one_reply(
     later = run(path, minutes=60)
     assert (later.errors, later.new_mentions) == ([], 0)
     store = opened()
-    rows = store.rows(
+    rows = store._rows(
         "SELECT likes FROM snapshots WHERE mention_key = ? ORDER BY observed_at",
         [f"trustpilot:{R1}"],
     )
     assert [r["likes"] for r in rows] == [2, 9]
-    assert store.rows("SELECT key, mention_key, author FROM replies") == [
+    assert store._rows("SELECT key, mention_key, author FROM replies") == [
         {"key": f"trustpilot:{R1}-reply", "mention_key": f"trustpilot:{R1}",
          "author": "Acme Air Care"}
     ]  # fmt: skip

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from connectors import CONNECTORS, FetchContext
+from connectors import FetchContext
 from connectors.x import (
     BUDGET_NOTE,
     NEWER_NOTE,
@@ -25,10 +25,9 @@ from reputation.cli import main
 from reputation.config import Config, ConfigError, load_config
 from reputation.pipeline import run_once
 from reputation.store import Store
-from tests.conftest import NOW
+from tests.conftest import ACME, NOW
 from tests.harness.x import BASE, LOOKUP, SEARCH, TOKEN, FakeX, snowflake
 
-ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
 QUERY = '("acme air" OR @acmeair OR (from:acmeair is:reply)) -"acme air fryer" -is:retweet'
 
 
@@ -62,11 +61,11 @@ def state(config: Config) -> dict[str, Any]:
     snapshots and source state."""
     store = Store.open(config.database)
     try:
-        mentions = store.rows("SELECT * FROM mentions WHERE connector = 'x'")
+        mentions = store._rows("SELECT * FROM mentions WHERE connector = 'x'")
         return {
             "mentions": {m["native_id"]: m for m in mentions},
             "count": len(mentions),
-            "replies": store.rows("SELECT key, mention_key, author FROM replies"),
+            "replies": store._rows("SELECT key, mention_key, author FROM replies"),
             "cursors": {k: json.loads(v) for k, v in store.cursors("x").items()},
             "source": store.source_state("x"),
             "month_reads": store.reads_this_month("x", NOW),
@@ -83,8 +82,7 @@ def where(httpserver: Any) -> str:
     return urlsplit(httpserver.url_for("/")).netloc
 
 
-def test_registered_and_config_checks(workspace: Callable) -> None:
-    assert CONNECTORS["x"] is XConnector
+def test_config_checks(workspace: Callable) -> None:
     brands = [{"name": "Acme Air", "terms": ["acme air"]}, {"name": "Zeta", "terms": ["zeta"]}]
     entries = [
         {"type": "x", "name": "a", "query": "acme"},
@@ -377,13 +375,13 @@ def test_a_refresh_records_a_new_snapshot_with_grown_counts(
     assert later.reads == {"x": 1 + 13}
     store = Store.open(config.database)
     try:
-        snapshots = store.rows(
+        snapshots = store._rows(
             "SELECT likes, shares, replies FROM snapshots WHERE mention_key = ?"
             " ORDER BY observed_at", [f"x:{bag_id}"],
         )  # fmt: skip
-        [row] = store.rows("SELECT likes, shares, replies FROM mentions WHERE native_id = ?",
+        [row] = store._rows("SELECT likes, shares, replies FROM mentions WHERE native_id = ?",
                            [bag_id])  # fmt: skip
-        unchanged = store.rows(
+        unchanged = store._rows(
             "SELECT COUNT(*) AS n FROM snapshots WHERE mention_key != ?", [f"x:{bag_id}"]
         )[0]["n"]
     finally:

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from reputation.classifier import ModelError, load_model, save_model, train
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
-from reputation.evaluate import prf
-from reputation.model import ModelError, load_model, save_model, train
+from reputation.metrics import prf
 from reputation.scoring import Scorer, ScoringSettings
 from tests.conftest import REPO
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, CONNECTORS, FetchContext
+from connectors import ALL_BRANDS, FetchContext
 from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
@@ -29,10 +29,6 @@ def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
     problems = [p for b in batches for p in b.problems]
     cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
     return mentions, problems, cursor
-
-
-def test_registered() -> None:
-    assert CONNECTORS["file"] is FileConnector
 
 
 def test_jsonl_fields_become_mentions(tmp_path: Path) -> None:
@@ -188,9 +184,9 @@ def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
     write_jsonl(path, [{**first, "likes": 80, "observed_at": "2026-11-22T10:10:00Z"}], mode="a")
     fetch_into(store, [conn], BRANDS, NOW, summary)
     assert summary.new_mentions == 1
-    [row] = store.rows("SELECT likes, version FROM mentions")
+    [row] = store._rows("SELECT likes, version FROM mentions")
     assert row == {"likes": 80, "version": 3}
-    likes = [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")]
+    likes = [r["likes"] for r in store._rows("SELECT likes FROM snapshots ORDER BY observed_at")]
     assert likes == [5, 50, 80]
 
 
@@ -218,7 +214,7 @@ def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: S
     ])  # fmt: skip
     summary = RunSummary()
     fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
-    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:10"]
-    assert store.rows("SELECT key, mention_key, author FROM replies") == [
+    assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:10"]
+    assert store._rows("SELECT key, mention_key, author FROM replies") == [
         {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
     ]

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reputation.config import load_config
-from reputation.engine import evaluate, load_rules
-from reputation.models import Mention, Score
+from reputation.engine import evaluate_rules, load_rules
 from reputation.pipeline import RunSummary, run_once
-from reputation.sinks import IncidentView
-from reputation.slack import SlackSink
+from reputation.sinks import IncidentView, SlackSink
 from reputation.store import Store
 from reputation.validate import Checker
-from tests.conftest import NOW, REPO, write_jsonl
+from tests.conftest import NOW, REPO, scored, write_jsonl
 from tests.fakes import TOKEN, FakeSlack
 
 OUTAGE = [
@@ -104,14 +102,14 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
     assert all(not r["summary"].errors for r in (first, second, third, fourth))
 
     store = Store.open(config.database)
-    incidents = store.rows("SELECT id, category, severity FROM incidents ORDER BY id")
+    incidents = store._rows("SELECT id, category, severity FROM incidents ORDER BY id")
     outage = [i for i in incidents if i["category"] == "outage_bug"]
     assert len(outage) == 1, incidents
     storm_id = outage[0]["id"]
     assert outage[0]["severity"] == "critical"
-    assert store.incident(storm_id)["mentions"] >= 10
+    assert store.ledger.incident(storm_id)["mentions"] >= 10
     assert (
-        store.rows("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ?", [storm_id])[0]["n"]
+        store._rows("SELECT COUNT(*) AS n FROM alerts WHERE incident_id = ?", [storm_id])[0]["n"]
         >= 5
     )
 
@@ -137,34 +135,7 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
 
 # -- grouping, table-driven over pairs of mentions ------------------------------------------
 
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ANY_RULE = "name: any-complaint\ntype: any\nwhere: {complaint: {gte: 0.5}}\nrealert: 1m\n"
-
-
-def add(
-    store: Store,
-    native: str,
-    minutes: float,
-    category: str,
-    text: str | None = None,
-    parent: str | None = None,
-    thread: str | None = None,
-) -> None:
-    created = T0 + timedelta(minutes=minutes)
-    m = Mention(
-        "x",
-        native,
-        "Acme Air",
-        text or f"mention number {native}",
-        created,
-        author=f"a{native}",
-        parent_id=parent,
-        thread_id=thread,
-        author_followers=100,
-        observed_at=created,
-    )
-    store.save_batch("file", [m], NOW)
-    store.save_scores([(Score(m.key, -0.5, 0.9, 0.5, 0.1, 0.0, category, ("why",)), 1)], NOW)
 
 
 GROUPING = [
@@ -212,9 +183,11 @@ def test_grouping(tmp_path: Path, store: Store, label: str, mentions: list, inci
     (tmp_path / "r.yaml").write_text(ANY_RULE)
     rules = load_rules(tmp_path, Checker(tmp_path))
     for native, minutes, category, *rest in mentions:
-        add(store, native, minutes, category, *rest)
-    evaluate(store, rules, ["console"], NOW)
-    assert store.rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
+        text, parent, thread = (*rest, None, None, None)[:3]
+        scored(store, native, minutes, complaint=0.9, category=category, text=text,
+               parent=parent, thread=thread, author=f"a{native}", followers=100)  # fmt: skip
+    evaluate_rules(store, rules, ["console"], NOW)
+    assert store._rows("SELECT COUNT(*) AS n FROM incidents")[0]["n"] == incidents
 
 
 def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: Store) -> None:
@@ -224,12 +197,12 @@ def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: S
     )
     (tmp_path / "one.yaml").write_text(ANY_RULE.replace("{gte: 0.5}", "{gte: 0.5}, native_id: '1'"))
     rules = load_rules(tmp_path, Checker(tmp_path))
-    add(store, "1", 0, "outage_bug")
-    add(store, "2", 1, "outage_bug")
-    add(store, "3", 2, "billing_refund")
-    evaluate(store, rules, ["console"], NOW)
-    [outage] = store.rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
-    alerts = store.rows("SELECT rule, incident_id FROM alerts ORDER BY rule")
+    for native, minutes, category in (("1", 0, "outage_bug"), ("2", 1, "outage_bug"),
+                                      ("3", 2, "billing_refund")):  # fmt: skip
+        scored(store, native, minutes, complaint=0.9, category=category, author=f"a{native}")
+    evaluate_rules(store, rules, ["console"], NOW)
+    [outage] = store._rows("SELECT id FROM incidents WHERE category = 'outage_bug'")
+    alerts = store._rows("SELECT rule, incident_id FROM alerts ORDER BY rule")
     assert alerts == [
         {"rule": "any-complaint", "incident_id": outage["id"]},
         {"rule": "burst", "incident_id": outage["id"]},
@@ -274,7 +247,7 @@ def test_posts_to_one_channel_are_paced_and_none_is_dropped(slack: FakeSlack) ->
             "mentions": 1,
             "reach": 0,
         }
-        alert = {"rule": "r", "severity": "warning", "summary": "s", "reasons": "[]"}
+        alert = {"rule": "r", "severity": "warning", "summary": "s", "reasons": []}
         return IncidentView(incident, [alert], [])
 
     for i in range(4):

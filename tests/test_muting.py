@@ -13,7 +13,7 @@ from reputation.cli import main
 from reputation.config import ConfigError, load_config
 from reputation.muting import parse_matchers
 from reputation.pipeline import run_once
-from reputation.slack import SlackSink
+from reputation.sinks import SlackSink
 from reputation.store import Store
 from reputation.timeutil import utcnow
 from tests.conftest import NOW, write_jsonl
@@ -35,7 +35,7 @@ def complaint(make_record: Callable, minutes: float, followers: int = 30_000, **
 def statuses(config_path: Path) -> list[tuple[str, str, str | None]]:
     store = Store.open(load_config(config_path).database)
     try:
-        rows = store.rows("SELECT rule, status, muted_reason FROM alerts ORDER BY event_at")
+        rows = store._rows("SELECT rule, status, muted_reason FROM alerts ORDER BY event_at")
     finally:
         store.close()
     return [(r["rule"], r["status"], r["muted_reason"]) for r in rows]

@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from reputation.engine import evaluate, load_rules
-from reputation.models import Mention, Score
+from reputation.engine import evaluate_rules, load_rules
 from reputation.store import Store
 from reputation.validate import Checker
-
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def add(
-    store: Store,
-    key: str,
-    minutes: float,
-    sentiment: float,
-    severity: float = 0.5,
-    brand: str = "Acme Air",
-    followers: int = 100,
-    likes: int = 0,
-    version: int = 1,
-) -> None:
-    """Store one mention with a given score, bypassing the scorer."""
-    created = T0 + timedelta(minutes=minutes)
-    m = Mention(
-        source="x",
-        native_id=key,
-        brand=brand,
-        text=f"text {key}",
-        created_at=created,
-        author="ann",
-        author_followers=followers,
-        likes=likes,
-        observed_at=created,
-    )
-    store.save_batch("file", [m], NOW)
-    score = Score(m.key, sentiment, 0.5, severity, 0.1, 0.0, "other", ("because",))
-    store.save_scores([(score, version)], NOW)
+from tests.conftest import NOW, scored
 
 
 def rules_from(tmp_path: Path, text: str):
@@ -84,10 +51,10 @@ def test_rule_table(
 ) -> None:
     rules = rules_from(tmp_path, rule)
     for i, (minute, sentiment, *brand) in enumerate(mentions):
-        add(store, str(i), minute, sentiment, brand=brand[0] if brand else "Acme Air")
-    assert evaluate(store, rules, ["console"], NOW) == expected
-    assert store.rows("SELECT COUNT(*) AS n FROM alerts") == [{"n": expected}]
-    assert evaluate(store, rules, ["console"], NOW) == 0  # nothing is evaluated twice
+        scored(store, str(i), minute, sentiment, brand=brand[0] if brand else "Acme Air")
+    assert evaluate_rules(store, rules, ["console"], NOW) == expected
+    assert store._rows("SELECT COUNT(*) AS n FROM alerts") == [{"n": expected}]
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0  # nothing is evaluated twice
 
 
 WHERE = [
@@ -109,21 +76,21 @@ WHERE = [
 @pytest.mark.parametrize(("where", "fires"), WHERE)
 def test_where_conditions(tmp_path: Path, store: Store, where: str, fires: bool) -> None:
     rules = rules_from(tmp_path, f"name: w\ntype: any\nwhere: {where}\n")
-    add(store, "1", 0, -0.5, likes=100)
-    assert evaluate(store, rules, ["console"], NOW) == int(fires)
+    scored(store, "1", 0, -0.5, followers=100, likes=100)
+    assert evaluate_rules(store, rules, ["console"], NOW) == int(fires)
 
 
 def test_growth_escalates_once_to_critical(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, ANY + "severity: {warning: 0, critical: 0.75}\nrealert: 24h\n")
-    add(store, "1", 0, -0.8, severity=0.5)
-    assert evaluate(store, rules, ["console"], NOW) == 1
-    add(store, "1", 0, -0.8, severity=0.6, version=2)  # grew, still a warning
-    assert evaluate(store, rules, ["console"], NOW) == 0
-    add(store, "1", 0, -0.8, severity=0.9, version=3)  # crossed into critical
-    assert evaluate(store, rules, ["console"], NOW) == 1
-    add(store, "1", 0, -0.8, severity=0.95, version=4)
-    assert evaluate(store, rules, ["console"], NOW) == 0
-    alerts = {a["severity"]: a["summary"] for a in store.rows("SELECT * FROM alerts")}
+    scored(store, "1", 0, -0.8, severity=0.5)
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
+    scored(store, "1", 0, -0.8, severity=0.6, version=2)  # grew, still a warning
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
+    scored(store, "1", 0, -0.8, severity=0.9, version=3)  # crossed into critical
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
+    scored(store, "1", 0, -0.8, severity=0.95, version=4)
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
+    alerts = {a["severity"]: a["summary"] for a in store._rows("SELECT * FROM alerts")}
     assert sorted(alerts) == ["critical", "warning"]
     assert alerts["critical"].startswith("Escalated to critical: ")
     assert not alerts["warning"].startswith("Escalated")
@@ -132,16 +99,16 @@ def test_growth_escalates_once_to_critical(tmp_path: Path, store: Store) -> None
 def test_alerts_are_pending_per_sink_with_their_evidence(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FREQ)
     for i in range(3):
-        add(store, str(i), i, -0.5)
-    evaluate(store, rules, ["console", "slack"], NOW)
-    [alert] = store.rows("SELECT fingerprint, status, rule FROM alerts")
+        scored(store, str(i), i, -0.5)
+    evaluate_rules(store, rules, ["console", "slack"], NOW)
+    [alert] = store._rows("SELECT fingerprint, status, rule FROM alerts")
     assert (alert["status"], alert["rule"]) == ("pending", "burst")
-    sinks = store.rows("SELECT sink, status FROM deliveries ORDER BY sink")
+    sinks = store._rows("SELECT sink, status FROM deliveries ORDER BY sink")
     assert sinks == [
         {"sink": "console", "status": "pending"},
         {"sink": "slack", "status": "pending"},
     ]
-    assert len(store.evidence(alert["fingerprint"])) == 3
+    assert len(store.ledger.evidence(alert["fingerprint"])) == 3
 
 
 def test_unknown_rule_type_and_option_are_errors(tmp_path: Path) -> None:

@@ -3,48 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from reputation.engine import evaluate, load_rules
-from reputation.models import Mention, Score
+from reputation.engine import evaluate_rules, load_rules
 from reputation.ruleset import Rule
 from reputation.store import Store
 from reputation.validate import Checker
+from tests.conftest import NOW, T0, scored
 
-T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 H, D = 60, 1440  # minutes in an hour, a day
 REPO = Path(__file__).resolve().parent.parent
-
-
-def add(
-    store: Store,
-    key: str,
-    minutes: float,
-    sentiment: float = -0.5,
-    *,
-    brand: str = "Acme Air",
-    source: str = "x",
-    category: str = "other",
-    text: str | None = None,
-) -> None:
-    """Store one scored mention created `minutes` after T0 (08:00 UTC), bypassing the scorer."""
-    created = T0 + timedelta(minutes=minutes)
-    m = Mention(
-        source=source,
-        native_id=key,
-        brand=brand,
-        text=text or f"text {key}",
-        created_at=created,
-        author="ann",
-        observed_at=created,
-    )
-    store.save_batch("file", [m], NOW)
-    score = Score(m.key, sentiment, 0.5, 0.5, 0.1, 0.0, category, ("because",))
-    store.save_scores([(score, 1)], NOW)
 
 
 def rules_from(tmp_path: Path, text: str) -> list[Rule]:
@@ -58,7 +29,7 @@ def rules_from(tmp_path: Path, text: str) -> list[Rule]:
 
 
 def alerts(store: Store) -> list[dict]:
-    return store.rows("SELECT * FROM alerts ORDER BY event_at, group_key")
+    return store._rows("SELECT * FROM alerts ORDER BY event_at, group_key")
 
 
 def groups(store: Store) -> list[tuple[str, str]]:
@@ -173,20 +144,20 @@ def test_spike(
 ) -> None:
     rules = rules_from(tmp_path, rule)
     for i, (minute, sentiment, *brand) in enumerate(mentions):
-        add(store, str(i), minute, sentiment, brand=brand[0] if brand else A)
-    assert evaluate(store, rules, ["console"], NOW) == len(expected)
+        scored(store, str(i), minute, sentiment, brand=brand[0] if brand else A)
+    assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
 
 
 def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, SPIKE + "query_key: source\n")
-    add(store, "r", 0, source="reddit")
-    add(store, "x1", 0)
-    add(store, "r1", 45, source="reddit")
-    add(store, "x2", 46)
-    add(store, "x3", 50)  # x: 2 vs 1; reddit: 1 vs 1
-    assert evaluate(store, rules, ["console"], NOW) == 1
+    scored(store, "r", 0, source="reddit")
+    scored(store, "x1", 0)
+    scored(store, "r1", 45, source="reddit")
+    scored(store, "x2", 46)
+    scored(store, "x3", 50)  # x: 2 vs 1; reddit: 1 vs 1
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "spike|Acme Air|x")
     assert alert["summary"] == (
@@ -196,24 +167,24 @@ def test_spike_query_key_source(tmp_path: Path, store: Store) -> None:
 
 def test_spike_summary_reasons_and_evidence(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, "description: complaints piling up\n" + SPIKE)
-    add(store, "0", 0)
-    add(store, "1", 44, 0.6)  # does not match `where`: not evidence
+    scored(store, "0", 0)
+    scored(store, "1", 44, 0.6)  # does not match `where`: not evidence
     for i, minute in enumerate((45, 48, 50), start=2):
-        add(store, str(i), minute)
-    assert evaluate(store, rules, ["console"], NOW) == 1
+        scored(store, str(i), minute)
+    assert evaluate_rules(store, rules, ["console"], NOW) == 1
     [alert] = alerts(store)
     assert alert["summary"] == "2 mentions of Acme Air in 30 min, 2.0x the previous 30 min"
     assert json.loads(alert["reasons"])[:2] == ["complaints piling up", "spike: 2 vs 1 before"]
     assert alert["event_at"] == "2026-11-22T08:48:00.000000Z"
-    keys = store.rows("SELECT mention_key FROM alert_mentions ORDER BY 1")
+    keys = store._rows("SELECT mention_key FROM alert_mentions ORDER BY 1")
     assert [r["mention_key"] for r in keys] == ["x:2", "x:3"]
 
 
 def test_spike_same_hour_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, SAME_HOUR)
     for i, minute in enumerate((-D + 40, -D + 41, -2 * D + 40, 45, 50)):
-        add(store, str(i), minute)
-    evaluate(store, rules, ["console"], NOW)
+        scored(store, str(i), minute)
+    evaluate_rules(store, rules, ["console"], NOW)
     [alert] = alerts(store)
     assert alert["summary"] == (
         "2 mentions of Acme Air in 30 min, 2.0x the same 30 min on the past 3 days (mean 1.0)"
@@ -271,37 +242,37 @@ def test_flatline(
     rules = rules_from(tmp_path, rule)
     for i, (source, minute, *rest) in enumerate(mentions):
         sentiment, brand = (rest + [-0.5, A][len(rest) :])[:2]
-        add(store, str(i), minute, sentiment, source=source, brand=brand)
-    assert evaluate(store, rules, ["console"], at(now)) == len(expected)
+        scored(store, str(i), minute, sentiment, source=source, brand=brand)
+    assert evaluate_rules(store, rules, ["console"], at(now)) == len(expected)
     assert groups(store) == sorted(expected)
     for alert in alerts(store):
         assert alert["status"] == "pending" and alert["resolved_at"] is None
-        assert store.rows("SELECT * FROM alert_mentions") == []  # no mention to show
+        assert store._rows("SELECT * FROM alert_mentions") == []  # no mention to show
 
 
 def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1h\n")
-    add(store, "1", 0)
-    assert evaluate(store, rules, ["console"], at(6 * H + 10)) == 1
+    scored(store, "1", 0)
+    assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
     [first] = alerts(store)
     assert first["group_key"] == "quiet|*|x" and first["brand"] == "*"
     assert first["summary"] == "no mentions from x for 6h 10m (last at 2026-11-22 08:00 UTC)"
     assert "flatline: 0 in 6h, threshold 1" in json.loads(first["reasons"])
 
     # Still quiet, long after realert: the same quiet spell, no second alert.
-    assert evaluate(store, rules, ["console"], at(10 * H)) == 0
-    assert evaluate(store, rules, ["console"], at(2 * D)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(10 * H)) == 0
+    assert evaluate_rules(store, rules, ["console"], at(2 * D)) == 0
 
     # Mentions come back: the alert is resolved, nothing new is sent.
-    add(store, "4", 2 * D + 5)
-    assert evaluate(store, rules, ["console"], at(2 * D + 10)) == 0
+    scored(store, "4", 2 * D + 5)
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 10)) == 0
     [resolved] = alerts(store)
     assert resolved["resolved_at"] == "2026-11-24T08:10:00.000000Z"
-    assert evaluate(store, rules, ["console"], at(2 * D + 20)) == 0  # stays resolved
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 20)) == 0  # stays resolved
     assert alerts(store)[0]["resolved_at"] == "2026-11-24T08:10:00.000000Z"
 
     # A later gap is a new spell: a new alert.
-    assert evaluate(store, rules, ["console"], at(2 * D + 6 * H + 6)) == 1
+    assert evaluate_rules(store, rules, ["console"], at(2 * D + 6 * H + 6)) == 1
     later = alerts(store)[1]
     assert later["resolved_at"] is None
     assert later["summary"] == "no mentions from x for 6h 1m (last at 2026-11-24 08:05 UTC)"
@@ -309,38 +280,38 @@ def test_flatline_episode_fires_once_clears_and_fires_again(tmp_path: Path, stor
 
 def test_flatline_realert_holds_back_a_new_spell(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "realert: 1d\n")
-    add(store, "1", 0)
-    assert evaluate(store, rules, ["console"], at(6 * H + 10)) == 1
-    add(store, "2", 7 * H)
-    assert evaluate(store, rules, ["console"], at(7 * H)) == 0  # cleared
-    assert evaluate(store, rules, ["console"], at(13 * H + 1)) == 0  # quiet again, within 1d
+    scored(store, "1", 0)
+    assert evaluate_rules(store, rules, ["console"], at(6 * H + 10)) == 1
+    scored(store, "2", 7 * H)
+    assert evaluate_rules(store, rules, ["console"], at(7 * H)) == 0  # cleared
+    assert evaluate_rules(store, rules, ["console"], at(13 * H + 1)) == 0  # quiet again, within 1d
     assert len(alerts(store)) == 1
-    assert evaluate(store, rules, ["console"], at(31 * H)) == 1  # 1d after the first alert
+    assert evaluate_rules(store, rules, ["console"], at(31 * H)) == 1  # 1d after the first alert
 
 
 def test_flatline_threshold_spell_is_anchored_to_the_last_full_window(
     tmp_path: Path, store: Store
 ) -> None:
     rules = rules_from(tmp_path, FLAT + "threshold: 2\n")
-    add(store, "1", 0)
-    add(store, "2", 60)
-    assert evaluate(store, rules, ["console"], at(8 * H)) == 1
+    scored(store, "1", 0)
+    scored(store, "2", 60)
+    assert evaluate_rules(store, rules, ["console"], at(8 * H)) == 1
     assert alerts(store)[0]["summary"] == (
         "no mentions from x for 7h (last at 2026-11-22 09:00 UTC)"
     )
-    add(store, "3", 9 * H)  # one mention in the gap: still below 2, the same spell
-    assert evaluate(store, rules, ["console"], at(10 * H)) == 0
+    scored(store, "3", 9 * H)  # one mention in the gap: still below 2, the same spell
+    assert evaluate_rules(store, rules, ["console"], at(10 * H)) == 0
     assert alerts(store)[0]["resolved_at"] is None
-    add(store, "4", 10 * H)  # two within 6h: back
-    assert evaluate(store, rules, ["console"], at(10 * H + 1)) == 0
+    scored(store, "4", 10 * H)  # two within 6h: back
+    assert evaluate_rules(store, rules, ["console"], at(10 * H + 1)) == 0
     assert alerts(store)[0]["resolved_at"] == "2026-11-22T18:01:00.000000Z"
 
 
 def test_flatline_below_threshold_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, FLAT + "threshold: 3\nquery_key: brand\n")
-    add(store, "1", 60)
-    add(store, "2", 120)
-    evaluate(store, rules, ["console"], at(4 * H))
+    scored(store, "1", 60)
+    scored(store, "2", 120)
+    evaluate_rules(store, rules, ["console"], at(4 * H))
     [alert] = alerts(store)
     assert (alert["brand"], alert["group_key"]) == (A, "quiet|Acme Air|Acme Air")
     assert alert["summary"] == (
@@ -444,19 +415,19 @@ def test_new_term(
     rules = rules_from(tmp_path, rule)
     for i, (minute, category, *rest) in enumerate(mentions):
         text, brand, sentiment = (rest + [None, A, -0.5][len(rest) :])[:3]
-        add(store, str(i), minute, sentiment, brand=brand, category=category, text=text)
-    assert evaluate(store, rules, ["console"], NOW) == len(expected)
+        scored(store, str(i), minute, sentiment, brand=brand, category=category, text=text)
+    assert evaluate_rules(store, rules, ["console"], NOW) == len(expected)
     assert groups(store) == sorted(expected)
-    assert evaluate(store, rules, ["console"], NOW) == 0
+    assert evaluate_rules(store, rules, ["console"], NOW) == 0
 
 
 def test_new_term_summary(tmp_path: Path, store: Store) -> None:
     rules = rules_from(tmp_path, NEW)
-    add(store, "1", -40 * D)
-    add(store, "2", 0, category="privacy_security")
-    add(store, "3", 5, brand=B)
-    add(store, "4", 2 * D, brand=B, category="privacy_security")
-    assert evaluate(store, rules, ["console"], NOW) == 2  # "1" and "3": too little history
+    scored(store, "1", -40 * D)
+    scored(store, "2", 0, category="privacy_security")
+    scored(store, "3", 5, brand=B)
+    scored(store, "4", 2 * D, brand=B, category="privacy_security")
+    assert evaluate_rules(store, rules, ["console"], NOW) == 2  # "1" and "3": too little history
     summaries = {a["summary"] for a in alerts(store)}
     assert summaries == {
         "first 'privacy_security' mention of Acme Air in 30 days",
@@ -464,7 +435,7 @@ def test_new_term_summary(tmp_path: Path, store: Store) -> None:
     }
     [alert] = [a for a in alerts(store) if a["group_key"] == "new|Acme Air|privacy_security"]
     assert "new category: 'privacy_security', none in 30 days" in json.loads(alert["reasons"])
-    evidence = store.rows("SELECT mention_key FROM alert_mentions WHERE fingerprint = ?",
+    evidence = store._rows("SELECT mention_key FROM alert_mentions WHERE fingerprint = ?",
                           [alert["fingerprint"]])  # fmt: skip
     assert evidence == [{"mention_key": "x:2"}]
 
@@ -472,11 +443,11 @@ def test_new_term_summary(tmp_path: Path, store: Store) -> None:
 @pytest.mark.parametrize(("realert", "expected"), [("1h", 1), ("1m", 2)])
 def test_new_term_realert(tmp_path: Path, store: Store, realert: str, expected: int) -> None:
     rules = rules_from(tmp_path, NEW + f"realert: {realert}\n")
-    add(store, "0", -2 * D)
-    add(store, "b", 0, category="privacy_security")
-    evaluate(store, rules, ["console"], NOW)
-    add(store, "a", -5, category="privacy_security")  # arrives late, yet created first
-    evaluate(store, rules, ["console"], NOW)
+    scored(store, "0", -2 * D)
+    scored(store, "b", 0, category="privacy_security")
+    evaluate_rules(store, rules, ["console"], NOW)
+    scored(store, "a", -5, category="privacy_security")  # arrives late, yet created first
+    evaluate_rules(store, rules, ["console"], NOW)
     assert len(alerts(store)) == expected
 
 
@@ -548,3 +519,46 @@ def test_shipped_flatline_is_valid_and_disabled(tmp_path: Path) -> None:
     assert enabled != text
     [rule] = rules_from(tmp_path, enabled)
     assert (rule.name, rule.type, rule.query_key) == ("source-flatline", "flatline", "source")
+
+
+# -- the RuleType contract, over every registered type -------------------------------------
+
+MINIMAL = {
+    "any": "",
+    "frequency": "num_events: 1\ntimeframe: 30m\n",
+    "spike": "timeframe: 30m\nspike_height: 2\n",
+    "flatline": "timeframe: 1h\n",
+    "new_term": "min_history: 1m\n",
+}
+
+
+def test_every_rule_type_is_in_the_contract_test() -> None:
+    from reputation.ruletypes import RULE_TYPES
+
+    assert set(RULE_TYPES) == set(MINIMAL)
+
+
+@pytest.mark.parametrize("kind", sorted(MINIMAL))
+def test_a_rule_type_fires_a_list_scans_and_explains_itself(
+    kind: str, tmp_path: Path, store: Store
+) -> None:
+    from reputation.brands import Brand
+    from reputation.ruletypes import RULE_TYPES, Firing, Scan, rule_reason
+
+    scored(store, "1", 0, category="legal")
+    scored(store, "2", 5, category="outage_bug", text="#acmedown")
+    [rule] = rules_from(tmp_path, f"name: t\ntype: {kind}\ndescription: why it fired\n"
+                                  + MINIMAL[kind])  # fmt: skip
+    rule_type = RULE_TYPES[kind]
+    [row] = [r for r in store.unevaluated() if r["key"] == "x:2"]
+    fired = rule_type.fire(rule, row, store)
+    found = rule_type.scan(rule, store, at(8 * H))
+    assert isinstance(fired, list) and isinstance(found, Scan)
+    firings = fired + found.firings
+    assert firings, "each minimal rule fires on this store, per mention or by scanning"
+    for firing in firings:
+        assert isinstance(firing, Firing) and firing.summary
+        assert firing.reasons[0].startswith(rule_reason(rule)) and rule_reason(rule)
+    check = Checker(tmp_path)
+    rule_type.check_options(dict(rule.options), "rule.yaml", check, [Brand("Acme Air", ("a",))])
+    assert check.errors == []

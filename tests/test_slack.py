@@ -11,9 +11,10 @@ import pytest
 
 from reputation.cli import main
 from reputation.config import load_config
+from reputation.ledger import Ledger
 from reputation.pipeline import run_once
 from reputation.sinks import IncidentView
-from reputation.slack import incident_message
+from reputation.sinks.slack import incident_message
 from reputation.store import Store
 from tests.conftest import NOW
 from tests.fakes import TOKEN, FakeSlack
@@ -52,7 +53,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 def ledger(config_path: Path) -> dict[str, int]:
     store = Store.open(load_config(config_path).database)
     try:
-        return store.alert_counts()
+        return store.ledger.alert_counts()
     finally:
         store.close()
 
@@ -196,7 +197,7 @@ def test_a_crash_after_sending_resends_at_most_that_message(
             sinks=[{"type": "slack", "channel": "#rep", "base_url": slack.base_url}],
         )
     )
-    real = Store.mark_delivered
+    real = Ledger.mark_delivered
     calls = {"n": 0}
 
     def crash_on_second(self, *args, **kwargs):
@@ -205,10 +206,10 @@ def test_a_crash_after_sending_resends_at_most_that_message(
             raise KeyboardInterrupt("killed between send and record")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "mark_delivered", crash_on_second)
+    monkeypatch.setattr(Ledger, "mark_delivered", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
         run_once(config, now=NOW)
-    monkeypatch.setattr(Store, "mark_delivered", real)
+    monkeypatch.setattr(Ledger, "mark_delivered", real)
     assert run_once(config, now=NOW).sent == 2
     texts = [m["text"] for m in slack.messages]
     assert len(texts) == 4 and len(set(texts)) == 3  # one duplicate: the one in flight
@@ -221,7 +222,7 @@ def _alert(**over: object) -> dict:
         "severity": "warning",
         "brand": "Acme Air",
         "summary": "summary",
-        "reasons": json.dumps(["r1", "r2"]),
+        "reasons": ["r1", "r2"],
         "route": None,
         **over,
     }
@@ -289,7 +290,7 @@ def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
 
 def test_the_message_says_what_happened_how_big_and_what_to_do() -> None:
     text, blocks = incident_message(
-        _view(_alert(summary="5 complaints in 30 min", reasons=json.dumps(["several complaints"])))
+        _view(_alert(summary="5 complaints in 30 min", reasons=["several complaints"]))
     )
     assert text == "[WARNING] viral-complaint: 5 complaints in 30 min (3 mentions)"
     body = json.dumps(blocks)

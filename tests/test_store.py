@@ -32,31 +32,29 @@ def test_upsert_is_idempotent(store: Store) -> None:
     first = store.save_batch("file", batch, T0)
     again = store.save_batch("file", batch, T0)
     assert (first.new, again.new, again.updated) == (2, 0, 0)
-    assert store.rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 2}]
-    assert store.rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 2}]
+    assert store._rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
 
 
 def test_new_counts_make_a_snapshot_and_a_new_version(store: Store) -> None:
     store.save_batch("file", [mention(likes=1)], T0)
     stats = store.save_batch("file", [mention(likes=9, seen_minutes=30)], T0)
     assert stats.updated == 1
-    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 9, "version": 2}]
+    assert store._rows("SELECT likes, version FROM mentions") == [{"likes": 9, "version": 2}]
 
 
 def test_a_late_observation_is_history_not_the_current_count(store: Store) -> None:
     store.save_batch("file", [mention(likes=50, seen_minutes=60)], T0)
     store.save_batch("file", [mention(likes=10, seen_minutes=20)], T0)
-    assert store.rows("SELECT likes FROM mentions") == [{"likes": 50}]
-    assert [r["likes"] for r in store.rows("SELECT likes FROM snapshots ORDER BY observed_at")] == [
-        10,
-        50,
-    ]
+    assert store._rows("SELECT likes FROM mentions") == [{"likes": 50}]
+    snapshots = store._rows("SELECT likes FROM snapshots ORDER BY observed_at")
+    assert [r["likes"] for r in snapshots] == [10, 50]
 
 
 def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
     store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
-    assert store.rows("SELECT author, author_followers FROM mentions") == [
+    assert store._rows("SELECT author, author_followers FROM mentions") == [
         {"author": "ann", "author_followers": 500}
     ]
 
@@ -73,23 +71,24 @@ def test_a_failed_batch_leaves_neither_data_nor_cursor(store: Store) -> None:
     with pytest.raises(Exception, match="NOT NULL"):
         store.save_batch("file", [mention("3"), broken], T0, scope="*", cursor="20")
     assert store.cursors("file") == {"*": "10"}
-    assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:1"]
+    assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:1"]
 
 
 def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     Store.open(path).close()
     again = Store.open(path)
-    names = [r["name"] for r in again.rows("SELECT name FROM _sqlite_migrations")]
+    names = [r["name"] for r in again._rows("SELECT name FROM _sqlite_migrations")]
     assert names == [
         "m001_initial",
         "m002_replies_and_source_state",
         "m003_incidents_and_muting",
         "m004_mention_threads",
+        "m005_every_alert_in_an_incident",
     ]
-    assert "thread_id" in again.db["mentions"].columns_dict
-    assert again.db.journal_mode == "wal"
-    tables = set(again.db.table_names())
+    assert "thread_id" in again._db["mentions"].columns_dict
+    assert again._db.journal_mode == "wal"
+    tables = set(again._db.table_names())
     assert {"mentions", "snapshots", "scores", "cursors", "alerts", "deliveries", "runs"} <= tables
     again.close()
 
@@ -117,9 +116,113 @@ def test_an_older_database_is_migrated_in_place_keeping_its_data(tmp_path: Path)
     old["cursors"].insert({"connector": "file", "scope": "*", "value": "5", "updated_at": iso(T0)})
     old.close()
     store = Store.open(path)
-    assert "replies" in store.db.table_names()
+    assert "replies" in store._db.table_names()
     assert store.cursors("file") == {"*": "5"}
-    assert store.rows("SELECT key, thread_id FROM mentions") == [{"key": "x:1", "thread_id": None}]
+    assert store._rows("SELECT key, thread_id FROM mentions") == [{"key": "x:1", "thread_id": None}]
     store.save_batch("file", [mention("1", likes=5, seen_minutes=60)], T0)  # and takes updates
-    assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
+    assert store._rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
     store.close()
+
+
+def test_one_transaction_spans_the_store_and_its_ledger(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_batch("file", [mention()], T0)
+        store.ledger.add_silence({"brand": "Acme Air"}, timedelta(hours=1), None, T0)
+        raise RuntimeError("crash before the end of the transaction")
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 0}]
+    assert store.ledger.silences(T0, everything=True) == []
+    with store.transaction():
+        store.save_batch("file", [mention()], T0)
+        store.ledger.add_silence({"brand": "Acme Air"}, timedelta(hours=1), None, T0)
+    assert store._rows("SELECT COUNT(*) AS n FROM mentions") == [{"n": 1}]
+    assert len(store.ledger.silences(T0)) == 1
+
+
+def _pre_incident_alert(db, fingerprint: str, status: str, keys: list[str]) -> None:
+    """An alert as the code before incidents (m003) recorded it: no incident_id."""
+    db["alerts"].insert(
+        {"fingerprint": fingerprint, "rule": "viral-complaint", "group_key": f"g|{fingerprint}",
+         "severity": "warning", "status": status, "brand": "Acme Air", "summary": fingerprint,
+         "reasons": "[]", "route": "#rep", "labels": "{}", "event_at": iso(T0),
+         "created_at": iso(T0), "updated_at": iso(T0)}
+    )  # fmt: skip
+    for key in keys:
+        db["alert_mentions"].insert({"fingerprint": fingerprint, "mention_key": key})
+    if status != "muted":
+        db["deliveries"].insert(
+            {"fingerprint": fingerprint, "sink": "console", "updated_at": iso(T0),
+             "status": "sent" if status == "sent" else "pending"}
+        )  # fmt: skip
+
+
+def test_alerts_from_before_incidents_each_get_an_incident_and_are_then_delivered(
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from rich.console import Console
+    from sqlite_utils import Database
+
+    from reputation.incidents import text_hash
+    from reputation.notify import deliver
+    from reputation.schema import migrations
+    from reputation.sinks import ConsoleSink
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m005_every_alert_in_an_incident")
+    scored = [("1", "legal", 0.9), ("2", "billing_refund", 0.5), ("3", "billing_refund", 0.4),
+              ("4", "other", 0.3)]  # fmt: skip
+    for native, category, severity in scored:
+        old["mentions"].insert(
+            {"key": f"x:{native}", "source": "x", "native_id": native, "brand": "Acme Air",
+             "text": f"Acme Air post {native}!", "created_at": iso(T0), "first_seen_at": iso(T0),
+             "last_seen_at": iso(T0)}
+        )  # fmt: skip
+        old["scores"].insert(
+            {"mention_key": f"x:{native}", "mention_version": 1, "scored_at": iso(T0),
+             "sentiment": -0.5, "complaint": 0.9, "severity": severity, "viral_risk": 0.1,
+             "predicted_engagement_24h": 0.0, "category": category, "reasons": "[]",
+             "evaluated": 1}
+        )  # fmt: skip
+    _pre_incident_alert(old, "pending", "pending", ["x:1", "x:2", "x:3"])
+    _pre_incident_alert(old, "sent", "sent", ["x:4"])
+    _pre_incident_alert(old, "muted", "muted", ["x:4"])
+    old.close()
+
+    store = Store.open(path)
+    alerts = {a["fingerprint"]: a for a in store._rows("SELECT * FROM alerts")}
+    assert alerts["muted"]["incident_id"] is None  # muted alerts are never in an incident
+    assert alerts["pending"]["incident_id"] != alerts["sent"]["incident_id"]
+    pending = store.ledger.incident(alerts["pending"]["incident_id"])
+    assert (pending["category"], pending["title"], pending["mentions"]) == (
+        "billing_refund", "Acme Air: billing_refund", 3)  # fmt: skip
+    assert (pending["severity"], pending["route"], pending["status"]) == ("warning", "#rep", "open")
+    hashes = store._rows(
+        "SELECT mention_key, text_hash FROM incident_mentions WHERE incident_id = ?"
+        " ORDER BY mention_key",
+        [pending["id"]],
+    )
+    assert hashes == [
+        {"mention_key": f"x:{n}", "text_hash": text_hash(f"Acme Air post {n}!")} for n in "123"
+    ]
+    assert store.ledger.incident(alerts["sent"]["incident_id"])["category"] == "other"
+
+    out = io.StringIO()
+    console = ConsoleSink("console", {}, {}, Console(file=out, width=200))
+    result = deliver(store, [console], T0 + timedelta(hours=1))
+    assert (result.sent, result.errors) == (1, [])
+    assert f"#{pending['id']} Acme Air: billing_refund" in out.getvalue()
+    assert store.ledger.alert_counts() == {"pending": 0, "sent": 2, "failed": 0, "muted": 1}
+    store.close()
+
+
+def test_an_alert_is_either_muted_or_in_an_incident(store: Store) -> None:
+    from reputation.models import Alert
+
+    alert = Alert("f" * 32, "r", "warning", "Acme Air", "s", "g", T0)
+    with pytest.raises(ValueError, match="either muted or in an incident"):
+        store.ledger.record_alert(alert, ["console"], T0)
+    with pytest.raises(ValueError, match="either muted or in an incident"):
+        store.ledger.record_alert(alert, ["console"], T0, incident_id=1, muted="silenced")
+    assert store.ledger.alert_counts() == {"pending": 0, "sent": 0, "failed": 0, "muted": 0}

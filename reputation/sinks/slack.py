@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -16,10 +15,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from reputation.sinks import Delivered, IncidentView, SinkError, SinkUnavailable
+from reputation.models import IncidentMessage, IncidentSummary, ScoredMention
+from reputation.playbook import next_step
+from reputation.sinks.base import Delivered, IncidentView, SinkError, SinkUnavailable
 from reputation.text import compact_count, normalize, shorten, slack_escape
 from reputation.timeutil import parse_time
-from reputation.validate import Field
+from reputation.validate import Field, defaults
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 HEADER_LIMIT = 150
@@ -67,22 +68,6 @@ class _CappedRateLimitRetry(RateLimitErrorRetryHandler):
             return False
 
 
-NEXT_STEPS = {
-    "legal": "Don't argue in public: acknowledge, move to DM, and bring in legal first.",
-    "safety_health": "Reply fast and with care, escalate to the safety team, never dismiss it.",
-    "privacy_security": "Move to DM, never ask for personal data in public, alert security.",
-    "outage_bug": "Confirm with engineering, post one status update, answer the top posts with it.",
-    "delay_cancellation": "Share rebooking options and the compensation policy, big reach first.",
-    "lost_damaged": "Apologise, open a claim, and DM the file or tracking reference.",
-    "billing_refund": "Take it to DM to check the account; state the refund timeline in public.",
-    "staff_conduct": "Apologise, ask for details in DM, and loop in the team lead.",
-    "customer_service": "Reply in public with a real name and a way to reach someone now.",
-    "product_defect": "Apologise, offer a repair or replacement, and log it for the product team.",
-    "pipeline": "Check the connector: credentials, rate limits, and `reputation run --json`.",
-}
-DEFAULT_STEP = "Open the post, reply in public, and take it to DM if needed."
-
-
 class SlackSink:
     """Posts each incident once to its route's channel (or the sink's `channel`), updates it in
     place with one thread reply per run, and announces escalations on the critical route;
@@ -93,7 +78,7 @@ class SlackSink:
         "channel": Field("str", required=True),
         "token_env": Field("env", default="SLACK_BOT_TOKEN"),
         "base_url": Field("url", default=DEFAULT_BASE_URL),
-        "timeout": Field("int", default=15, min=1, max=300),
+        "timeout": Field("duration", default="15s", min=1, max=300, bare_seconds=True),
         "max_retry_wait": Field("duration", default="30s"),
         "min_interval": Field("duration", default="1s"),
     }
@@ -107,24 +92,23 @@ class SlackSink:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        options = {**defaults(self.OPTIONS), **options}
         self.name = name
         self.channel = options["channel"]
-        token = env.get(options["token_env"] or "SLACK_BOT_TOKEN", "")
+        token = env.get(options["token_env"], "")
         if client is None and not token:
             raise SinkUnavailable(f"environment variable {options['token_env']} is not set")
-        base_url = options.get("base_url") or DEFAULT_BASE_URL
-        wait = options.get("max_retry_wait")
-        interval = options.get("min_interval")
-        self.min_interval = interval.total_seconds() if interval else 1.0
+        base_url = options["base_url"]
+        self.min_interval = options["min_interval"].total_seconds()
         self.clock, self.sleep = clock, sleep
         self.last_post: dict[str, float] = {}
         self.client = client or WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
-            timeout=options.get("timeout") or 15,
+            timeout=int(options["timeout"].total_seconds()),  # durations are whole seconds
             retry_handlers=[
                 ConnectionErrorRetryHandler(max_retry_count=1),
-                _CappedRateLimitRetry(max_wait=wait.total_seconds() if wait else 30),
+                _CappedRateLimitRetry(max_wait=options["max_retry_wait"].total_seconds()),
                 ServerErrorRetryHandler(max_retry_count=1),
             ],
         )
@@ -136,7 +120,7 @@ class SlackSink:
         ts = self._post(channel, text, blocks, view)
         return Delivered(message_id=ts, channel=channel)
 
-    def update(self, view: IncidentView, message: Mapping[str, Any]) -> Delivered:
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
         """Rewrite the incident's message in place and reply in its thread with what is new."""
         channel = message.get("channel") or view.incident.get("route") or self.channel
         ts = message.get("message_id")
@@ -153,7 +137,7 @@ class SlackSink:
         self._post(channel, reply_text, reply_blocks, view, thread_ts=ts)
         return Delivered(message_id=ts, channel=channel)
 
-    def escalate(self, view: IncidentView, message: Mapping[str, Any] | None) -> Delivered:
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Post once to the critical route that the incident became critical."""
         channel = view.critical_route or self.channel
         text, blocks = escalation_message(view, message)
@@ -225,9 +209,8 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
     incident, lead = view.incident, view.lead
     severity = incident["severity"]
-    reasons = _reasons(lead)
     summary = slack_escape(lead["summary"])
-    why = slack_escape("; ".join(reasons)) or "rule matched"
+    why = slack_escape("; ".join(lead["reasons"])) or "rule matched"
     header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
@@ -243,8 +226,7 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
                 f"viral risk {top['viral_risk']:.2f} · severity {top['severity']:.2f}"
             )
         )
-    step = NEXT_STEPS.get(incident["category"], DEFAULT_STEP)
-    blocks.append(_context(f"*Next:* {step}"))
+    blocks.append(_context(f"*Next:* {next_step(incident['category'])}"))
     blocks.append(
         _context(
             f"Incident #{incident['id']} · {incident['status']} · "
@@ -268,7 +250,7 @@ def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
 
 
 def escalation_message(
-    view: IncidentView, message: Mapping[str, Any] | None
+    view: IncidentView, message: IncidentMessage | None
 ) -> tuple[str, list[dict[str, Any]]]:
     """The one post on the critical route when an incident becomes critical."""
     incident = view.incident
@@ -288,7 +270,7 @@ def escalation_message(
     return shorten(f"[CRITICAL] Escalated: {incident['title']}{where}", 3000), blocks
 
 
-def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
     since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
     last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
     return [
@@ -299,13 +281,9 @@ def _fields(incident: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _reasons(alert: Mapping[str, Any]) -> list[str]:
-    reasons = alert["reasons"]
-    return json.loads(reasons) if isinstance(reasons, str) else list(reasons)
-
-
-def _mention_block(m: Mapping[str, Any]) -> dict[str, Any]:
-    author = slack_escape(f"@{m['author'].lstrip('@')}") if m.get("author") else "unknown author"
+def _mention_block(m: ScoredMention) -> dict[str, Any]:
+    name = m.get("author")
+    author = slack_escape(f"@{name.lstrip('@')}") if name else "unknown author"
     followers = m.get("author_followers")
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")

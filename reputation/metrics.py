@@ -1,4 +1,4 @@
-"""Evaluation of the complaint detector against labels, beside the VADER baseline."""
+"""Measuring the complaint detector against labels, beside the VADER baseline."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def prf(
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def evaluate(
+def measure_detector(
     batches: Iterable[tuple[Sequence[str], Sequence[bool]]], scorer: Any, threshold: float
 ) -> dict[str, Any]:
     """Score every text (in batches) and compare the detector at `threshold` and VADER
@@ -48,7 +48,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[bool], folds: int) -> 
     """Pooled precision, recall and F1 at 0.5 of the trainable model in k-fold CV."""
     from sklearn.model_selection import StratifiedKFold
 
-    from reputation.model import build_pipeline
+    from reputation.classifier import build_pipeline
 
     x = np.asarray(texts, dtype=object)
     y = np.asarray(labels, dtype=bool)

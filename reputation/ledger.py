@@ -1,0 +1,512 @@
+"""The alert ledger: alerts, their deliveries per sink, incidents and the messages that show
+them, and silences. It shares the Store's connection, so one transaction spans both."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar, cast
+
+from reputation.models import (
+    SEVERITY_LEVELS,
+    Alert,
+    AlertRow,
+    DayReportRow,
+    IncidentMessage,
+    IncidentRow,
+    IncidentSummary,
+    PendingDelivery,
+    RuleAlert,
+    ScoredMention,
+    Silence,
+)
+from reputation.store import SCORED_SELECT, Tables
+from reputation.timeutil import iso
+
+A = TypeVar("A", AlertRow, PendingDelivery, RuleAlert)
+# Every ledger table, in an order that deletes dependants first.
+LEDGER_TABLES = (
+    "alert_mentions",
+    "deliveries",
+    "alerts",
+    "incident_mentions",
+    "incident_messages",
+    "incidents",
+    "silences",
+)
+
+
+class Ledger(Tables):
+    """What was alerted, grouped, muted and delivered: the notification log."""
+
+    def _alerts(self, kind: type[A], sql: str, params: Sequence[Any] = ()) -> list[A]:
+        """Alert rows of TypedDict `kind`, their JSON `reasons` (and `labels`, if selected)
+        decoded once, here."""
+        rows = self._rows(sql, params)
+        for row in rows:
+            row["reasons"] = json.loads(row["reasons"])
+            if "labels" in row:
+                row["labels"] = json.loads(row["labels"])
+        return cast("list[A]", rows)
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    def has_alert(self, fingerprint: str) -> bool:
+        """Whether the ledger already holds this alert."""
+        return bool(self._rows("SELECT 1 FROM alerts WHERE fingerprint = ?", [fingerprint]))
+
+    def group_alerts(self, group_key: str, start: datetime, end: datetime) -> list[AlertRow]:
+        """Alerts of one group whose event time falls in [start, end]."""
+        return self._alerts(
+            AlertRow,
+            "SELECT * FROM alerts WHERE group_key = ? AND event_at >= ? AND event_at <= ?",
+            [group_key, iso(start), iso(end)],
+        )
+
+    def record_alert(
+        self,
+        alert: Alert,
+        sinks: Sequence[str],
+        now: datetime,
+        incident_id: int | None = None,
+        muted: str | None = None,
+    ) -> bool:
+        """Write an alert: muted (with the reason, no deliveries, no incident), or in its
+        incident and pending with a delivery per sink (sent at once when there is no sink).
+        False if it was already recorded."""
+        if (incident_id is None) == (muted is None):
+            raise ValueError("an alert is either muted or in an incident, never both or neither")
+        stamp = iso(now)
+        status = "muted" if muted else "pending" if sinks else "sent"
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO alerts (fingerprint, rule, group_key, severity, status, brand,"
+            " summary, reasons, route, labels, event_at, created_at, updated_at, incident_id,"
+            " muted_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                alert.fingerprint,
+                alert.rule,
+                alert.group_key,
+                alert.severity,
+                status,
+                alert.brand,
+                alert.summary,
+                json.dumps(list(alert.reasons)),
+                alert.route,
+                json.dumps(alert.labels),
+                iso(alert.event_at),
+                stamp,
+                stamp,
+                incident_id,
+                muted,
+            ],
+        )
+        if cursor.rowcount == 0:
+            return False
+        for key in alert.evidence:
+            self._db.execute(
+                "INSERT OR IGNORE INTO alert_mentions (fingerprint, mention_key) VALUES (?, ?)",
+                [alert.fingerprint, key],
+            )
+        for sink in () if muted else sinks:
+            self._db.execute(
+                "INSERT INTO deliveries (fingerprint, sink, status, updated_at)"
+                " VALUES (?, ?, 'pending', ?)",
+                [alert.fingerprint, sink, stamp],
+            )
+        return True
+
+    def resolve_alerts(self, group_key: str, now: datetime) -> int:
+        """Mark the group's unresolved alerts resolved (a flatline's mentions came back)."""
+        return self._db.execute(
+            "UPDATE alerts SET resolved_at = ?, updated_at = ? WHERE group_key = ?"
+            " AND resolved_at IS NULL",
+            [iso(now), iso(now), group_key],
+        ).rowcount
+
+    # -- incidents ------------------------------------------------------------------------
+
+    def open_incident(
+        self,
+        brand: str,
+        category: str,
+        severity: str,
+        title: str,
+        route: str | None,
+        event_at: datetime,
+        now: datetime,
+    ) -> int:
+        """Open an incident (version 1) and return its id."""
+        return self._insert(
+            "INSERT INTO incidents (brand, category, severity, status, title, route, opened_at,"
+            " last_event_at, updated_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+            [brand, category, severity, title, route, iso(event_at), iso(event_at), iso(now)],
+        )
+
+    def grow_incident(
+        self, incident: IncidentRow, severity: str, event_at: datetime, now: datetime
+    ) -> int:
+        """Record a new alert in `incident`: raise its severity if higher, widen its time
+        span, reopen it; return its new version."""
+        level = max(incident["severity"], severity, key=SEVERITY_LEVELS.index)
+        version = incident["version"] + 1
+        self._db.execute(
+            "UPDATE incidents SET severity = ?, version = ?, status = 'open', resolved_at = NULL,"
+            " opened_at = MIN(opened_at, ?), last_event_at = MAX(last_event_at, ?),"
+            " updated_at = ? WHERE id = ?",
+            [level, version, iso(event_at), iso(event_at), iso(now), incident["id"]],
+        )
+        return version
+
+    def add_incident_mentions(self, incident_id: int, hashes: dict[str, str], version: int) -> None:
+        """Add mentions (key -> text hash) to an incident, as of `version`."""
+        for key, digest in hashes.items():
+            self._db.execute(
+                "INSERT OR IGNORE INTO incident_mentions (incident_id, mention_key, text_hash,"
+                " added_version) VALUES (?, ?, ?, ?)",
+                [incident_id, key, digest, version],
+            )
+
+    def _incident_where(
+        self,
+        join: str,
+        condition: str,
+        values: Sequence[Any],
+        brand: str,
+        start: datetime,
+        end: datetime,
+    ) -> IncidentRow | None:
+        if not values:
+            return None
+        marks = ", ".join("?" * len(values))
+        rows = self._typed(
+            IncidentRow,
+            "SELECT DISTINCT i.* FROM incidents i JOIN incident_mentions im"  # noqa: S608
+            f" ON im.incident_id = i.id {join} WHERE i.brand = ? AND i.category != 'pipeline'"
+            f" AND i.last_event_at >= ? AND i.opened_at <= ? AND {condition} IN ({marks})"
+            " ORDER BY i.last_event_at DESC LIMIT 1",
+            [brand, iso(start), iso(end), *values],
+        )
+        return rows[0] if rows else None
+
+    def incident_with_mentions(
+        self, brand: str, keys: Sequence[str], start: datetime, end: datetime
+    ) -> IncidentRow | None:
+        """An incident active in [start, end] holding any of these mention keys."""
+        return self._incident_where("", "im.mention_key", keys, brand, start, end)
+
+    def incident_linked_to(
+        self,
+        brand: str,
+        link: Literal["parent_id", "thread_id"],
+        keys: Sequence[str],
+        start: datetime,
+        end: datetime,
+    ) -> IncidentRow | None:
+        """An incident active in [start, end] holding a mention whose `link` is one of these
+        `"{source}:{id}"` keys: a reply to or quote of them (parent_id), or a post of the same
+        conversation (thread_id)."""
+        column = {"parent_id": "m.parent_id", "thread_id": "m.thread_id"}[link]  # never input
+        return self._incident_where(
+            "JOIN mentions m ON m.key = im.mention_key",
+            f"m.source || ':' || {column}",
+            keys,
+            brand,
+            start,
+            end,
+        )
+
+    def incident_with_hashes(
+        self, brand: str, hashes: Sequence[str], start: datetime, end: datetime
+    ) -> IncidentRow | None:
+        """An incident active in [start, end] holding a copy of one of these texts."""
+        return self._incident_where("", "im.text_hash", hashes, brand, start, end)
+
+    def incident_of_category(
+        self, brand: str, category: str, start: datetime, end: datetime, *, critical: bool = False
+    ) -> IncidentRow | None:
+        """The latest incident of `brand` and `category` active in [start, end]; with
+        `critical`, the latest critical one (inhibition)."""
+        rows = self._typed(
+            IncidentRow,
+            "SELECT * FROM incidents WHERE brand = ? AND category = ? AND last_event_at >= ?"
+            " AND opened_at <= ? AND (severity = 'critical' OR NOT ?)"
+            " ORDER BY last_event_at DESC LIMIT 1",
+            [brand, category, iso(start), iso(end), critical],
+        )
+        return rows[0] if rows else None
+
+    def resolve_incidents(self, quiet_since: str, now: datetime) -> int:
+        """Resolve open incidents not changed since `quiet_since` (wall-clock)."""
+        return self._db.execute(
+            "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE status = 'open'"
+            " AND updated_at < ?",
+            [iso(now), quiet_since],
+        ).rowcount
+
+    def incident(self, incident_id: int) -> IncidentSummary:
+        """An incident with its mention count and total reach (followers, each author once)."""
+        [row] = self._typed(
+            IncidentSummary,
+            "SELECT i.*, (SELECT COUNT(*) FROM incident_mentions WHERE incident_id = i.id)"
+            " AS mentions, (SELECT COALESCE(SUM(followers), 0) FROM (SELECT MAX(COALESCE("
+            "m.author_followers, 0)) AS followers FROM incident_mentions im JOIN mentions m"
+            " ON m.key = im.mention_key WHERE im.incident_id = i.id"
+            " GROUP BY COALESCE(m.author, m.key))) AS reach FROM incidents i WHERE i.id = ?",
+            [incident_id],
+        )
+        return row
+
+    def incident_evidence(
+        self, incident_id: int, since_version: int = 0, limit: int = 5
+    ) -> list[ScoredMention]:
+        """An incident's mentions added after `since_version`, most severe first."""
+        return self._scored(
+            SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
+            " WHERE im.incident_id = ? AND im.added_version > ?"
+            " ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            [incident_id, since_version, limit],
+        )
+
+    def count_incident_mentions(self, incident_id: int, since_version: int = 0) -> int:
+        """How many mentions an incident gained after `since_version`."""
+        return self._rows(
+            "SELECT COUNT(*) AS n FROM incident_mentions WHERE incident_id = ?"
+            " AND added_version > ?",
+            [incident_id, since_version],
+        )[0]["n"]
+
+    # -- messages and deliveries ----------------------------------------------------------
+
+    def incident_message(
+        self, incident_id: int, sink: str, kind: str = "main"
+    ) -> IncidentMessage | None:
+        """The message a sink posted for an incident (main thread or escalation), if any."""
+        rows = self._typed(
+            IncidentMessage,
+            "SELECT * FROM incident_messages WHERE incident_id = ? AND sink = ? AND kind = ?",
+            [incident_id, sink, kind],
+        )
+        return rows[0] if rows else None
+
+    def save_incident_message(
+        self,
+        incident_id: int,
+        sink: str,
+        kind: str,
+        channel: str | None,
+        message_id: str | None,
+        version: int,
+        now: datetime,
+    ) -> None:
+        """Record what a sink has shown of an incident, up to `version`."""
+        self._db.execute(
+            "INSERT INTO incident_messages (incident_id, sink, kind, channel, message_id,"
+            " delivered_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (incident_id, sink, kind) DO UPDATE SET"
+            " channel = COALESCE(excluded.channel, channel),"
+            " message_id = COALESCE(excluded.message_id, message_id),"
+            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at",
+            [incident_id, sink, kind, channel, message_id, version, iso(now)],
+        )
+
+    def pending_deliveries(
+        self, sink: str, limit: int = 100, after: tuple[str, str, str] | None = None
+    ) -> list[PendingDelivery]:
+        """Deliveries still owed to `sink` in (created_at, event_at, fingerprint) order, after
+        the position `after`, with their alert's fields."""
+        created, event, fingerprint = after or ("", "", "")
+        return self._alerts(
+            PendingDelivery,
+            "SELECT a.*, d.sink, d.attempts FROM deliveries d"
+            " JOIN alerts a ON a.fingerprint = d.fingerprint"
+            " WHERE d.sink = ? AND d.status = 'pending'"
+            " AND (a.created_at, a.event_at, a.fingerprint) > (?, ?, ?)"
+            " ORDER BY a.created_at, a.event_at, a.fingerprint LIMIT ?",
+            [sink, created, event, fingerprint, limit],
+        )
+
+    def evidence(self, fingerprint: str, limit: int = 5) -> list[ScoredMention]:
+        """An alert's evidence mentions with their scores, most severe first."""
+        return self._scored(
+            SCORED_SELECT + " JOIN alert_mentions am ON am.mention_key = m.key"
+            " WHERE am.fingerprint = ? ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            [fingerprint, limit],
+        )
+
+    def mark_delivered(
+        self,
+        fingerprint: str,
+        sink: str,
+        message_id: str | None,
+        channel: str | None,
+        now: datetime,
+    ) -> None:
+        """Record a confirmed delivery and settle the alert's status."""
+        stamp = iso(now)
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, message_id = ?,"
+                " channel = ?, sent_at = ?, updated_at = ?, last_error = NULL"
+                " WHERE fingerprint = ? AND sink = ?",
+                [message_id, channel, stamp, stamp, fingerprint, sink],
+            )
+            if message_id is not None:
+                self._db.execute(
+                    "UPDATE alerts SET message_id = COALESCE(message_id, ?) WHERE fingerprint = ?",
+                    [message_id, fingerprint],
+                )
+            self._settle(fingerprint, stamp)
+
+    def mark_undelivered(
+        self, fingerprint: str, sink: str, error: str, permanent: bool, now: datetime
+    ) -> None:
+        """Record a failed attempt: it stays pending unless the failure is permanent."""
+        stamp = iso(now)
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?,"
+                " updated_at = ? WHERE fingerprint = ? AND sink = ?",
+                ["failed" if permanent else "pending", error, stamp, fingerprint, sink],
+            )
+            self._db.execute(
+                "UPDATE alerts SET last_error = ? WHERE fingerprint = ?", [error, fingerprint]
+            )
+            self._settle(fingerprint, stamp)
+
+    def _settle(self, fingerprint: str, stamp: str) -> None:
+        rows = self._rows("SELECT status FROM deliveries WHERE fingerprint = ?", [fingerprint])
+        states = {r["status"] for r in rows}
+        status = "pending" if "pending" in states else "failed" if "failed" in states else "sent"
+        self._db.execute(
+            "UPDATE alerts SET status = ?, updated_at = ?,"
+            " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+            " WHERE fingerprint = ? AND status != 'muted'",
+            [status, stamp, status, stamp, fingerprint],
+        )
+
+    def retry_failed(self, now: datetime) -> int:
+        """Put every permanently failed delivery back in the queue; return how many."""
+        stamp = iso(now)
+        with self._db.atomic():
+            count = self._db.execute(
+                "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'failed'",
+                [stamp],
+            ).rowcount
+            self._db.execute(
+                "UPDATE alerts SET status = 'pending', updated_at = ? WHERE status = 'failed'",
+                [stamp],
+            )
+        return count
+
+    def alert_counts(self) -> dict[str, int]:
+        """How many alerts the ledger holds in each status."""
+        counts = {"pending": 0, "sent": 0, "failed": 0, "muted": 0}
+        for row in self._rows("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status"):
+            counts[row["status"]] = row["n"]
+        return counts
+
+    def sent_below_critical(self, incident_id: int, sink: str, before: datetime) -> bool:
+        """Whether `sink` confirmed, before `before`, an alert of the incident below critical
+        (so the incident was shown as less than critical on an earlier run)."""
+        return bool(
+            self._rows(
+                "SELECT 1 FROM alerts a JOIN deliveries d ON d.fingerprint = a.fingerprint"
+                " WHERE a.incident_id = ? AND d.sink = ? AND d.status = 'sent'"
+                " AND a.severity != 'critical' AND d.sent_at < ? LIMIT 1",
+                [incident_id, sink, iso(before)],
+            )
+        )
+
+    # -- listing and reports --------------------------------------------------------------
+
+    def alerts(self, status: str | None = None, limit: int = 50) -> list[AlertRow]:
+        """The newest alerts (of one `status`, if given), newest first."""
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        return self._alerts(
+            AlertRow,
+            f"SELECT * FROM alerts {where} ORDER BY created_at DESC LIMIT ?",  # noqa: S608
+            [*params, limit],
+        )
+
+    def alerts_of_rule(self, rule: str) -> list[RuleAlert]:
+        """Every alert of `rule`, in event time order (a backtest's report)."""
+        return self._alerts(
+            RuleAlert,
+            "SELECT event_at, severity, summary, reasons, incident_id FROM alerts WHERE rule = ?"
+            " ORDER BY event_at",
+            [rule],
+        )
+
+    def day_report(
+        self, start: datetime, end: datetime, chunk: int = 2000
+    ) -> Iterator[list[DayReportRow]]:
+        """Mentions created in [start, end), most severe first, with their scores, their
+        alerts' best status (sent, pending, failed, muted) and rules; `chunk` rows at a time."""
+        cursor = self._db.execute(_DAY_REPORT, [iso(start), iso(end)])
+        names = [d[0] for d in cursor.description]
+        while batch := cursor.fetchmany(chunk):
+            rows = [cast("DayReportRow", dict(zip(names, row, strict=True))) for row in batch]
+            for row in rows:  # unscored mentions have no reasons
+                reasons = cast("str | None", row["reasons"])
+                row["reasons"] = json.loads(reasons) if reasons is not None else None
+            yield rows
+
+    def clear(self) -> None:
+        """Delete every alert, incident and silence (a backtest's throwaway copy)."""
+        for table in LEDGER_TABLES:
+            self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
+
+    # -- silences -------------------------------------------------------------------------
+
+    def add_silence(
+        self, matchers: Mapping[str, str], duration: timedelta, comment: str | None,
+        now: datetime,
+    ) -> int:  # fmt: skip
+        """Mute alerts matching every matcher from now for `duration`; return the silence id."""
+        return self._insert(
+            "INSERT INTO silences (matchers, starts_at, ends_at, comment, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [json.dumps(dict(matchers), sort_keys=True), iso(now), iso(now + duration), comment,
+             iso(now)],
+        )  # fmt: skip
+
+    def silences(self, now: datetime, everything: bool = False) -> list[Silence]:
+        """Active silences (all of them with `everything`), newest first, matchers decoded."""
+        sql = "SELECT * FROM silences"
+        params: list[Any] = []
+        if not everything:
+            sql += " WHERE expired_at IS NULL AND starts_at <= ? AND ends_at > ?"
+            params = [iso(now), iso(now)]
+        rows = self._typed(Silence, sql + " ORDER BY id DESC", params)
+        for row in rows:
+            row["matchers"] = json.loads(cast("str", row["matchers"]))
+        return rows
+
+    def expire_silence(self, silence_id: int, now: datetime) -> bool:
+        """End a silence now; False if there is no such active silence."""
+        cursor = self._db.execute(
+            "UPDATE silences SET expired_at = ? WHERE id = ? AND expired_at IS NULL"
+            " AND ends_at > ?",
+            [iso(now), silence_id, iso(now)],
+        )
+        return cursor.rowcount == 1
+
+
+_STATUS_ORDER = (
+    "CASE a.status WHEN 'sent' THEN 0 WHEN 'pending' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"
+)
+_DAY_REPORT = f"""
+SELECT m.created_at, m.brand, m.source, m.author, m.author_followers, m.text, m.url,
+       m.likes, m.shares, m.replies, s.sentiment, s.complaint, s.severity, s.viral_risk,
+       s.predicted_engagement_24h, s.category, s.reasons,
+       (SELECT a.status FROM alert_mentions am JOIN alerts a ON a.fingerprint = am.fingerprint
+         WHERE am.mention_key = m.key ORDER BY {_STATUS_ORDER} LIMIT 1) AS alert_status,
+       (SELECT group_concat(rule, ', ') FROM (SELECT DISTINCT a.rule AS rule
+          FROM alert_mentions am JOIN alerts a ON a.fingerprint = am.fingerprint
+         WHERE am.mention_key = m.key ORDER BY a.rule)) AS alert_rules,
+       m.key
+  FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key
+ WHERE m.created_at >= ? AND m.created_at < ?
+ ORDER BY s.severity IS NULL, s.severity DESC, m.created_at, m.key
+"""  # noqa: S608 - a constant; every value is a bound parameter

@@ -1,0 +1,87 @@
+"""The console sink: incidents as one table on the terminal, mention text shown inert."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from reputation.models import IncidentMessage
+from reputation.sinks.base import Delivered, IncidentView
+from reputation.text import normalize, shorten, terminal_safe
+from reputation.validate import Field
+
+_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+class ConsoleSink:
+    """Prints incidents as a table on the terminal; mention text is shown inert."""
+
+    type: ClassVar[str] = "console"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {}
+
+    def __init__(
+        self,
+        name: str,
+        options: Mapping[str, Any],
+        env: Mapping[str, str],
+        console: Console | None = None,
+    ) -> None:
+        self.name = name
+        self.console = console or Console()
+        self.rows: list[tuple[str, IncidentView]] = []
+
+    def post(self, view: IncidentView) -> Delivered:
+        """Queue a new incident for the table printed by `flush`."""
+        self.rows.append(("new", view))
+        return Delivered()
+
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
+        """Queue an incident's update."""
+        self.rows.append((f"+{view.new_count} mention(s)", view))
+        return Delivered()
+
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
+        """Queue the escalation notice."""
+        self.rows.append(("escalated", view))
+        return Delivered()
+
+    def flush(self) -> None:
+        """Print queued incidents as one table."""
+        if not self.rows:
+            return
+        table = Table(title=f"{len(self.rows)} incident update(s)", show_lines=True, expand=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("incident", ratio=1)
+        table.add_column("what happened", ratio=3)
+        table.add_column("why", ratio=2)
+        for change, view in self.rows:
+            incident = view.incident
+            table.add_row(
+                Text(incident["severity"], style=_STYLE.get(incident["severity"], "")),
+                Text(
+                    terminal_safe(
+                        f"#{incident['id']} {incident['title']}\n{change}; "
+                        f"{incident['mentions']} mention(s), reach {incident['reach']:,}"
+                    )
+                ),
+                _what(view),
+                Text(terminal_safe("; ".join(view.lead["reasons"]))),
+            )
+        self.console.print(table)
+        self.rows.clear()
+
+
+def _what(view: IncidentView) -> Text:
+    # Text objects, never markup strings: `[link=...]` in a mention stays literal.
+    lines = (f"{a['rule']}: {a['summary']}" for a in view.alerts[:3])
+    out = Text("\n".join(terminal_safe(line) for line in lines), style="bold")
+    for mention in (view.new or view.top)[:3]:
+        out.append("\n“" + terminal_safe(shorten(normalize(mention["text"]), 240)) + "”")
+        url = mention.get("url")
+        if url:
+            out.append("\n" + terminal_safe(url), style="dim")
+    return out
