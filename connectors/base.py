@@ -1,8 +1,13 @@
-"""What every connector shares: the fetch context, batches, errors and brand classification."""
+"""What every connector shares: the fetch context and saved state, batches and their checks,
+errors, and brand classification."""
 
 from __future__ import annotations
 
+import copy
+import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -11,6 +16,8 @@ from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
 from reputation.validate import Field
+
+log = logging.getLogger("reputation")
 
 ALL_BRANDS = "*"
 
@@ -38,41 +45,132 @@ class RateLimited(SourceError):
         self.retry_at = retry_at
 
 
+class BadItem(ValueError):
+    """One item of a source is unusable; the message says which field and why. The batch
+    reports it where the item came from (file:line, or the item's id) and skips it."""
+
+
+# What reading one odd item may raise besides BadItem: reported and skipped like a BadItem, so
+# one poison record (nested 100,000 deep, a number too large...) never stops the rest.
+_ITEM_ERRORS = (
+    ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+)  # fmt: skip
+
+
+class ItemOutcome:
+    """How reading one item went: `failed` is set when it was reported and skipped."""
+
+    failed = False
+
+
 @dataclass
 class Batch:
-    """Mentions plus the cursor that covers them; the pipeline stores both in one transaction.
+    """Mentions plus the state that covers them; the pipeline stores both in one transaction.
 
-    `cursor` None leaves the saved cursor of `scope` unchanged. `problems` are input errors
-    already located (file and line, or id) that were skipped; `notes` are warnings (a budget
-    ran out, say); `reads` counts billable reads spent on this batch.
+    `state` None leaves the saved state of `scope` as it was; a dict replaces it (the pipeline
+    encodes it and drops a batch that changes nothing). `problems` are input errors already
+    located (file and line, or id) that were skipped; `notes` are warnings (a budget ran out,
+    say); `reads` counts billable reads spent on this batch; `origins` says where each item
+    came from, for messages about it later (the store refusing it, say).
     """
 
-    mentions: list[Mention]
-    cursor: str | None = None
+    mentions: list[Mention] = field(default_factory=list)
+    state: dict[str, Any] | None = None
     scope: str = ALL_BRANDS
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     reads: int = 0
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def add(self, item: Mention | Reply | None, where: str | None = None) -> None:
+        """File a Mention or the brand's Reply (None, an item not about the brand, is dropped);
+        `where` locates it in messages (default: its key)."""
+        if isinstance(item, Mention):
+            self.mentions.append(item)
+        elif isinstance(item, Reply):
+            self.replies.append(item)
+        elif item is None:
+            return
+        else:
+            raise TypeError(f"not a Mention or Reply: {type(item).__name__}")
+        if where is not None:
+            self.origins[item.key] = where
+
+    @contextmanager
+    def item(self, where: str, report: bool = True) -> Iterator[ItemOutcome]:
+        """Read one item inside this block: a BadItem (or any error reading it) is reported as
+        a problem at `where` (unless `report` is False: already reported) and the item skipped."""
+        outcome = ItemOutcome()
+        try:
+            yield outcome
+        except BadItem as exc:
+            outcome.failed = True
+            if report:
+                self.problems.append(f"{where}: {exc}")
+        except _ITEM_ERRORS as exc:
+            outcome.failed = True
+            log.debug("unreadable item at %s", where, exc_info=True)
+            if report:
+                self.problems.append(f"{where}: unreadable ({type(exc).__name__})")
+
+
+def encode_state(state: Mapping[str, Any]) -> str:
+    """A connector's state as the text saved in the store (JSON, keys sorted)."""
+    return json.dumps(state, sort_keys=True)
+
+
+def decode_state(text: str | None) -> dict[str, Any] | None:
+    """The state saved as `text`: {} when there is none, None when it cannot be read."""
+    if not text:
+        return {}
+    try:
+        state = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a fetch may know: the time, saved cursors by scope, its read budget, and the ids
-    of mentions it already stored (for re-reading their engagement)."""
+    """What a fetch may know: the time, the states saved by scope (as stored), its read budget,
+    and the ids of mentions it already stored (for re-reading their engagement). Warnings it
+    gives the run (a saved state it could not read) collect in `warnings`."""
 
     now: datetime
     cursors: Mapping[str, str] = field(default_factory=dict)
     reads_allowed: int | None = None
     recent: Callable[[str, datetime], list[str]] = lambda scope, since: []
+    warnings: list[str] = field(default_factory=list)
+    _states: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
-    def cursor(self, scope: str) -> str | None:
-        """The saved cursor of `scope`, if any."""
-        return self.cursors.get(scope)
+    def state(
+        self, scope: str, check: Callable[[dict[str, Any]], object] | None = None
+    ) -> dict[str, Any]:
+        """A copy of the state saved for `scope`, {} if none. One that cannot be decoded, or
+        that `check` refuses (by raising ValueError, KeyError or TypeError), is reported once
+        as a warning and read as {}: the connector starts over."""
+        if scope not in self._states:
+            state = decode_state(self.cursors.get(scope))
+            if state and check is not None:
+                try:
+                    check(state)
+                except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                    state = None
+            if state is None:
+                self.warnings.append(f"saved state for scope {scope} is unreadable, starting over")
+                state = {}
+            self._states[scope] = state
+        return copy.deepcopy(self._states[scope])
 
 
 class Connector(Protocol):
-    """A source of mentions. It persists nothing: the pipeline owns cursors and budgets."""
+    """A source of mentions. It persists nothing: the pipeline owns state and budgets.
+
+    Optional: `check_options(cls, values, path, check, brands) -> None`, a classmethod that
+    config loading calls after the OPTIONS checks, to report what only the connector knows
+    through `check.error(f"{path}.key", message)` (the contract rule types share).
+    """
 
     type: ClassVar[str]
     OPTIONS: ClassVar[Mapping[str, Field]]
@@ -83,11 +181,8 @@ class Connector(Protocol):
         ...
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
-        """Yield batches of mentions newer than the saved cursors, plus lookback re-reads."""
+        """Yield batches of mentions newer than the saved states, plus lookback re-reads."""
         ...
-
-    # Optional: `check_options(cls, options, brands) -> list[tuple[key, message]]`, a
-    # classmethod that config loading calls to report problems only the connector knows.
 
 
 def classify(

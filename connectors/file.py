@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.base import ALL_BRANDS, Batch, FetchContext, SourceError, classify
+from connectors.base import ALL_BRANDS, BadItem, Batch, FetchContext, SourceError, classify
 from reputation.brands import Brand, match_brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
@@ -21,10 +21,6 @@ from reputation.validate import Field
 
 BATCH_LINES = 500
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-
-
-class RecordError(ValueError):
-    """One input record is unusable; the message says which field and why."""
 
 
 class FileConnector:
@@ -51,7 +47,7 @@ class FileConnector:
             raise SourceError(f"cannot open {self.path}: {exc.strerror}") from None
         with handle:
             stat = os.fstat(handle.fileno())
-            state, restarted = _resume(ctx.cursor(ALL_BRANDS), stat)
+            state, restarted = _resume(ctx.state(ALL_BRANDS, _check_state), stat)
             header = self._read_header(handle) if self.format == "csv" else None
             if self.format == "csv" and header is None:
                 return  # an empty CSV file: nothing to read yet
@@ -62,12 +58,14 @@ class FileConnector:
                 f"{self.path}: the file shrank or was replaced; reading it again from the start"
             ]
             for records, offset, line in _chunks(handle, state["line"], self.format):
-                batch = Batch(mentions=[], problems=first if restarted else [])
+                batch = Batch(problems=first if restarted else [])
                 restarted = False
                 for lineno, raw in records:
-                    self._add(batch, lineno, raw, header, now)
+                    where = f"{self.path}:{lineno}"
+                    with batch.item(where):
+                        batch.add(self._to_item(_decode(raw, header), now), where)
                 state.update(offset=offset, line=line)
-                batch.cursor = json.dumps(state, sort_keys=True)
+                batch.state = dict(state)
                 yield batch
 
     def _read_header(self, handle: io.BufferedReader) -> list[str] | None:
@@ -83,24 +81,10 @@ class FileConnector:
             raise SourceError(f"{self.path}:1: CSV header lacks {', '.join(sorted(missing))}")
         return header
 
-    def _add(
-        self, batch: Batch, lineno: int, raw: bytes, header: list[str] | None, now: datetime
-    ) -> None:
-        where = f"{self.path}:{lineno}"
-        try:
-            item = self._to_item(_decode(raw, header), now)
-        except RecordError as exc:
-            batch.problems.append(f"{where}: {exc}")
-            return
-        if isinstance(item, Mention):
-            batch.mentions.append(item)
-        elif isinstance(item, Reply):
-            batch.replies.append(item)
-
     def _to_item(self, record: dict[str, Any], now: datetime) -> Mention | Reply | None:
         text = record.get("text")
         if not isinstance(text, str):
-            raise RecordError("text is missing or not a string")
+            raise BadItem("text is missing or not a string")
         author = _opt_str(record, "author")
         # The brand's own accounts first: its replies rarely repeat its name.
         brand = next((b for b in self.brands if b.is_own_account(author)), None)
@@ -134,23 +118,27 @@ class FileConnector:
         for brand in self.brands:
             if brand.name.casefold() == named.casefold():
                 return brand
-        raise RecordError(f"brand {named!r} is not configured")
+        raise BadItem(f"brand {named!r} is not configured")
 
 
 def _guess_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in {".csv", ".tsv"} else "jsonl"
 
 
-def _resume(cursor: str | None, stat: os.stat_result) -> tuple[dict[str, int], bool]:
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state that is not `{"offset": n, "line": n, "inode": n}`."""
+    for key in ("offset", "line", "inode"):
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(key)
+
+
+def _resume(state: dict[str, Any], stat: os.stat_result) -> tuple[dict[str, int], bool]:
     """Where to start reading, and whether the file changed under the saved offset."""
     fresh = {"offset": 0, "line": 1, "inode": stat.st_ino}
-    if not cursor:
+    if not state:
         return fresh, False
-    try:
-        state = json.loads(cursor)
-        offset, line, inode = int(state["offset"]), int(state["line"]), int(state["inode"])
-    except (ValueError, KeyError, TypeError):
-        return fresh, True
+    offset, line, inode = state["offset"], state["line"], state["inode"]
     if stat.st_size < offset or (inode and stat.st_ino and inode != stat.st_ino):
         return fresh, True
     return {"offset": offset, "line": line, "inode": stat.st_ino}, False
@@ -195,24 +183,24 @@ def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise RecordError("is not valid UTF-8") from None
+        raise BadItem("is not valid UTF-8") from None
     if header is None:
         try:
             record = json.loads(text)
         except ValueError as exc:
-            raise RecordError(f"is not valid JSON ({exc.msg})") from None
+            raise BadItem(f"is not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
-            raise RecordError("is not a JSON object")
+            raise BadItem("is not a JSON object")
         return record
     row = next(csv.reader([text.rstrip("\r\n")]), [])
     if len(row) != len(header):
-        raise RecordError(f"has {len(row)} fields, the header has {len(header)}")
+        raise BadItem(f"has {len(row)} fields, the header has {len(header)}")
     return {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
 
 
 def _required_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise RecordError("id is missing")
+        raise BadItem("id is missing")
     return str(value).strip()
 
 
@@ -221,7 +209,7 @@ def _source(value: Any) -> str:
         return "file"
     text = str(value).strip().lower()
     if not _SOURCE.match(text):
-        raise RecordError(f"source {str(value)[:40]!r} is not a plain name like 'x' or 'reddit'")
+        raise BadItem(f"source {str(value)[:40]!r} is not a plain name like 'x' or 'reddit'")
     return text
 
 
@@ -230,7 +218,7 @@ def _opt_str(record: Mapping[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RecordError(f"{key} is not a string")
+        raise BadItem(f"{key} is not a string")
     return str(value)
 
 
@@ -241,9 +229,9 @@ def _count(record: Mapping[str, Any], key: str, default: int | None) -> int | No
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise RecordError(f"{key} {str(value)[:40]!r} is not a whole number") from None
+        raise BadItem(f"{key} {str(value)[:40]!r} is not a whole number") from None
     if isinstance(value, bool) or number < 0 or (isinstance(value, float) and value != number):
-        raise RecordError(f"{key} {value!r} is not a whole number of zero or more")
+        raise BadItem(f"{key} {value!r} is not a whole number of zero or more")
     return number
 
 
@@ -251,9 +239,9 @@ def _time(record: Mapping[str, Any], key: str, default: datetime | None) -> date
     value = record.get(key)
     if value is None or value == "":
         if default is None:
-            raise RecordError(f"{key} is missing")
+            raise BadItem(f"{key} is missing")
         return default
     try:
         return parse_time(value)
     except (TypeError, ValueError):
-        raise RecordError(f"{key} {str(value)[:40]!r} is not an ISO 8601 time") from None
+        raise BadItem(f"{key} {str(value)[:40]!r} is not an ISO 8601 time") from None

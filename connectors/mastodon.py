@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import copy
 import html
-import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +24,15 @@ from mastodon import (
     MastodonVersionError,
 )
 
-from connectors.base import HTTP_OPTIONS, Batch, FetchContext, RateLimited, SourceError, classify
+from connectors.base import (
+    HTTP_OPTIONS,
+    BadItem,
+    Batch,
+    FetchContext,
+    RateLimited,
+    SourceError,
+    classify,
+)
 from connectors.http import USER_AGENT
 from connectors.http import retry_at as header_retry_at
 from reputation.brands import Brand
@@ -41,10 +49,6 @@ MAX_BAD = 200  # ids of unusable statuses remembered so re-reads do not report t
 _HASHTAG = re.compile(r"^#?\w+$")
 _BREAK = re.compile(r"<br\s*/?>|</?p(?:\s[^>]{0,2000})?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,2000}>")
-
-
-class StatusError(ValueError):
-    """One status is unusable; the message says which field and why."""
 
 
 class MastodonConnector:
@@ -104,20 +108,16 @@ class MastodonConnector:
         api = _Api(self.base_url, self._token(), self.timeout, ctx.now)
         boundary = snowflake(ctx.now - self.lookback)
         for brand in self.brands:
-            saved = ctx.cursor(brand.name)
-            state = _load(saved)
+            state = _load(ctx.state(brand.name, _check_state))
             seen: set[str] = set()
             for feed in self._feeds(api, brand, state, boundary):
-                batch = Batch(mentions=[], scope=brand.name)
+                batch = Batch(scope=brand.name)
                 newest = self._read(api, brand, feed, state, seen, batch)
                 if newest is not None:
                     old = state[feed.kind].get(feed.key)
                     state[feed.kind][feed.key] = str(max(newest, int(old) if old else 0))
-                batch.cursor = _dump(state)
-                changed = batch.cursor != saved
-                if changed or batch.mentions or batch.replies or batch.problems or batch.notes:
-                    saved = batch.cursor
-                    yield batch
+                batch.state = {k: copy.deepcopy(v) for k, v in state.items() if v}
+                yield batch
 
     def _token(self) -> str | None:
         if not self.token_env:
@@ -183,17 +183,11 @@ class MastodonConnector:
                 if native in seen:
                     continue
                 seen.add(native)
-                try:
-                    found = self._classify(brand, item, native)
-                except StatusError as exc:
-                    if native not in bad:
-                        bad.append(native)
-                        batch.problems.append(f"{where}: status {native}: {exc}")
-                    continue
-                if isinstance(found, Mention):
-                    batch.mentions.append(found)
-                elif isinstance(found, Reply):
-                    batch.replies.append(found)
+                # An unusable status is reported once, not on every re-read of the window.
+                with batch.item(f"{where}: status {native}", report=native not in bad) as it:
+                    batch.add(self._classify(brand, item, native), f"{where}: status {native}")
+                if it.failed and native not in bad:
+                    bad.append(native)
             if reached or not page:
                 break
             if number >= self.max_pages:
@@ -214,11 +208,11 @@ class MastodonConnector:
         account = status.get("account")
         acct = account.get("acct") if isinstance(account, Mapping) else None
         if not isinstance(acct, str) or not acct.strip():
-            raise StatusError("has no account.acct")
+            raise BadItem("has no account.acct")
         author = self._author(brand, acct.strip())
         content = status.get("content")
         if not isinstance(content, str):
-            raise StatusError("content is not a string")
+            raise BadItem("content is not a string")
         # Matched here on Mastodon-aware plain text: its HTML wraps "#tag" and "@name" in
         # inline elements that a generic tag strip would split ("# acmeair").
         if not brand.is_own_account(author) and not brand.mentioned_in(plain_text(content)):
@@ -451,7 +445,7 @@ def _created(status: Mapping[str, Any]) -> datetime:
         except ValueError:
             value = None
     if not isinstance(value, datetime):
-        raise StatusError("has no created_at time")
+        raise BadItem("has no created_at time")
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -460,7 +454,7 @@ def _count(item: Any, key: str, optional: bool = False) -> int | None:
     if value is None:
         return None if optional else 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatusError(f"{key} {str(value)[:20]!r} is not a count")
+        raise BadItem(f"{key} {str(value)[:20]!r} is not a count")
     return value
 
 
@@ -469,27 +463,24 @@ def _since(saved: str | None, boundary: int) -> int:
     return min(int(saved), boundary) if saved else boundary
 
 
-def _load(cursor: str | None) -> dict[str, Any]:
-    """The saved cursor: newest id per hashtag and search query, and bad ids already reported;
-    an unreadable cursor starts afresh (the lookback window is read again)."""
-    state: dict[str, Any] = {"tags": {}, "search": {}, "bad": []}
-    try:
-        saved = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return state
-    if not isinstance(saved, dict):
-        return state
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"tags": {tag: id}, "search": {query: id},
+    "bad": [ids]}` (empty parts left out)."""
     for kind in ("tags", "search"):
-        feeds = saved.get(kind)
-        if isinstance(feeds, dict):
-            state[kind] = {
-                str(k): str(v) for k, v in feeds.items() if isinstance(v, str) and v.isdigit()
-            }
-    bad = saved.get("bad")
-    if isinstance(bad, list):
-        state["bad"] = [str(b) for b in bad][-MAX_BAD:]
-    return state
+        feeds = state.get(kind, {})
+        if not isinstance(feeds, dict):
+            raise TypeError(kind)
+        if not all(isinstance(v, str) and v.isdigit() for v in feeds.values()):
+            raise ValueError(kind)
+    if not isinstance(state.get("bad", []), list):
+        raise TypeError("bad")
 
 
-def _dump(state: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in state.items() if v}, sort_keys=True)
+def _load(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved state with every part present: newest id per hashtag and search query, and
+    the ids of bad statuses already reported."""
+    return {
+        "tags": dict(saved.get("tags", {})),
+        "search": dict(saved.get("search", {})),
+        "bad": [str(b) for b in saved.get("bad", [])][-MAX_BAD:],
+    }

@@ -1,6 +1,6 @@
 """The `x` connector: posts naming a brand, from X API v2 recent search (tweepy `Client`).
 
-Cursor, one per brand, a JSON object::
+State, one per brand::
 
     {"since_id": S | null,
      "backfill": null | {"since_id": S | null, "start_time": T | null,
@@ -9,7 +9,7 @@ Cursor, one per brand, a JSON object::
 X search pages run newest first, so a run stopped part-way through a range (by its read budget,
 a 429 or any fault) has read the newest posts of the range, not the oldest. Each pass therefore
 asks for older pages with `until_id` = the oldest id read so far (a `next_token` dies with the
-run; an id does not), and every page is its own Batch whose cursor says where to resume:
+run; an id does not), and every page is its own Batch whose state says where to resume:
 
 - while pages remain: `{"since_id": S, "backfill": {"since_id": S, "until_id": U,
   "newest_id": N}}`, U being the oldest id read and N the newest id of the pass's first page;
@@ -33,7 +33,7 @@ Refresh: after the searches, the stored mentions of each brand created within `l
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
 import os
 import re
@@ -50,6 +50,7 @@ from requests.adapters import HTTPAdapter
 from connectors.base import (
     BUDGET_OPTIONS,
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     RateLimited,
@@ -149,9 +150,7 @@ class XConnector:
         budget = _Budget(ctx.reads_allowed)
         jobs = [_Job(b, self.query or build_query(b, self.exclude_in_query)) for b in self.brands]
         for job in jobs:
-            job.state, problem = _load(ctx.cursor(job.brand.name))
-            if problem:
-                job.notes.append(problem)
+            job.state = _State.load(ctx.state(job.brand.name, _State.load))
         if budget.left is None:
             for job in jobs:
                 yield from self._search(client, job, budget, None, ctx.now, final=True)
@@ -198,7 +197,7 @@ class XConnector:
                     return
                 token = page.next_token  # nothing to resume from: follow the token this run
                 continue
-            token, empty, before = None, 0, job.state
+            token, empty = None, 0
             job.passed = job.passed or fresh  # one new pass a run, however many pages it has
             if page.tweets:
                 ids = [int(t["id"]) for t in page.tweets]
@@ -209,8 +208,6 @@ class XConnector:
                 job.state = _State(since_id=job.state.since_id, backfill=span.to_backfill())
             else:
                 job.state = _State(since_id=span.newest_id or job.state.since_id)
-            if not page.tweets and not notes and not job.notes and job.state == before:
-                continue  # nothing new and nothing to save
             batch = self._batch(job, notes=notes)
             batch.reads = len(page.tweets)
             for tweet in page.tweets:
@@ -293,7 +290,7 @@ class XConnector:
                                      user_fields=USER_FIELDS)  # fmt: skip
                 tweets = self._tweets(payload, LOOKUP)
                 budget.spend(len(tweets))
-                batch = Batch(mentions=[], scope=job.brand.name, reads=len(tweets))
+                batch = Batch(scope=job.brand.name, reads=len(tweets))
                 users = self._users(payload, LOOKUP)
                 for tweet in tweets:
                     self._add(batch, job.brand, tweet, users, match=False)
@@ -370,22 +367,16 @@ class XConnector:
         self, batch: Batch, brand: Brand, tweet: dict[str, Any],
         users: Mapping[str, dict[str, Any]], match: bool,
     ) -> None:  # fmt: skip
-        try:
-            item = to_item(brand, tweet, users, match=match)
-        except ValueError as exc:
-            batch.problems.append(f"{self.where}: post {tweet['id']}: {exc}")
-            return
-        if isinstance(item, Mention):
-            batch.mentions.append(item)
-        elif isinstance(item, Reply):
-            batch.replies.append(item)
+        where = f"{self.where}: post {tweet['id']}"
+        with batch.item(where):
+            batch.add(to_item(brand, tweet, users, match=match), where)
 
     def _batch(self, job: _Job, notes: Sequence[str] = (), cursor: bool = True) -> Batch:
-        """A Batch of the job's brand with its current cursor (or none) and pending notes."""
-        batch = Batch(mentions=[], scope=job.brand.name, notes=[*job.notes, *notes])
+        """A Batch of the job's brand with its current state (or none) and pending notes."""
+        batch = Batch(scope=job.brand.name, notes=[*job.notes, *notes])
         job.notes.clear()
         if cursor:
-            batch.cursor = job.state.dumps()
+            batch.state = job.state.to_dict()
         return batch
 
 
@@ -416,23 +407,23 @@ def build_query(brand: Brand, exclude: bool = True) -> str:
 def to_item(
     brand: Brand, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], match: bool
 ) -> Mention | Reply | None:
-    """A post as a Mention, the brand's Reply, or None; ValueError says what is unusable."""
+    """A post as a Mention, the brand's Reply, or None; BadItem says what is unusable."""
     tweet_id = str(tweet["id"])
     note = tweet.get("note_tweet")
     text = note.get("text") if isinstance(note, dict) else None
     text = text if isinstance(text, str) and text else tweet.get("text")
     if not isinstance(text, str):
-        raise ValueError("has no text")
+        raise BadItem("has no text")
     try:
         created = parse_time(tweet.get("created_at"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError("has no created_at time") from None
+        raise BadItem("has no created_at time") from None
     user = users.get(str(tweet.get("author_id")))
     username = user.get("username") if user else None
     username = username if isinstance(username, str) and username else None
     metrics = tweet.get("public_metrics") or {}
     if not isinstance(metrics, Mapping):
-        raise ValueError("public_metrics is not an object")
+        raise BadItem("public_metrics is not an object")
     followers = (user or {}).get("public_metrics", {}) or {}
     lang = tweet.get("lang")
     raw = dict(tweet) | ({"user": dict(user)} if user else {})
@@ -469,7 +460,7 @@ def _count(values: Mapping[str, Any], key: str, default: int | None) -> int | No
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} {str(value)[:20]!r} is not a count")
+        raise BadItem(f"{key} {str(value)[:20]!r} is not a count")
     return value
 
 
@@ -497,22 +488,19 @@ def _errors(payload: Mapping[str, Any]) -> str:
 
 @dataclass
 class _State:
-    """A brand's cursor: the newest id of the last complete pass, and a range left to read."""
+    """A brand's state: the newest id of the last complete pass, and a range left to read."""
 
     since_id: str | None = None
     backfill: dict[str, Any] | None = None
 
-    def dumps(self) -> str:
-        return json.dumps({"since_id": self.since_id, "backfill": self.backfill}, sort_keys=True)
+    def to_dict(self) -> dict[str, Any]:
+        return {"since_id": self.since_id, "backfill": copy.deepcopy(self.backfill)}
 
-
-def _load(cursor: str | None) -> tuple[_State, str | None]:
-    """The saved state, or a fresh one and a warning when the cursor cannot be read."""
-    if not cursor:
-        return _State(), None
-    try:
-        data = json.loads(cursor)
-        since, back = data.get("since_id"), data.get("backfill")
+    @classmethod
+    def load(cls, saved: Mapping[str, Any]) -> _State:
+        """The state saved as `saved` ({} is a fresh one); ValueError, KeyError or TypeError
+        when it is not one this connector wrote."""
+        since, back = saved.get("since_id"), saved.get("backfill")
         if since is not None and not _DIGITS.match(str(since)):
             raise ValueError("since_id")
         if back is not None:
@@ -524,9 +512,7 @@ def _load(cursor: str | None) -> tuple[_State, str | None]:
             if back.get("start_time") is not None:
                 parse_time(back["start_time"])
             back = {k: back.get(k) for k in ("since_id", "start_time", "until_id", "newest_id")}
-        return _State(since_id=since, backfill=back), None
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return _State(), "the saved cursor was unreadable; reading the last lookback again"
+        return cls(since_id=since, backfill=back)
 
 
 @dataclass

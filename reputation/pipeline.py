@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors import CONNECTORS, FetchContext, RateLimited
+from connectors import CONNECTORS, Batch, FetchContext, RateLimited, decode_state, encode_state
 from reputation.brands import Brand
 from reputation.config import Config, PluginConfig
 from reputation.engine import evaluate
@@ -82,24 +82,14 @@ def _fetch_one(
         reads_allowed=allowed,
         recent=lambda scope, since: store.recent_ids(name, scope, since),
     )
+    # The saved state of each scope, encoded afresh, to tell a batch that changes nothing.
+    saved = {scope: _reencoded(text) for scope, text in ctx.cursors.items()}
     reads = 0
     try:
         connector = CONNECTORS[config.type](name, config.options, brands)
         for batch in connector.fetch(ctx):
-            stats = store.save_batch(
-                name,
-                batch.mentions,
-                now,
-                scope=batch.scope,
-                cursor=batch.cursor,
-                replies=batch.replies,
-                reads=batch.reads,
-            )
+            _save(store, name, batch, now, saved, summary)
             reads += batch.reads
-            summary.fetched += len(batch.mentions)
-            summary.new_mentions += stats.new
-            summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
-            summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
         store.source_succeeded(name, now)
     except RateLimited as exc:
         until = exc.retry_at or now + RATE_LIMIT_BACKOFF
@@ -109,7 +99,45 @@ def _fetch_one(
         log.debug("connector %s failed", name, exc_info=True)
         store.source_failed(name, str(exc), now)
         summary.errors.append(f"connector {name}: {exc}")
+    finally:
+        summary.warnings.extend(f"connector {name}: {w}" for w in ctx.warnings)
     return reads
+
+
+def _save(
+    store: Store,
+    name: str,
+    batch: Batch,
+    now: datetime,
+    saved: dict[str, str | None],
+    summary: RunSummary,
+) -> None:
+    """Store one batch with its encoded state, unless it changes nothing; report its problems."""
+    state = None if batch.state is None else encode_state(batch.state)
+    moved = state is not None and state != saved.get(batch.scope)
+    if batch.mentions or batch.replies or batch.reads or moved:
+        stats = store.save_batch(
+            name,
+            batch.mentions,
+            now,
+            scope=batch.scope,
+            cursor=state if moved else None,
+            replies=batch.replies,
+            reads=batch.reads,
+        )
+        summary.new_mentions += stats.new
+        if moved:
+            saved[batch.scope] = state
+    summary.fetched += len(batch.mentions)
+    summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
+    summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
+
+
+def _reencoded(text: str) -> str | None:
+    """A saved state as this version would encode it (None if unreadable), so a state saved
+    by an older version that decodes to the same dict counts as unchanged."""
+    state = decode_state(text)
+    return None if state is None else encode_state(state)
 
 
 def _reads_allowed(config: PluginConfig, state: dict[str, Any], now: datetime) -> int | None:

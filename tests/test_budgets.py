@@ -40,7 +40,7 @@ class Counter:
                 return
             spent += 100
             mention = Mention("x", f"{ctx.now:%m%d%H%M}-{page}", "Acme Air", "Acme Air", NOW)
-            yield Batch([mention], cursor=str(page), scope="Acme Air", reads=100)
+            yield Batch([mention], state={"page": page}, scope="Acme Air", reads=100)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext, SourceError
+from connectors import CONNECTORS, FetchContext, SourceError, encode_state
 from connectors.rss import RssConnector, feed_key, unwrap_link
 from reputation.brands import Brand
 from reputation.cli import main
@@ -54,7 +54,7 @@ def fetch(conn: RssConnector, cursors: dict[str, str] | None = None, now: dateti
     """All batches of one fetch, plus the cursors they leave (last one per scope wins)."""
     batches = list(conn.fetch(FetchContext(now=now, cursors=cursors or {})))
     saved = dict(cursors or {})
-    saved.update({b.scope: b.cursor for b in batches if b.cursor is not None})
+    saved.update({b.scope: encode_state(b.state) for b in batches if b.state is not None})
     return batches, saved
 
 

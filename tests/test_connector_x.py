@@ -164,12 +164,12 @@ def test_each_page_is_a_batch_whose_cursor_resumes_the_range(fake: FakeX, httpse
     first, second = connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW))
     pages = page_ids(fake)
     newest, oldest = max(pages[0], key=int), min(pages[0], key=int)
-    assert (first.scope, first.reads, json.loads(first.cursor or "")) == ("Acme Air", 10, {
+    assert (first.scope, first.reads, first.state) == ("Acme Air", 10, {
         "since_id": None,
         "backfill": {"since_id": None, "start_time": "2026-11-21T12:00:00Z",
                      "until_id": oldest, "newest_id": newest},
     })  # fmt: skip
-    assert (second.reads, json.loads(second.cursor or "")) == (
+    assert (second.reads, second.state) == (
         5, {"since_id": newest, "backfill": None},
     )  # fmt: skip
     assert sorted(m.native_id for b in (first, second) for m in b.mentions) == sorted(
@@ -515,7 +515,7 @@ def test_a_bad_post_is_skipped_with_its_location(fake: FakeX, httpserver: Any) -
     assert problems == [f"{where(httpserver)}: post {bad}: has no created_at time"]
     stored = {m.native_id for b in batches for m in b.mentions}
     assert stored == fake.ids("mention") - {bad}
-    assert json.loads(batches[-1].cursor or "")["since_id"] == bad
+    assert batches[-1].state["since_id"] == bad
 
 
 def test_empty_pages_with_a_next_token_are_followed(fake: FakeX, httpserver: Any) -> None:
@@ -549,16 +549,44 @@ def test_a_backfill_past_the_seven_days_is_dropped_for_a_new_pass(
     back = {"since_id": since, "start_time": None, "until_id": until, "newest_id": newest}
     cursors = {"Acme Air": json.dumps({"since_id": since, "backfill": back})}
     batches = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW, cursors=cursors)))
-    assert json.loads(batches[0].cursor or "") == {"since_id": newest, "backfill": None}
+    assert batches[0].state == {"since_id": newest, "backfill": None}
     assert "beyond X's 7-day search window" in batches[0].notes[0]
     assert fake.searches()[0]["since_id"] == newest
 
 
 def test_an_unreadable_cursor_starts_over_with_a_warning(fake: FakeX, httpserver: Any) -> None:
-    cursors = {"Acme Air": '{"since_id": "12; DROP"}'}
-    batches = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW, cursors=cursors)))
-    assert batches[0].notes == ["the saved cursor was unreadable; reading the last lookback again"]
+    ctx = FetchContext(now=NOW, cursors={"Acme Air": '{"since_id": "12; DROP"}'})
+    list(connector(httpserver.url_for("/")).fetch(ctx))
+    assert ctx.warnings == ["saved state for scope Acme Air is unreadable, starting over"]
     assert fake.searches()[0]["start_time"] == "2026-11-21T12:00:00Z"
+
+
+@pytest.mark.parametrize("backfill", [False, True])
+def test_a_cursor_saved_by_the_previous_version_resumes_where_it_was(
+    fake: FakeX, httpserver: Any, workspace: Callable, backfill: bool
+) -> None:
+    config = configure(workspace, httpserver.url_for("/"))
+    posts = sorted(fake.posts, key=lambda p: int(p["id"]))
+    since, until = posts[2]["id"], posts[-3]["id"]
+    # Both shapes of cursor the code before this version wrote (json.dumps, keys sorted).
+    if backfill:
+        newest = posts[-1]["id"]
+        old = (
+            f'{{"backfill": {{"newest_id": "{newest}", "since_id": "{since}", '
+            f'"start_time": null, "until_id": "{until}"}}, "since_id": "{since}"}}'
+        )
+    else:
+        old = f'{{"backfill": null, "since_id": "{since}"}}'
+    store = Store.open(config.database)
+    store.save_batch("x", [], NOW, scope="Acme Air", cursor=old)
+    store.close()
+    summary = run_once(config, now=NOW)
+    assert (summary.errors, summary.warnings) == ([], [])
+    first = fake.searches()[0]
+    assert first["since_id"] == since
+    assert first.get("until_id") == (until if backfill else None)
+    read = {i for ids in page_ids(fake) for i in ids}
+    assert all(int(i) > int(since) for i in read)
 
 
 def test_a_query_option_runs_for_its_brand_only(httpserver: Any, workspace: Callable) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, CONNECTORS, FetchContext
+from connectors import ALL_BRANDS, CONNECTORS, FetchContext, encode_state
 from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
@@ -24,10 +24,13 @@ def connector(path: Path, **options: object) -> FileConnector:
 
 
 def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
+    """Mentions and problems of one fetch from the saved `cursors`, and the state it leaves
+    (encoded, as the store keeps it)."""
     batches = list(conn.fetch(FetchContext(now=NOW, cursors=cursors or {})))
     mentions = [m for b in batches for m in b.mentions]
     problems = [p for b in batches for p in b.problems]
-    cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
+    states = [b.state for b in batches if b.state is not None]
+    cursor = encode_state(states[-1]) if states else (cursors or {}).get(ALL_BRANDS)
     return mentions, problems, cursor
 
 
@@ -222,3 +225,40 @@ def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: S
     assert store.rows("SELECT key, mention_key, author FROM replies") == [
         {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
     ]
+
+
+def test_a_cursor_saved_by_the_previous_version_resumes_where_it_was(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    offset = len(path.read_bytes())
+    # Written by the code before states were the framework's: json.dumps(state, sort_keys=True).
+    old = f'{{"inode": {path.stat().st_ino}, "line": 3, "offset": {offset}}}'
+    store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=old)
+    write_jsonl(path, [record("Acme Air c")], mode="a")
+    summary = RunSummary()
+    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    assert (summary.errors, summary.warnings) == ([], [])
+    assert [r["text"] for r in store.rows("SELECT text FROM mentions")] == ["Acme Air c"]
+    assert json.loads(store.cursors("file")[ALL_BRANDS]) == {
+        "inode": path.stat().st_ino, "line": 4, "offset": len(path.read_bytes()),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("saved", ["not json", "[1, 2]", '{"offset": "x", "line": 1}'])
+def test_an_unreadable_saved_state_is_reported_once_and_read_from_the_start(
+    tmp_path: Path, store: Store, saved: str
+) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=saved)
+    summary = RunSummary()
+    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    assert summary.warnings == [
+        "connector file: saved state for scope * is unreadable, starting over"
+    ]
+    assert summary.new_mentions == 2
+    again = RunSummary()
+    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, again)
+    assert (again.warnings, again.new_mentions) == ([], 0)
