@@ -29,11 +29,10 @@ from connectors.base import (
     BadItem,
     Batch,
     FetchContext,
-    RateLimited,
     SourceError,
     classify,
 )
-from connectors.http import USER_AGENT
+from connectors.http import USER_AGENT, translate
 from connectors.http import retry_at as header_retry_at
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
@@ -264,7 +263,7 @@ class _Api:
     def __init__(self, base_url: str, token: str | None, timeout: timedelta, now: datetime):
         session = requests.Session()
         session.hooks["response"].append(self._keep)
-        self.seconds = timeout.total_seconds()
+        self.timeout = timeout
         self.now = now
         self.last: requests.Response | None = None
         self.version_read = False
@@ -272,7 +271,7 @@ class _Api:
         self.client = Mastodon(
             api_base_url=base_url,
             access_token=token or None,
-            request_timeout=self.seconds,
+            request_timeout=timeout.total_seconds(),
             ratelimit_method="throw",
             version_check_mode="none",
             session=session,
@@ -325,29 +324,22 @@ class _Api:
             raise SourceError(f"{self.where(path)}: {problem}") from None
 
     def _error(self, path: str, exc: BaseException) -> SourceError:
+        """The SourceError (or RateLimited) for a Mastodon.py exception: what only this client
+        means here, the rest in the shared wording."""
         where = self.where(path)
         status = self.last.status_code if self.last is not None else None
-        if isinstance(exc, MastodonRatelimitError):
-            if status == 429 and self.last is not None:
-                when = retry_at(self.last.headers, self.now)
-                return RateLimited(f"{where}: rate limited (HTTP 429)", when)
+        if isinstance(exc, MastodonRatelimitError) and status != 429:
             return SourceError(f"{where}: unreadable rate-limit headers ({exc})")
-        if isinstance(exc, MastodonNetworkError):
-            cause = exc.__context__
-            if isinstance(cause, requests.Timeout):
-                return SourceError(f"{where}: no answer within {self.seconds:g}s")
-            return SourceError(f"{where}: cannot connect ({type(cause or exc).__name__})")
-        if isinstance(exc, MastodonVersionError):
-            if isinstance(exc.__cause__, MastodonError):
-                return self._error(path, exc.__cause__)
-            return SourceError(f"{where}: {exc}")
-        if isinstance(exc, MastodonAPIError):
-            if len(exc.args) >= 2 and isinstance(exc.args[1], int):
-                detail = self._said()
-                said = f" ({terminal_safe(shorten(detail, 200))})" if detail else ""
-                return SourceError(f"{where}: HTTP {exc.args[1]}{said}")
+        if isinstance(exc, MastodonVersionError) and isinstance(exc.__cause__, MastodonError):
+            return self._error(path, exc.__cause__)
+        if isinstance(exc, MastodonNetworkError) and exc.__context__ is None:
+            return SourceError(f"{where}: cannot connect ({type(exc).__name__})")
+        if isinstance(exc, MastodonAPIError) and status is not None and status < 400:
             return SourceError(f"{where}: malformed JSON in the response")
-        return SourceError(f"{where}: {type(exc).__name__}")
+        detail = self._said() if status is not None and status != 429 else None
+        said = terminal_safe(shorten(detail, 200)) if detail else None
+        return translate(exc, where, timeout=self.timeout, now=self.now, response=self.last,
+                         detail=said, retry=retry_at)  # fmt: skip
 
     def _said(self) -> str | None:
         """The `error` of an error answer. Mastodon.py casts error bodies to the endpoint's

@@ -30,7 +30,7 @@ from connectors.base import (
     SourceError,
     classify,
 )
-from connectors.http import retry_at
+from connectors.http import translate
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.validate import Field
@@ -353,26 +353,20 @@ class _Reader:
             raise SourceError(f"{at}: malformed payload ({type(exc).__name__})") from None
 
     def _error(self, exc: prawcore.PrawcoreException, where: str) -> SourceError:
-        """The SourceError (or RateLimited) for a prawcore exception."""
-        seconds = self.conf.timeout.total_seconds()
+        """The SourceError (or RateLimited) for a prawcore exception: what only Reddit's
+        answers mean (refused credentials, a redirect for a missing subreddit) here, the rest
+        in the shared wording."""
+        at = f"{self._host()}/{where}"
         if isinstance(exc, prawcore.RequestException):
-            at = _where(str(exc.request_args[1])) if len(exc.request_args) > 1 else None
-            at = at or f"{self._host()}/{where}"
-            if isinstance(exc.original_exception, requests.Timeout):
-                return SourceError(f"{at}: no answer within {seconds:g}s")
-            return SourceError(f"{at}: cannot connect ({type(exc.original_exception).__name__})")
+            at = (_where(str(exc.request_args[1])) if len(exc.request_args) > 1 else None) or at
+            return translate(exc, at, timeout=self.conf.timeout, now=self.now)
         response = getattr(exc, "response", None)
-        at = _where(getattr(response, "url", None)) or f"{self._host()}/{where}"
+        at = _where(getattr(response, "url", None)) or at
         status = getattr(response, "status_code", None)
-        token = at.endswith(TOKEN_PATH)
         hint = self.conf.hint
-        if status == 429:
-            return RateLimited(
-                f"{at}: rate limited (HTTP 429)", retry_at(response.headers, self.now)
-            )
         if isinstance(exc, prawcore.OAuthException):
             return SourceError(f"{at}: Reddit refused the app's credentials ({exc.error}); {hint}")
-        if status == 401 or (token and status == 403):
+        if status == 401 or (at.endswith(TOKEN_PATH) and status == 403):
             return SourceError(
                 f"{at}: Reddit refused the app's credentials (HTTP {status}); {hint}"
             )
@@ -380,12 +374,10 @@ class _Reader:
             return SourceError(f"{at}: malformed JSON in the response")
         if isinstance(exc, prawcore.Redirect):
             return SourceError(f"{at}: redirected to {exc.path}; is the subreddit name right?")
-        if status == 403:
-            return SourceError(f"{at}: HTTP 403 (a private, quarantined or banned subreddit?)")
-        if status == 404:
-            return SourceError(f"{at}: HTTP 404 (no such subreddit?)")
+        detail = {403: "a private, quarantined or banned subreddit?", 404: "no such subreddit?"}
         if status is not None:
-            return SourceError(f"{at}: HTTP {status}")
+            return translate(exc, at, timeout=self.conf.timeout, now=self.now,
+                             detail=detail.get(status))  # fmt: skip
         return SourceError(f"{at}: Reddit client error ({type(exc).__name__})")
 
 

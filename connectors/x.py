@@ -53,14 +53,13 @@ from connectors.base import (
     BadItem,
     Batch,
     FetchContext,
-    RateLimited,
     SourceError,
     brand_named,
     check_brand,
     classify,
     optional_id,
 )
-from connectors.http import retry_at
+from connectors.http import translate
 from reputation.brands import Brand, normalize_handle
 from reputation.models import Mention, Reply
 from reputation.timeutil import parse_time
@@ -318,25 +317,12 @@ class XConnector:
         where = f"{self.where}{route}"
         try:
             payload = method(**params)
-        except tweepy.TooManyRequests as exc:
-            until = retry_at(exc.response.headers, now)
-            raise RateLimited(f"{where}: rate limited (HTTP 429)", until) from None
-        except tweepy.TwitterServerError as exc:
-            raise SourceError(f"{where}: HTTP {exc.response.status_code} (server error)") from None
         except tweepy.HTTPException as exc:
-            detail = "; ".join(str(m) for m in exc.api_messages)[:300]
-            status = f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
-            message = f"{where}: {status}" + (f": {detail}" if detail else "")
-            raise SourceError(self._redact(message)) from None
-        except requests.Timeout:
-            seconds = self.timeout.total_seconds()
-            raise SourceError(f"{where}: no answer within {seconds:g}s") from None
-        except requests.JSONDecodeError:
-            raise SourceError(f"{where}: malformed JSON in the response") from None
-        except requests.RequestException as exc:
-            raise SourceError(f"{where}: cannot connect ({type(exc).__name__})") from None
-        except (tweepy.TweepyException, ValueError) as exc:
-            raise SourceError(f"{where}: malformed response ({type(exc).__name__})") from None
+            said = "; ".join(str(m) for m in exc.api_messages)[:300]
+            raise translate(exc, where, timeout=self.timeout, now=now,
+                            detail=self._redact(said) or None) from None  # fmt: skip
+        except (tweepy.TweepyException, requests.RequestException, ValueError) as exc:
+            raise translate(exc, where, timeout=self.timeout, now=now) from None
         if not isinstance(payload, dict):
             raise SourceError(f"{where}: malformed payload (not a JSON object)")
         return payload

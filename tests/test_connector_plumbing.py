@@ -8,8 +8,19 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import pytest
+import requests
 
-from connectors import CONNECTORS, BadItem, Batch, FetchContext, decode_state, encode_state
+from connectors import (
+    CONNECTORS,
+    BadItem,
+    Batch,
+    FetchContext,
+    RateLimited,
+    SourceError,
+    decode_state,
+    encode_state,
+)
+from connectors.http import translate
 from reputation.brands import Brand
 from reputation.config import load_config
 from reputation.models import Mention, Reply
@@ -146,3 +157,64 @@ def test_the_pipeline_saves_a_changed_state_and_drops_batches_that_change_nothin
     assert (summary.new_mentions, moved) == (1, saved), "mentions without a state keep it"
     _, moved = scripted(Batch(scope="Acme Air", state={"newest": 2}), minutes=20)
     assert moved[0]["value"] == '{"newest": 2}'
+
+
+def _chained(cause: BaseException) -> BaseException:
+    """An exception a client library raised while handling `cause` (as Mastodon.py does)."""
+    try:
+        try:
+            raise cause
+        except BaseException:  # noqa: BLE001
+            raise RuntimeError("client error") from None  # context kept, cause hidden
+    except RuntimeError as exc:
+        return exc
+
+
+class _Wrapped(Exception):
+    """prawcore's RequestException: the transport error as `original_exception`."""
+
+    def __init__(self, original: BaseException):
+        super().__init__("wrapped")
+        self.original_exception = original
+
+
+def _response(status: int, **headers: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+REFUSED = "api.test/x: cannot connect (ConnectionError)"
+
+
+@pytest.mark.parametrize(
+    ("exc", "response", "expected"),
+    [
+        (requests.ReadTimeout(), None, "api.test/x: no answer within 2s"),
+        (_chained(requests.ConnectTimeout()), None, "api.test/x: no answer within 2s"),
+        (_Wrapped(requests.ConnectionError()), None, REFUSED),
+        (_chained(requests.ConnectionError()), None, REFUSED),
+        (requests.JSONDecodeError("Expecting value", "<html>", 0), None,
+         "api.test/x: malformed JSON in the response"),
+        (RuntimeError("odd"), _response(503), "api.test/x: HTTP 503"),
+        (RuntimeError("odd"), None, "api.test/x: malformed response (RuntimeError)"),
+    ],
+)  # fmt: skip
+def test_one_wording_for_every_client_librarys_failures(
+    exc: BaseException, response: requests.Response | None, expected: str
+) -> None:
+    error = translate(exc, "api.test/x", timeout=timedelta(seconds=2), now=NOW, response=response)
+    assert (type(error), str(error)) == (SourceError, expected)
+
+
+def test_a_429_is_rate_limited_until_the_time_the_source_gave() -> None:
+    exc = RuntimeError("too many")
+    exc.response = _response(429, **{"Retry-After": "120"})  # type: ignore[attr-defined]
+    error = translate(exc, "api.test/x", timeout=timedelta(seconds=2), now=NOW)
+    assert isinstance(error, RateLimited)
+    assert (str(error), error.retry_at) == ("api.test/x: rate limited (HTTP 429)",
+                                            NOW + timedelta(minutes=2))  # fmt: skip
+    detailed = translate(RuntimeError(), "api.test/x", timeout=timedelta(seconds=2), now=NOW,
+                         response=_response(422), detail="limit is too large")  # fmt: skip
+    assert str(detailed) == "api.test/x: HTTP 422 (limit is too large)"

@@ -423,9 +423,9 @@ def test_a_deleted_post_is_simply_not_refreshed(
 
 def _faults(httpserver: Any) -> dict[str, str]:
     return {
-        "401": f"{SEARCH}: HTTP 401 UNAUTHORIZED: Unauthorized",
-        "500": f"{SEARCH}: HTTP 500 (server error)",
-        "503 on page 2": f"{SEARCH}: HTTP 503 (server error)",
+        "401": f"{SEARCH}: HTTP 401 (Unauthorized)",
+        "500": f"{SEARCH}: HTTP 500",
+        "503 on page 2": f"{SEARCH}: HTTP 503",
         "bad json": f"{SEARCH}: malformed JSON in the response",
         "no meta": f"{SEARCH}: malformed payload (no 'meta'): Service Unavailable",
         "data not a list": f"{SEARCH}: malformed payload ('data' is not a list)",
