@@ -22,7 +22,7 @@ from connectors.http import get_json, new_session, require, where
 from reputation.brands import Brand
 from reputation.models import Mention
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "appstore"
 _COUNTRY = re.compile(r"^[a-z]{2}$")
@@ -41,30 +41,32 @@ class AppStoreConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
         self.app_id = str(options["app_id"]).strip()
-        self.countries = [c.lower() for c in options.get("countries") or ["us"]]
-        self.pages = options.get("pages") or 10
-        self.base_url = str(options.get("base_url") or "https://itunes.apple.com").rstrip("/")
+        self.countries = [c.lower() for c in options["countries"]]
+        self.pages = options["pages"]
+        self.base_url = options["base_url"].rstrip("/")
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); ids and countries valid."""
-        problems = check_brand(options, brands)
-        app_id = options.get("app_id")
+        check_brand(values, path, check, brands)
+        app_id = values.get("app_id")
         if app_id is not None and (isinstance(app_id, bool) or not str(app_id).strip().isdigit()):
-            problems.append(("app_id", "must be the app's numeric App Store id, like 123456789"))
-        for country in options.get("countries") or []:
+            check.error(f"{path}.app_id", "must be the app's numeric App Store id, like 123456789")
+        for country in values.get("countries") or []:
             if not _COUNTRY.match(country.lower()):
-                problems.append(("countries", f"{country!r} is not a two-letter country code"))
-        return problems
+                check.error(f"{path}.countries", f"{country!r} is not a two-letter country code")
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per country: pages newest first, down to (cursor - lookback) or `pages`; the

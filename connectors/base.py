@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 log = logging.getLogger("reputation")
 
@@ -167,17 +167,23 @@ class FetchContext:
 class Connector(Protocol):
     """A source of mentions. It persists nothing: the pipeline owns state and budgets.
 
-    Optional: `check_options(cls, values, path, check, brands) -> None`, a classmethod that
-    config loading calls after the OPTIONS checks, to report what only the connector knows
-    through `check.error(f"{path}.key", message)` (the contract rule types share).
+    `OPTIONS` declares every option with its default; config loading fills the defaults in,
+    so a connector reads `options["key"]` and never repeats a default. Optional:
+    `check_options(cls, values, path, check, brands) -> None`, a classmethod (the contract
+    rule types share) that config loading calls after the OPTIONS checks, to report what only
+    the connector knows through `check.error(f"{path}.key", message)`.
     """
 
     type: ClassVar[str]
     OPTIONS: ClassVar[Mapping[str, Field]]
     name: str
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]) -> None:
-        """Keep the checked options; build clients lazily or here, but send nothing."""
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ) -> None:  # fmt: skip
+        """Keep the checked options, and take secrets from `env` (never from os.environ);
+        build clients lazily or here, but send nothing."""
         ...
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
@@ -238,18 +244,21 @@ def optional_id(value: Any) -> str | None:
 
 
 def check_brand(
-    options: Mapping[str, Any], brands: Sequence[Brand], required: bool = True
-) -> list[tuple[str, str]]:
-    """Problems with a connector's `brand` option, as (key, message), for `check_options`:
-    it must name a configured brand, and (if `required`) be set when there are several."""
-    wanted = options.get("brand")
+    values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand],
+    required: bool = True,
+) -> None:  # fmt: skip
+    """For `check_options`: a connector's `brand` option must name a configured brand, and (if
+    `required`) be set when there are several. Silent when no brand is configured: that is
+    reported where the brands are."""
+    wanted = values.get("brand")
+    if not brands:
+        return
     if wanted is None:
         if required and len(brands) > 1:
-            return [("brand", "is required when more than one brand is configured")]
-        return []
+            check.error(f"{path}.brand", "is required when more than one brand is configured")
+        return
     if all(b.name.casefold() != str(wanted).casefold() for b in brands):
-        return [("brand", f"{wanted!r} is not a configured brand")]
-    return []
+        check.error(f"{path}.brand", f"{wanted!r} is not a configured brand")
 
 
 def brand_named(options: Mapping[str, Any], brands: Sequence[Brand]) -> Brand:

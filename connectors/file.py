@@ -32,10 +32,13 @@ class FileConnector:
         "format": Field("choice", choices=("jsonl", "csv")),
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.path = Path(options["path"])
-        self.format = options.get("format") or _guess_format(self.path)
+        self.format = options["format"] or _guess_format(self.path)  # None: by the extension
         self.brands = list(brands)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:

@@ -59,7 +59,7 @@ from connectors.http import new_session, request, where
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "googleplay"
 PUBLIC_URL = "https://play.google.com"
@@ -116,32 +116,46 @@ class GooglePlayConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
         self.app_id = str(options["app_id"]).strip()
-        self.lang = str(options.get("lang") or "en")
-        self.country = str(options.get("country") or "us")
-        self.max_reviews = options.get("max_reviews") or 200
-        self.base_url = str(options.get("base_url") or PUBLIC_URL).rstrip("/")
+        self.lang = str(options["lang"])
+        self.country = str(options["country"])
+        self.max_reviews = options["max_reviews"]
+        self.base_url = options["base_url"].rstrip("/")
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); app_id, lang and
         country must look like a package name and codes (they go into the URL and body raw)."""
-        return check_brand(options, brands) + _option_problems(options)
+        check_brand(values, path, check, brands)
+        app_id, lang, country = values.get("app_id"), values.get("lang"), values.get("country")
+        if app_id is not None and not _APP_ID.match(str(app_id).strip()):
+            check.error(f"{path}.app_id", "must be the app's package name, like com.acmeair.app")
+        if lang is not None and not _LANG.match(str(lang)):
+            check.error(f"{path}.lang",
+                        f"{str(lang)[:20]!r} is not a language code like en or pt_BR")  # fmt: skip
+        if country is not None and not _COUNTRY.match(str(country)):
+            check.error(f"{path}.country",
+                        f"{str(country)[:20]!r} is not a two-letter country code")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Pages newest first until past (cursor - lookback), the last page or `max_reviews`;
         the brand's cursor moves with the last page read."""
-        problems = _option_problems(self.options)
-        if problems:
-            raise SourceError("; ".join(f"{key} {message}" for key, message in problems))
+        # They go into the URL and the body raw: check again, whoever built this connector.
+        check = Checker()
+        self.check_options(self.options, self.name, check, self.brands)
+        if check.errors:
+            raise SourceError("; ".join(check.errors))
         brand = brand_named(self.options, self.brands)
         mark = self._resume(ctx.state(brand.name, _check_state))
         cutoff = mark[0] - self.lookback if mark else None
@@ -287,18 +301,6 @@ def _check_state(state: dict[str, Any]) -> None:
     parse_time(state["at"])
     if not all(isinstance(state[k], str) for k in ("app_id", "lang", "country", "id")):
         raise TypeError("id")
-
-
-def _option_problems(options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    problems = []
-    app_id, lang, country = options.get("app_id"), options.get("lang"), options.get("country")
-    if app_id is not None and not _APP_ID.match(str(app_id).strip()):
-        problems.append(("app_id", "must be the app's package name, like com.acmeair.app"))
-    if lang is not None and not _LANG.match(str(lang)):
-        problems.append(("lang", f"{str(lang)[:20]!r} is not a language code like en or pt_BR"))
-    if country is not None and not _COUNTRY.match(str(country)):
-        problems.append(("country", f"{str(country)[:20]!r} is not a two-letter country code"))
-    return problems
 
 
 def _post(

@@ -41,9 +41,12 @@ class HackerNewsConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
-        self.query: str | None = options.get("query")
+        self.query: str | None = options["query"]
         self.tags: str = options["tags"]
         self.hits_per_page: int = options["hits_per_page"]
         self.max_pages: int = options["max_pages"]

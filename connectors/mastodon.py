@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import html
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -38,7 +37,7 @@ from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.timeutil import parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "mastodon"
 TAG_PATH = "/api/v1/timelines/tag/{}"
@@ -65,12 +64,16 @@ class MastodonConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
+        self.env = env
         self.base_url: str = options["base_url"]
-        self.token_env: str | None = options.get("access_token_env")
-        self.hashtags = [h.lstrip("#").lower() for h in options.get("hashtags") or []]
-        self.search: bool = bool(options.get("search"))
+        self.token_env: str | None = options["access_token_env"]
+        self.hashtags = [h.lstrip("#").lower() for h in options["hashtags"]]
+        self.search: bool = options["search"]
         self.limit: int = options["limit"]
         self.max_pages: int = options["max_pages"]
         self.timeout: timedelta = options["timeout"]
@@ -81,26 +84,20 @@ class MastodonConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Hashtags must be plain tags, search needs a token, and every brand needs a feed."""
-        problems = []
-        for tag in options.get("hashtags") or []:
+        for tag in values.get("hashtags") or []:
             if not _HASHTAG.match(tag):
-                problems.append(("hashtags", f"{tag!r} is not a hashtag (letters, digits, _)"))
-        if options.get("search") and not options.get("access_token_env"):
-            problems.append(
-                ("search", "needs access_token_env: Mastodon searches post text only for a "
-                           "logged-in account")
-            )  # fmt: skip
-        if not options.get("hashtags") and not options.get("search"):
+                check.error(f"{path}.hashtags", f"{tag!r} is not a hashtag (letters, digits, _)")
+        if values.get("search") and not values.get("access_token_env"):
+            check.error(f"{path}.search", "needs access_token_env: Mastodon searches post text "
+                        "only for a logged-in account")  # fmt: skip
+        if not values.get("hashtags") and not values.get("search"):
             for brand in brands:
                 if not hashtags_for(brand):
-                    problems.append(
-                        ("hashtags", f"brand {brand.name!r} has no term usable as a hashtag; "
-                                     "list hashtags or turn on search")
-                    )  # fmt: skip
-        return problems
+                    check.error(f"{path}.hashtags", f"brand {brand.name!r} has no term usable "
+                                "as a hashtag; list hashtags or turn on search")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per brand, one batch per feed (hashtag or search query) with the updated cursor."""
@@ -121,7 +118,7 @@ class MastodonConnector:
     def _token(self) -> str | None:
         if not self.token_env:
             return None
-        token = os.environ.get(self.token_env, "").strip()
+        token = self.env.get(self.token_env, "").strip()
         if not token:
             raise SourceError(f"environment variable {self.token_env} is not set (access token)")
         return token

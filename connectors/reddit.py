@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from connectors.base import (
 from connectors.http import translate
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "reddit"
 PUBLIC_URL = "https://www.reddit.com"  # links in mentions, whatever host the API is read from
@@ -124,15 +123,19 @@ class RedditConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
+        self.env = env
         self.id_env: str = options["client_id_env"]
         self.secret_env: str = options["client_secret_env"]
         self.user_agent: str = options["user_agent"]
-        self.subreddits = [_subreddit(s) for s in options["subreddits"] or ["all"]]
+        self.subreddits = [_subreddit(s) for s in options["subreddits"]]
         # Lower-cased: Reddit ignores the case, and they key the cursor.
         self.comments_from = list(dict.fromkeys(_subreddit(s) for s in options["comments_from"]))
-        self.query: str | None = options.get("query")
+        self.query: str | None = options["query"]
         self.page_size: int = options["page_size"]
         self.max_items: int = options["max_items"]
         # prawcore joins API paths onto oauth_url and appends the token path to reddit_url.
@@ -145,18 +148,16 @@ class RedditConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Subreddit names must be plain names; the user agent must be descriptive."""
-        problems = []
         for key in ("subreddits", "comments_from"):
-            for sub in options.get(key) or []:
+            for sub in values.get(key) or []:
                 if not _SUBREDDIT.match(_subreddit(sub)):
-                    problems.append((key, f"{sub!r} is not a subreddit name like 'travel'"))
-        agent = options.get("user_agent")
+                    check.error(f"{path}.{key}", f"{sub!r} is not a subreddit name like 'travel'")
+        agent = values.get("user_agent")
         if isinstance(agent, str) and len(agent.strip()) < Requestor.MIN_USER_AGENT_LENGTH:
-            problems.append(("user_agent", "is too short; Reddit wants a descriptive one"))
-        return problems
+            check.error(f"{path}.user_agent", "is too short; Reddit wants a descriptive one")
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per brand: one batch of search results, then one per comments_from subreddit,
@@ -238,7 +239,7 @@ class RedditConnector:
         return " OR ".join(f'"{p}"' for p in phrases.values() if p)
 
     def _client(self, session: _Session) -> praw.Reddit:
-        missing = [n for n in (self.id_env, self.secret_env) if not os.environ.get(n)]
+        missing = [n for n in (self.id_env, self.secret_env) if not self.env.get(n)]
         if missing:
             raise SourceError(
                 f"set {' and '.join(missing)} in the environment to the Reddit app's "
@@ -247,8 +248,8 @@ class RedditConnector:
         try:
             return praw.Reddit(
                 site_name="DEFAULT",
-                client_id=os.environ[self.id_env],
-                client_secret=os.environ[self.secret_env],
+                client_id=self.env[self.id_env],
+                client_secret=self.env[self.secret_env],
                 user_agent=self.user_agent,
                 oauth_url=self.oauth_url,
                 reddit_url=self.reddit_url,

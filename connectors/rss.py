@@ -31,7 +31,7 @@ from connectors.http import get, new_session, where
 from reputation.brands import Brand, match_brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "rss"
 # Ids remembered per feed: feeds carry 10-100 items, so this covers every item still listed.
@@ -67,7 +67,10 @@ class RssConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.feeds = list(options["feeds"])
         self.options = options
@@ -77,19 +80,17 @@ class RssConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Every feed is an http(s) URL; `brand`, if set, names a configured brand."""
-        problems = [
-            (f"feeds[{i}]", f"{url!r} is not an http(s) URL")
-            for i, url in enumerate(options.get("feeds") or [])
-            if not re.match(r"^https?://[^\s/]+", url)
-        ]
-        return problems + check_brand(options, brands, required=False)
+        for i, url in enumerate(values.get("feeds") or []):
+            if not re.match(r"^https?://[^\s/]+", url):
+                check.error(f"{path}.feeds[{i}]", f"{url!r} is not an http(s) URL")
+        check_brand(values, path, check, brands, required=False)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per feed, yield one batch per brand with its new items and its advanced state."""
-        fixed = brand_named(self.options, self.brands) if self.options.get("brand") else None
+        fixed = brand_named(self.options, self.brands) if self.options["brand"] else None
         brands = [fixed] if fixed else self.brands
         states = {b.name: ctx.state(b.name, _check_state).get("feeds", {}) for b in brands}
         keys = [feed_key(url) for url in self.feeds]

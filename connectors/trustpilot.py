@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -25,7 +24,7 @@ from connectors.http import get_json, new_session, require, where
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "trustpilot"
 REVIEW_URL = "https://www.trustpilot.com/reviews/{id}"
@@ -46,40 +45,42 @@ class TrustpilotConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
-        self.key_env = options.get("api_key_env") or "TRUSTPILOT_API_KEY"
-        self.unit_id = options.get("business_unit_id")
-        self.domain = options.get("domain")
-        self.base_url = str(options.get("base_url") or "https://api.trustpilot.com").rstrip("/")
-        self.per_page = options.get("per_page") or 100
-        self.max_pages = options.get("max_pages") or 10
+        self.env = env
+        self.key_env = options["api_key_env"]
+        self.unit_id = options["business_unit_id"]
+        self.domain = options["domain"]
+        self.base_url = options["base_url"].rstrip("/")
+        self.per_page = options["per_page"]
+        self.max_pages = options["max_pages"]
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); exactly one of
         business_unit_id and domain."""
-        problems = check_brand(options, brands)
-        has_id, has_domain = bool(options.get("business_unit_id")), bool(options.get("domain"))
+        check_brand(values, path, check, brands)
+        has_id, has_domain = bool(values.get("business_unit_id")), bool(values.get("domain"))
         if has_id and has_domain:
-            problems.append(("domain", "give business_unit_id or domain, not both"))
+            check.error(f"{path}.domain", "give business_unit_id or domain, not both")
         elif not (has_id or has_domain):
-            problems.append(
-                ("business_unit_id", "is required (or give domain, to look the business up)")
-            )
-        return problems
+            check.error(f"{path}.business_unit_id",
+                        "is required (or give domain, to look the business up)")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Pages of reviews newest first, down to (cursor - lookback) or `max_pages`; the
         brand's cursor moves with the last page read."""
         brand = brand_named(self.options, self.brands)
-        key = os.environ.get(self.key_env)
+        key = self.env.get(self.key_env)
         if not key:
             raise SourceError(f"{self.key_env} is not set: put the Trustpilot API key in it")
         session = new_session()

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,7 +62,7 @@ from connectors.http import translate
 from reputation.brands import Brand, normalize_handle
 from reputation.models import Mention, Reply
 from reputation.timeutil import parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "x"
 API_HOST = "https://api.twitter.com/"  # hard-coded in tweepy
@@ -104,18 +103,21 @@ class XConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
-        self.token_env: str = options.get("bearer_token_env") or "X_BEARER_TOKEN"
-        self.query: str | None = options.get("query")
-        self.base_url: str = options.get("base_url") or "https://api.twitter.com"
-        self.max_results: int = options.get("max_results") or MAX_RESULTS
-        self.exclude_in_query: bool = options.get("exclude_in_query", True) is not False
-        refresh = options.get("refresh_limit")
-        self.refresh_limit: int = 100 if refresh is None else refresh
-        self.timeout: timedelta = options.get("timeout") or timedelta(seconds=20)
-        self.lookback: timedelta = options.get("lookback") or timedelta(days=1)
-        if self.query or options.get("brand"):
+        self.env = env
+        self.token_env: str = options["bearer_token_env"]
+        self.query: str | None = options["query"]
+        self.base_url: str = options["base_url"]
+        self.max_results: int = options["max_results"]
+        self.exclude_in_query: bool = options["exclude_in_query"]
+        self.refresh_limit: int = options["refresh_limit"]
+        self.timeout: timedelta = options["timeout"]
+        self.lookback: timedelta = options["lookback"]
+        if self.query or options["brand"]:
             self.brands = [brand_named(options, brands)]
         else:
             self.brands = list(brands)
@@ -126,22 +128,19 @@ class XConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """`brand` must be configured, and is required with `query` when there are several
         brands; a run budget under 10 could never pay for one search."""
-        problems = check_brand(options, brands, required=False)
-        if options.get("query") and options.get("brand") is None and len(brands) > 1:
-            problems.append(
-                ("brand", "is required with `query` when more than one brand is configured")
+        check_brand(values, path, check, brands, required=False)
+        if values.get("query") and values.get("brand") is None and len(brands) > 1:
+            check.error(
+                f"{path}.brand", "is required with `query` when more than one brand is configured"
             )
-        per_run = options.get("max_reads_per_run")
+        per_run = values.get("max_reads_per_run")
         if isinstance(per_run, int) and per_run < MIN_RESULTS:
-            problems.append(
-                ("max_reads_per_run", f"must be at least {MIN_RESULTS}: X returns 10 to 100 "
-                 "posts per search request")
-            )  # fmt: skip
-        return problems
+            check.error(f"{path}.max_reads_per_run", f"must be at least {MIN_RESULTS}: X "
+                        "returns 10 to 100 posts per search request")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """New posts of each brand (pending backfill first), then refreshed counts."""
@@ -298,7 +297,7 @@ class XConnector:
     # -- the client and its payloads ------------------------------------------------------
 
     def _client(self) -> tweepy.Client:
-        token = os.environ.get(self.token_env, "").strip()
+        token = self.env.get(self.token_env, "").strip()
         if not token:
             raise SourceError(
                 f"the environment variable {self.token_env} is not set: put the X API bearer "

@@ -50,10 +50,13 @@ def fetch_into(
     brands: Sequence[Brand],
     now: datetime,
     summary: RunSummary,
+    env: Mapping[str, str] | None = None,
 ) -> None:
-    """Read every connector into the store; a failing connector is reported, the rest go on."""
+    """Read every connector into the store; a failing connector is reported, the rest go on.
+    Connectors take their secrets from `env` (default: this process's environment)."""
+    env = os.environ if env is None else env
     for config in connectors:
-        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary)
+        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary, env)
 
 
 def _fetch_one(
@@ -62,6 +65,7 @@ def _fetch_one(
     brands: Sequence[Brand],
     now: datetime,
     summary: RunSummary,
+    env: Mapping[str, str],
 ) -> int:
     """Fetch one connector; return the billable reads it spent."""
     name = config.name
@@ -86,7 +90,7 @@ def _fetch_one(
     saved = {scope: _reencoded(text) for scope, text in ctx.cursors.items()}
     reads = 0
     try:
-        connector = CONNECTORS[config.type](name, config.options, brands)
+        connector = CONNECTORS[config.type](name, config.options, brands, env)
         for batch in connector.fetch(ctx):
             _save(store, name, batch, now, saved, summary)
             reads += batch.reads
@@ -189,15 +193,14 @@ def run_once(
     """One batch run over the configured sources, rules and sinks."""
     now = now or utcnow()
     summary = RunSummary()
-    sinks, summary.warnings = build_sinks(
-        config.sinks, os.environ if env is None else env, sink_factories
-    )
+    env = os.environ if env is None else env
+    sinks, summary.warnings = build_sinks(config.sinks, env, sink_factories)
     store = Store.open(config.database)
     run_id = store.start_run(now)
     sent_before = store.alert_counts()["sent"]
     status = "crashed"
     try:
-        fetch_into(store, config.connectors, config.brands, now, summary)
+        fetch_into(store, config.connectors, config.brands, now, summary, env)
         summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
         summary.errors.extend(errors)
         summary.alerts = evaluate(store, config.rules, [s.name for s in sinks], now, config.policy)

@@ -494,7 +494,7 @@ TLS_CHECK = """
         options = {"app_id": "com.acmeair.app", "base_url": sys.argv[3], "lang": "en",
                    "country": "us", "max_reviews": 200, "timeout": timedelta(seconds=5),
                    "lookback": timedelta(days=1)}
-        conn = cls("googleplay", options, [Brand("Acme Air", ("acme air",))])
+        conn = cls("googleplay", options, [Brand("Acme Air", ("acme air",))], {})
         ctx = FetchContext(now=datetime.now(UTC))
         used = sum(len(b.mentions) for b in conn.fetch(ctx))
     context = ssl._create_default_https_context()

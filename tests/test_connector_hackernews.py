@@ -20,6 +20,7 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from tests.conftest import NOW
+from tests.harness import checked_connector
 from tests.harness.hackernews import BASE, PATH, FakeAlgolia, comment, default_hits, story
 
 ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
@@ -36,10 +37,9 @@ def algolia(httpserver: Any) -> FakeAlgolia:
 
 
 def connector(base_url: str, **options: Any) -> HackerNewsConnector:
-    checked = {"query": None, "tags": "(story,comment)", "hits_per_page": 3, "max_pages": 10,
-               "base_url": base_url, "timeout": timedelta(seconds=2),
-               "lookback": timedelta(days=1), **options}  # fmt: skip
-    return HackerNewsConnector("hn", checked, [ACME])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"hits_per_page": 3, "base_url": base_url, "timeout": "2s", **options}
+    return checked_connector(HackerNewsConnector, entry, [ACME], name="hn")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any):

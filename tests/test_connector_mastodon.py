@@ -31,6 +31,7 @@ from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.timeutil import parse_time
 from tests.conftest import NOW
+from tests.harness import checked_connector
 from tests.harness.mastodon import (
     BASE,
     GRUMPY,
@@ -57,10 +58,9 @@ def fake(httpserver: Any) -> FakeMastodon:
 
 
 def connector(base_url: str, brand: Brand = ACME, **options: Any) -> MastodonConnector:
-    checked = {"base_url": base_url, "access_token_env": None, "hashtags": [], "search": False,
-               "limit": 5, "max_pages": 10, "timeout": timedelta(seconds=2),
-               "lookback": DAY, **options}  # fmt: skip
-    return MastodonConnector("masto", checked, [brand])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"base_url": base_url, "limit": 5, "timeout": "2s", **options}
+    return checked_connector(MastodonConnector, entry, [brand], name="masto")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any) -> Any:

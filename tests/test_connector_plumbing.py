@@ -111,7 +111,10 @@ class Scripted:
     OPTIONS: ClassVar[Mapping[str, Field]] = {}
     batches: ClassVar[list[Batch]] = []
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:

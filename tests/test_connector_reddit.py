@@ -20,8 +20,8 @@ from reputation.config import Config, ConfigError, load_config
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
-from reputation.validate import Checker
 from tests.conftest import NOW
+from tests.harness import checked_connector, harness
 from tests.harness.reddit import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -53,15 +53,14 @@ def fake(httpserver: Any) -> FakeReddit:
     return FakeReddit().install(httpserver)
 
 
-def connector(base_url: str, brands: tuple[Brand, ...] = (ACME,), **raw: Any) -> RedditConnector:
+def connector(
+    base_url: str, brands: tuple[Brand, ...] = (ACME,), env: dict[str, str] | None = None,
+    **raw: Any,
+) -> RedditConnector:  # fmt: skip
     """A connector with options checked and converted the way config loading does."""
     entry = {"oauth_url": base_url, "reddit_url": base_url, "comments_from": ["acmeair"],
              "page_size": 2, "timeout": "2s", **raw}  # fmt: skip
-    check = Checker()
-    options = check.fields(entry, RedditConnector.OPTIONS, "reddit")
-    check.raise_if_errors()
-    assert options is not None
-    return RedditConnector("reddit", options, list(brands))
+    return checked_connector(RedditConnector, entry, list(brands), env=env, name="reddit")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any) -> Config:
@@ -491,11 +490,12 @@ def test_faults_become_source_errors_naming_the_endpoint_never_a_secret(
     if fault in scripted:
         kind, answer, times = scripted[fault]
         fake.fail(kind, answer, times)
+    env = dict(harness("reddit").env)
     if fault == "wrong secret":
-        monkeypatch.setenv("REDDIT_CLIENT_SECRET", "not-the-secret-5b7d")
+        env["REDDIT_CLIENT_SECRET"] = "not-the-secret-5b7d"
     if fault == "no credentials":
-        monkeypatch.delenv("REDDIT_CLIENT_SECRET")
-    conn = connector(url, timeout="1s")
+        del env["REDDIT_CLIENT_SECRET"]
+    conn = connector(url, env=env, timeout="1s")
     with pytest.raises(SourceError) as caught:
         list(conn.fetch(FetchContext(now=NOW)))
     message = str(caught.value)

@@ -26,6 +26,7 @@ from reputation.config import Config, ConfigError, load_config
 from reputation.pipeline import run_once
 from reputation.store import Store
 from tests.conftest import NOW
+from tests.harness import checked_connector
 from tests.harness.x import BASE, LOOKUP, SEARCH, TOKEN, FakeX, snowflake
 
 ACME = Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))
@@ -49,12 +50,9 @@ def configure(workspace: Callable, base_url: str, **options: Any) -> Config:
 
 
 def connector(base_url: str, **options: Any) -> XConnector:
-    checked = {"bearer_token_env": "X_BEARER_TOKEN", "query": None, "brand": None,
-               "base_url": base_url, "max_results": 10, "exclude_in_query": True,
-               "refresh_limit": 100, "max_reads_per_run": 1000, "max_reads_per_month": None,
-               "timeout": timedelta(seconds=2), "lookback": timedelta(days=1),
-               **options}  # fmt: skip
-    return XConnector("x", checked, [ACME])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"base_url": base_url, "max_results": 10, "timeout": "2s", **options}
+    return checked_connector(XConnector, entry, [ACME], name="x")
 
 
 def state(config: Config) -> dict[str, Any]:
@@ -496,6 +494,22 @@ def test_a_missing_token_names_the_variable(
         " token there"
     ]
     assert fake.requests == []
+
+
+def test_the_token_comes_from_the_environment_the_run_was_given(
+    fake: FakeX, httpserver: Any, workspace: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", "the-process-token-is-not-used")
+    config = configure(workspace, httpserver.url_for("/"))
+    assert run_once(config, now=NOW, env={"X_BEARER_TOKEN": TOKEN}).errors == []
+    assert {h["Authorization"] for h in fake.headers} == {f"Bearer {TOKEN}"}
+    calls = len(fake.requests)
+    later = run_once(config, now=NOW + timedelta(minutes=10), env={})
+    assert later.errors == [
+        "connector x: the environment variable X_BEARER_TOKEN is not set: put the X API bearer"
+        " token there"
+    ]
+    assert len(fake.requests) == calls
 
 
 def test_the_token_is_masked_in_tweepy_debug_logs(

@@ -14,13 +14,24 @@ from reputation.brands import Brand
 from reputation.config import PluginConfig
 from reputation.pipeline import RunSummary, fetch_into
 from reputation.store import Store
+from reputation.validate import Checker
 from tests.conftest import NOW, record, write_jsonl
+from tests.harness import checked_connector
 
 BRANDS = [Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))]
 
 
 def connector(path: Path, **options: object) -> FileConnector:
-    return FileConnector("file", {"path": path, **options}, BRANDS)
+    """A connector whose options went through the same checks as a config file's."""
+    return checked_connector(FileConnector, {"path": str(path), **options}, BRANDS)
+
+
+def plugin(path: Path, name: str = "file") -> PluginConfig:
+    """The file connector's config entry for `path`, checked as config loading does."""
+    check = Checker()
+    options = check.fields({"path": str(path)}, FileConnector.OPTIONS, name)
+    check.raise_if_errors()
+    return PluginConfig("file", name, options or {})
 
 
 def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
@@ -184,7 +195,7 @@ def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
     path = tmp_path / "m.jsonl"
     first = record("Acme Air lost my bag", id="1", likes=5, observed_at="2026-11-22T08:10:00Z")
     write_jsonl(path, [first, {**first, "likes": 50, "observed_at": "2026-11-22T09:10:00Z"}])
-    conn = PluginConfig("file", "file", {"path": path})
+    conn = plugin(path)
     summary = RunSummary()
     fetch_into(store, [conn], BRANDS, NOW, summary)
     assert (summary.fetched, summary.new_mentions) == (2, 1)
@@ -201,8 +212,8 @@ def test_missing_file_is_a_source_error_and_the_run_goes_on(tmp_path: Path, stor
     good = tmp_path / "good.jsonl"
     write_jsonl(good, [record("Acme Air fine")])
     configs = [
-        PluginConfig("file", "missing", {"path": tmp_path / "no.jsonl"}),
-        PluginConfig("file", "good", {"path": good}),
+        plugin(tmp_path / "no.jsonl", "missing"),
+        plugin(good, "good"),
     ]
     summary = RunSummary()
     fetch_into(store, configs, BRANDS, NOW, summary)
@@ -220,7 +231,7 @@ def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: S
         record("Acme Air: new routes to Lisbon this spring", id="12", author="@acmeair"),
     ])  # fmt: skip
     summary = RunSummary()
-    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
     assert [r["key"] for r in store.rows("SELECT key FROM mentions")] == ["x:10"]
     assert store.rows("SELECT key, mention_key, author FROM replies") == [
         {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
@@ -238,7 +249,7 @@ def test_a_cursor_saved_by_the_previous_version_resumes_where_it_was(
     store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=old)
     write_jsonl(path, [record("Acme Air c")], mode="a")
     summary = RunSummary()
-    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
     assert (summary.errors, summary.warnings) == ([], [])
     assert [r["text"] for r in store.rows("SELECT text FROM mentions")] == ["Acme Air c"]
     assert json.loads(store.cursors("file")[ALL_BRANDS]) == {
@@ -254,11 +265,11 @@ def test_an_unreadable_saved_state_is_reported_once_and_read_from_the_start(
     write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
     store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=saved)
     summary = RunSummary()
-    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
     assert summary.warnings == [
         "connector file: saved state for scope * is unreadable, starting over"
     ]
     assert summary.new_mentions == 2
     again = RunSummary()
-    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, again)
+    fetch_into(store, [plugin(path)], BRANDS, NOW, again)
     assert (again.warnings, again.new_mentions) == ([], 0)
