@@ -16,6 +16,7 @@ from connectors.base import (
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import get_json, new_session, require, where
@@ -97,7 +98,7 @@ class AppStoreConnector:
             entries = _entries(get_json(session, url, timeout=self.timeout, now=ctx.now), url)
             if not entries:
                 break  # past the last page
-            batch = Batch(scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, entry in enumerate(entries):
                 if not isinstance(entry, dict) or "im:rating" not in entry:
@@ -119,7 +120,7 @@ class AppStoreConnector:
                 yield self._with_state(batch, state, country, newest)
                 return
             yield batch  # no state yet: older pages of this country are still unread
-        last = self._with_state(Batch(scope=brand.name), state, country, newest)
+        last = self._with_state(ctx.batch(brand.name), state, country, newest)
         if last.state is not None:
             yield last
 
@@ -145,6 +146,7 @@ class AppStoreConnector:
             updated = parse_time(_label(entry, "updated") or "")
         except ValueError:
             raise BadItem(f"review {native_id}: no valid 'updated' time") from None
+        check_time(updated, now, f"review {native_id}: updated")  # before it moves the state
         title = _label(entry, "title") or ""
         content = _label(entry, "content") or ""
         if not (title or content):

@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
+from reputation.timeutil import iso
 from reputation.validate import Checker, Field
 
 log = logging.getLogger("reputation")
@@ -31,6 +32,17 @@ BUDGET_OPTIONS: dict[str, Field] = {
     "max_reads_per_run": Field("int", default=1000, min=1),
     "max_reads_per_month": Field("int", min=1),
 }
+
+
+# What an item must fit to be stored (check_item). Counts stay below 2**53 so that SQLite
+# holds them as integers, their sum (engagement) cannot overflow its 64 bits, and a float
+# holds them exactly; no post has 9 quadrillion likes, so a larger one is a broken record.
+MAX_COUNT = 2**53 - 1
+EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)  # before any of these platforms existed
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones differ; more is a broken record
+MAX_TEXT = 100_000  # characters of a post (Reddit's longest is 40,000)
+MAX_FIELD = 2_000  # characters of an id, author, language
+MAX_URL = 8_000
 
 
 class SourceError(Exception):
@@ -82,18 +94,21 @@ class Batch:
     replies: list[Reply] = field(default_factory=list)
     reads: int = 0
     origins: dict[str, str] = field(default_factory=dict)
+    now: datetime | None = None  # the fetch's time, for check_item (FetchContext.batch sets it)
 
     def add(self, item: Mention | Reply | None, where: str | None = None) -> None:
         """File a Mention or the brand's Reply (None, an item not about the brand, is dropped);
-        `where` locates it in messages (default: its key)."""
+        `where` locates it in messages (default: its key). Raises BadItem when the item fails
+        `check_item`, so call it inside `item(where)`, before the item moves any state."""
+        if item is None:
+            return
+        if not isinstance(item, Mention | Reply):
+            raise TypeError(f"not a Mention or Reply: {type(item).__name__}")
+        check_item(item, self.now)
         if isinstance(item, Mention):
             self.mentions.append(item)
-        elif isinstance(item, Reply):
-            self.replies.append(item)
-        elif item is None:
-            return
         else:
-            raise TypeError(f"not a Mention or Reply: {type(item).__name__}")
+            self.replies.append(item)
         if where is not None:
             self.origins[item.key] = where
 
@@ -113,6 +128,80 @@ class Batch:
             log.debug("unreadable item at %s", where, exc_info=True)
             if report:
                 self.problems.append(f"{where}: unreadable ({type(exc).__name__})")
+
+    def screen(self, now: datetime) -> None:
+        """Move every item that fails `check_item` at `now` from the batch to its problems:
+        the pipeline's last check, for items a connector filed without `add`."""
+        for kind in ("mentions", "replies"):
+            kept = []
+            for item in getattr(self, kind):
+                try:
+                    check_item(item, now)
+                except BadItem as exc:
+                    self.problems.append(f"{self.origins.get(item.key, item.key)}: {exc}")
+                else:
+                    kept.append(item)
+            setattr(self, kind, kept)
+
+    def where(self, key: str) -> str:
+        """Where the item with `key` came from, for messages."""
+        return self.origins.get(key, key)
+
+
+def check_item(item: Mention | Reply, now: datetime | None) -> None:
+    """Raise BadItem unless `item` fits what the store keeps and the rules can use: ids and
+    texts of bounded size, counts from 0 to MAX_COUNT, and times from 2006 to a day after
+    `now` (the upper bound only when `now` is known)."""
+    if not isinstance(item.native_id, str) or not item.native_id.strip():
+        raise BadItem("id is missing")
+    _check_str(item.native_id, "id", MAX_FIELD)
+    if not isinstance(item.text, str):
+        raise BadItem("text is missing")
+    _check_str(item.text, "text", MAX_TEXT)
+    for name in ("author", "lang", "parent_id", "thread_id"):
+        _check_str(getattr(item, name, None), name, MAX_FIELD)
+    _check_str(item.url, "url", MAX_URL)
+    check_time(item.created_at, now)
+    if isinstance(item, Mention):
+        for name in ("likes", "shares", "replies", "author_followers"):
+            _check_count(getattr(item, name), name, optional=name == "author_followers")
+        if item.observed_at is not None:
+            check_time(item.observed_at, now, "observed_at")
+
+
+def check_time(moment: Any, now: datetime | None, what: str = "created_at") -> None:
+    """Raise BadItem unless `moment` is an aware time from 2006 to a day after `now`."""
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise BadItem(f"{what} is not a time with a zone")
+    if moment < EARLIEST:
+        raise BadItem(f"{what} {_when(moment)} is before 2006")
+    if now is not None and moment > now + FUTURE_SLACK:
+        raise BadItem(f"{what} {_when(moment)} is more than a day in the future")
+
+
+def _when(moment: datetime) -> str:
+    try:
+        return iso(moment)[:19] + "Z"
+    except (OverflowError, ValueError):
+        return repr(moment)[:40]
+
+
+def _check_str(value: Any, name: str, limit: int) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise BadItem(f"{name} is not text")
+    if len(value) > limit:
+        raise BadItem(f"{name} is longer than {limit:,} characters")
+
+
+def _check_count(value: Any, name: str, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadItem(f"{name} {str(value)[:30]!r} is not a whole number")
+    if not 0 <= value <= MAX_COUNT:
+        raise BadItem(f"{name} {str(value)[:30]} is not a count from 0 to {MAX_COUNT:,}")
 
 
 def encode_state(state: Mapping[str, Any]) -> str:
@@ -143,6 +232,10 @@ class FetchContext:
     recent: Callable[[str, datetime], list[str]] = lambda scope, since: []
     warnings: list[str] = field(default_factory=list)
     _states: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+
+    def batch(self, scope: str = ALL_BRANDS, **fields: Any) -> Batch:
+        """A new Batch for `scope` whose `add` checks items against this fetch's time."""
+        return Batch(scope=scope, now=self.now, **fields)
 
     def state(
         self, scope: str, check: Callable[[dict[str, Any]], object] | None = None

@@ -20,7 +20,12 @@ from reputation.timeutil import parse_time
 from reputation.validate import Field
 
 BATCH_LINES = 500
+# A record nested deeper than this is refused before parsing: json would recurse until
+# RecursionError. Real records are a few levels deep; raw API payloads a dozen or so.
+MAX_DEPTH = 100
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 class FileConnector:
@@ -61,7 +66,7 @@ class FileConnector:
                 f"{self.path}: the file shrank or was replaced; reading it again from the start"
             ]
             for records, offset, line in _chunks(handle, state["line"], self.format):
-                batch = Batch(problems=first if restarted else [])
+                batch = ctx.batch(problems=first if restarted else [])
                 restarted = False
                 for lineno, raw in records:
                     where = f"{self.path}:{lineno}"
@@ -188,6 +193,8 @@ def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise BadItem("is not valid UTF-8") from None
     if header is None:
+        if _nesting(raw) > MAX_DEPTH:
+            raise BadItem(f"is nested more than {MAX_DEPTH} deep")
         try:
             record = json.loads(text)
         except ValueError as exc:
@@ -199,6 +206,18 @@ def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
     if len(row) != len(header):
         raise BadItem(f"has {len(row)} fields, the header has {len(header)}")
     return {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the brackets of a JSON text go, counting none inside strings (0 when it has
+    too few brackets to pass MAX_DEPTH: the usual record, checked at no cost)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _required_id(value: Any) -> str:
@@ -231,7 +250,7 @@ def _count(record: Mapping[str, Any], key: str, default: int | None) -> int | No
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
         raise BadItem(f"{key} {str(value)[:40]!r} is not a whole number") from None
     if isinstance(value, bool) or number < 0 or (isinstance(value, float) and value != number):
         raise BadItem(f"{key} {value!r} is not a whole number of zero or more")

@@ -53,6 +53,7 @@ from connectors.base import (
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import new_session, request, where
@@ -175,11 +176,12 @@ class GooglePlayConnector:
                 quote(token, safe="") if token else None,
             )  # fmt: skip
             items, next_token = _page(_post(session, url, body, self.timeout, ctx.now), place)
-            batch = Batch(scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, item in enumerate(items):
                 with batch.item(f"page {page} item {index}") as it:
                     review = _read(item)
+                    check_time(review.at, ctx.now, f"review {review.native_id}: time")
                 if it.failed:
                     continue
                 if newest is None or (review.at, review.native_id) > newest:

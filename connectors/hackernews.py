@@ -26,6 +26,7 @@ from reputation.validate import Field
 SOURCE = "hackernews"
 ENDPOINT = "/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
+_YEAR_10000 = 253_402_300_800  # epoch seconds past which datetime cannot go
 
 
 class HackerNewsConnector:
@@ -63,7 +64,7 @@ class HackerNewsConnector:
             newest, reported = state.get("newest"), set(state.get("bad", []))
             # Re-read the lookback window before the newest item: its counts are still growing.
             since = _epoch((ctx.now if newest is None else _time(newest)) - self.lookback)
-            batch = Batch(scope=brand.name)
+            batch = ctx.batch(brand.name)
             latest, bad = newest, []
             for object_id, (where, hit) in self._collect(session, brand, since, ctx.now, batch):
                 # A bad hit is reported once, not on every re-read of the window.
@@ -172,11 +173,11 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
 
 def _created(hit: Mapping[str, Any]) -> int:
     value = hit.get("created_at_i")
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _YEAR_10000:
         return value
     try:
         return _epoch(parse_time(hit.get("created_at")))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadItem("has no created_at_i or created_at time") from None
 
 

@@ -107,7 +107,7 @@ class MastodonConnector:
             state = _load(ctx.state(brand.name, _check_state))
             seen: set[str] = set()
             for feed in self._feeds(api, brand, state, boundary):
-                batch = Batch(scope=brand.name)
+                batch = ctx.batch(brand.name)
                 newest = self._read(api, brand, feed, state, seen, batch)
                 if newest is not None:
                     old = state[feed.kind].get(feed.key)

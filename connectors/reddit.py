@@ -52,6 +52,7 @@ _TIME_FILTERS = (
     ("year", timedelta(days=365)),
 )
 _CLOCK_MARGIN = timedelta(minutes=5)
+_YEAR_10000 = 253_402_300_800  # epoch seconds past which datetime cannot go
 _KINDS = {"t3": Submission, "t1": Comment}
 _KIND_NAMES = {"t3": "submission", "t1": "comment"}
 _GONE = ("[removed]", "[deleted]")
@@ -204,7 +205,7 @@ class RedditConnector:
         """The batch of what `items` are for `brand`, with the state advanced to cover them
         (search when `sub` is None, else that subreddit's comments)."""
         saved = state["search"] if sub is None else state["comments"].get(sub)
-        batch = Batch(scope=brand.name)
+        batch = Batch(scope=brand.name, now=now)
         # A capped read that stopped short of the saved newest item may have missed new ones;
         # past it, the cap only left older items' counts unrefreshed.
         if note and items and min(i.created for i in items) > (saved or 0):
@@ -396,7 +397,11 @@ def _item(thing: Any, kind: str, where: str) -> Item:
         ok = isinstance(value, str) if key == "permalink" else _is_number(value)
         if not ok:
             raise BadItem(f"{where}: {_KIND_NAMES[kind]} {item_id.strip()} has no {key}; skipped")
-    return Item(kind=kind, id=item_id.strip(), created=int(data["created_utc"]), data=data)
+    created = data["created_utc"]
+    if not 0 < created < _YEAR_10000:  # also refuses NaN and infinity
+        raise BadItem(f"{where}: {_KIND_NAMES[kind]} {item_id.strip()} has created_utc "
+                      f"{str(created)[:30]}, not a time")  # fmt: skip
+    return Item(kind=kind, id=item_id.strip(), created=int(created), data=data)
 
 
 def _bare(fullname: Any) -> str | None:

@@ -97,7 +97,7 @@ class RssConnector:
         session = new_session()
         for url, key in zip(self.feeds, keys, strict=True):
             entries, feed, place = self._read(session, url, ctx.now)
-            batches = {b.name: Batch(scope=b.name) for b in brands}
+            batches = {b.name: ctx.batch(b.name) for b in brands}
             # Report a bad entry once, not on every run while the feed still lists it.
             first = batches[brands[0].name]
             known = (states[brands[0].name].get(key) or {}).get("seen", [])

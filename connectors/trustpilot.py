@@ -18,6 +18,7 @@ from connectors.base import (
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import get_json, new_session, require, where
@@ -97,7 +98,7 @@ class TrustpilotConnector:
             reviews = require(payload, "reviews", what=where(url))
             if not isinstance(reviews, list):
                 raise SourceError(f"{where(url)}: malformed payload (['reviews'] is not a list)")
-            batch = Batch(scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, item in enumerate(reviews):
                 with batch.item(f"reviews page {page} item {index}") as it:
@@ -147,6 +148,7 @@ class TrustpilotConnector:
             raise BadItem("no id")
         native_id = native_id.strip()
         created = _time(item.get("createdAt"), f"review {native_id}: createdAt")
+        check_time(created, now, f"review {native_id}: createdAt")  # before it moves the state
         title, body = _text(item.get("title")), _text(item.get("text"))
         if not (title or body):
             raise BadItem(f"review {native_id}: no title or text")

@@ -175,13 +175,13 @@ class XConnector:
             fresh = job.state.backfill is None
             span, notes = self._span(job, now)
             if span is None:  # the rest of the backfill fell out of the 7-day window
-                yield self._batch(job, notes=notes)
+                yield self._batch(job, now, notes=notes)
                 continue
             size = budget.size(self.max_results, None if share is None else share - spent)
             if size < MIN_RESULTS:
                 if final:
                     note = NEWER_NOTE if fresh else BUDGET_NOTE
-                    yield self._batch(job, notes=[*notes, note], cursor=False)
+                    yield self._batch(job, now, notes=[*notes, note], cursor=False)
                 return
             page = self._page(client, job.query, span, size, token, now)
             budget.spend(len(page.tweets))
@@ -191,7 +191,7 @@ class XConnector:
                 if empty > EMPTY_PAGES:
                     job.notes.append(f"{self.where}{SEARCH}: empty pages kept coming; "
                                      "the rest of the range is read next run")  # fmt: skip
-                    yield self._batch(job, cursor=False)
+                    yield self._batch(job, now, cursor=False)
                     return
                 token = page.next_token  # nothing to resume from: follow the token this run
                 continue
@@ -206,7 +206,7 @@ class XConnector:
                 job.state = _State(since_id=job.state.since_id, backfill=span.to_backfill())
             else:
                 job.state = _State(since_id=span.newest_id or job.state.since_id)
-            batch = self._batch(job, notes=notes)
+            batch = self._batch(job, now, notes=notes)
             batch.reads = len(page.tweets)
             for tweet in page.tweets:
                 self._add(batch, job.brand, tweet, page.users, match=True)
@@ -288,7 +288,7 @@ class XConnector:
                                      user_fields=USER_FIELDS)  # fmt: skip
                 tweets = self._tweets(payload, LOOKUP)
                 budget.spend(len(tweets))
-                batch = Batch(scope=job.brand.name, reads=len(tweets))
+                batch = ctx.batch(job.brand.name, reads=len(tweets))
                 users = self._users(payload, LOOKUP)
                 for tweet in tweets:
                     self._add(batch, job.brand, tweet, users, match=False)
@@ -356,9 +356,11 @@ class XConnector:
         with batch.item(where):
             batch.add(to_item(brand, tweet, users, match=match), where)
 
-    def _batch(self, job: _Job, notes: Sequence[str] = (), cursor: bool = True) -> Batch:
+    def _batch(
+        self, job: _Job, now: datetime, notes: Sequence[str] = (), cursor: bool = True
+    ) -> Batch:
         """A Batch of the job's brand with its current state (or none) and pending notes."""
-        batch = Batch(scope=job.brand.name, notes=[*job.notes, *notes])
+        batch = Batch(scope=job.brand.name, notes=[*job.notes, *notes], now=now)
         job.notes.clear()
         if cursor:
             batch.state = job.state.to_dict()

@@ -116,7 +116,11 @@ def _save(
     saved: dict[str, str | None],
     summary: RunSummary,
 ) -> None:
-    """Store one batch with its encoded state, unless it changes nothing; report its problems."""
+    """Store one batch with its encoded state, unless it changes nothing; report its problems:
+    items that fail the shared checks, or that the store refuses, are skipped where they came
+    from, and the rest of the batch and its state go on."""
+    fetched = len(batch.mentions)
+    batch.screen(now)
     state = None if batch.state is None else encode_state(batch.state)
     moved = state is not None and state != saved.get(batch.scope)
     if batch.mentions or batch.replies or batch.reads or moved:
@@ -132,7 +136,10 @@ def _save(
         summary.new_mentions += stats.new
         if moved:
             saved[batch.scope] = state
-    summary.fetched += len(batch.mentions)
+        batch.problems.extend(
+            f"{batch.where(key)}: refused by the store ({why})" for key, why in stats.refused
+        )
+    summary.fetched += fetched
     summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
     summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
 

@@ -4,7 +4,8 @@ nothing dropped, Mention/Reply dispatch, and one bad item reported and skipped."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -20,6 +21,7 @@ from connectors import (
     decode_state,
     encode_state,
 )
+from connectors.base import MAX_COUNT
 from connectors.http import translate
 from reputation.brands import Brand
 from reputation.config import load_config
@@ -221,3 +223,42 @@ def test_a_429_is_rate_limited_until_the_time_the_source_gave() -> None:
     detailed = translate(RuntimeError(), "api.test/x", timeout=timedelta(seconds=2), now=NOW,
                          response=_response(422), detail="limit is too large")  # fmt: skip
     assert str(detailed) == "api.test/x: HTTP 422 (limit is too large)"
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"likes": -1}, "likes -1 is not a count"),
+        ({"shares": MAX_COUNT + 1}, f"shares {MAX_COUNT + 1} is not a count"),
+        ({"author_followers": 2**63}, "author_followers"),
+        ({"replies": 2.5}, "replies '2.5' is not a whole number"),
+        ({"created_at": datetime(9999, 1, 1, tzinfo=UTC)}, "is more than a day in the future"),
+        ({"created_at": datetime(1, 1, 1, tzinfo=UTC)}, "0001-01-01T00:00:00Z is before 2006"),
+        ({"created_at": datetime(2026, 1, 1)}, "created_at is not a time with a zone"),  # noqa: DTZ001
+        ({"observed_at": NOW + timedelta(days=2)}, "observed_at"),
+        ({"text": "x" * 100_001}, "text is longer than 100,000 characters"),
+        ({"author": "a" * 2001}, "author is longer than 2,000 characters"),
+        ({"native_id": " "}, "id is missing"),
+    ],
+)
+def test_add_refuses_what_the_store_cannot_keep(fields: dict[str, Any], problem: str) -> None:
+    batch = FetchContext(now=NOW).batch("Acme Air")
+    with batch.item("post 1") as outcome:
+        batch.add(replace(mention("1"), **fields), "post 1")
+    assert outcome.failed and batch.mentions == []
+    assert problem in batch.problems[0] and batch.problems[0].startswith("post 1: ")
+
+
+def test_the_edges_of_the_bounds_are_kept() -> None:
+    batch = FetchContext(now=NOW).batch()
+    edges = {"likes": MAX_COUNT, "author_followers": 0, "created_at": NOW + timedelta(days=1),
+             "observed_at": datetime(2006, 1, 1, tzinfo=UTC)}  # fmt: skip
+    batch.add(replace(mention("1"), **edges))
+    assert len(batch.mentions) == 1
+
+
+def test_the_pipeline_screens_items_a_connector_filed_without_add() -> None:
+    batch = Batch([mention("1"), replace(mention("2"), likes=-5)], origins={"x:2": "f.jsonl:2"})
+    batch.screen(NOW)
+    assert [m.native_id for m in batch.mentions] == ["1"]
+    assert batch.problems == ["f.jsonl:2: likes -5 is not a count from 0 to 9,007,199,254,740,991"]
