@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.base import ALL_BRANDS, BadItem, Batch, FetchContext, SourceError, classify
+from connectors.records import csv_records, json_records
 from reputation.brands import Brand, match_brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
@@ -47,8 +48,8 @@ class FileConnector:
         self.brands = list(brands)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
-        """Yield batches of mentions from the lines after the saved offset."""
-        now = ctx.now
+        """Yield batches of mentions from the records after the saved offset, each with the
+        offset and line number after its last record."""
         try:
             handle = self.path.open("rb")
         except OSError as exc:
@@ -61,20 +62,35 @@ class FileConnector:
                 return  # an empty CSV file: nothing to read yet
             if header is not None and state["offset"] == 0:
                 state["offset"], state["line"] = handle.tell(), 2
-            handle.seek(state["offset"])
-            first = [
-                f"{self.path}: the file shrank or was replaced; reading it again from the start"
-            ]
-            for records, offset, line in _chunks(handle, state["line"], self.format):
-                batch = ctx.batch(problems=first if restarted else [])
-                restarted = False
-                for lineno, raw in records:
-                    where = f"{self.path}:{lineno}"
+            if header is None:
+                records = json_records(handle, state["offset"], state["line"])
+            else:
+                records = csv_records(handle, state["offset"], state["line"], len(header))
+            batch = ctx.batch()
+            if restarted:
+                batch.problems.append(
+                    f"{self.path}: the file shrank or was replaced; reading it again from the start"
+                )
+            count = 0
+            for record in records:
+                where = f"{self.path}:{record.line}"
+                if record.pending:
+                    batch.notes.append(f"{where}: the last record has no line end yet; it is "
+                                       "read once it has one")  # fmt: skip
+                    break
+                if record.problem is not None:
+                    batch.problems.append(f"{where}: {record.problem}")
+                elif record.data is not None:
                     with batch.item(where):
-                        batch.add(self._to_item(_decode(raw, header), now), where)
-                state.update(offset=offset, line=line)
-                batch.state = dict(state)
-                yield batch
+                        batch.add(self._to_item(_decode(record.data, header), ctx.now), where)
+                state.update(offset=record.end, line=record.next_line)
+                count += 1
+                if count % BATCH_LINES == 0:
+                    batch.state = dict(state)
+                    yield batch
+                    batch = ctx.batch()
+            batch.state = dict(state)
+            yield batch
 
     def _read_header(self, handle: io.BufferedReader) -> list[str] | None:
         handle.seek(0)
@@ -152,60 +168,24 @@ def _resume(state: dict[str, Any], stat: os.stat_result) -> tuple[dict[str, int]
     return {"offset": offset, "line": line, "inode": stat.st_ino}, False
 
 
-def _chunks(
-    handle: io.BufferedReader, line: int, fmt: str
-) -> Iterator[tuple[list[tuple[int, bytes]], int, int]]:
-    """Yield (records with their first line number, offset after them, next line number)."""
-    records: list[tuple[int, bytes]] = []
-    yielded = pos = handle.tell()
-    pending, start = b"", line
-    while raw := handle.readline():
-        if not raw.endswith(b"\n") and not _complete_tail(pending + raw, fmt):
-            break  # a record still being written: leave it for the next run
-        pending += raw
-        line += 1
-        if fmt == "csv" and pending.count(b'"') % 2:
-            continue  # a quoted field spans lines
-        if pending.strip():
-            records.append((start, pending))
-        pending, start, pos = b"", line, handle.tell()
-        if len(records) >= BATCH_LINES:
-            yield records, pos, start
-            records, yielded = [], pos
-    if records or pos != yielded:
-        yield records, pos, start
-
-
-def _complete_tail(raw: bytes, fmt: str) -> bool:
-    """Whether an unterminated last line is a whole record (files often lack a final newline)."""
-    if fmt == "csv":
-        return raw.count(b'"') % 2 == 0
+def _decode(data: bytes | list[str], header: list[str] | None) -> dict[str, Any]:
+    """A record's fields: a CSV row by the header's names, or a JSON line's object."""
+    if isinstance(data, list):
+        assert header is not None
+        return {k: (v if v != "" else None) for k, v in zip(header, data, strict=True)}
     try:
-        json.loads(raw)
-    except ValueError:
-        return False
-    return True
-
-
-def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise BadItem("is not valid UTF-8") from None
-    if header is None:
-        if _nesting(raw) > MAX_DEPTH:
-            raise BadItem(f"is nested more than {MAX_DEPTH} deep")
-        try:
-            record = json.loads(text)
-        except ValueError as exc:
-            raise BadItem(f"is not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise BadItem("is not a JSON object")
-        return record
-    row = next(csv.reader([text.rstrip("\r\n")]), [])
-    if len(row) != len(header):
-        raise BadItem(f"has {len(row)} fields, the header has {len(header)}")
-    return {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
+    if _nesting(data) > MAX_DEPTH:
+        raise BadItem(f"is nested more than {MAX_DEPTH} deep")
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise BadItem(f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise BadItem("is not a JSON object")
+    return record
 
 
 def _nesting(raw: bytes) -> int:

@@ -202,3 +202,90 @@ def test_an_app_store_review_dated_9999_never_moves_the_saved_state(
     second = run_once(config, now=NOW + timedelta(minutes=10))
     assert "9010" in stored_ids(config), "a review after the bad one is still read"
     assert all("9001" in e for e in second.errors)
+
+
+HEADER = "id,text,created_at,author\n"
+
+
+def csv_row(native_id: str, text: str, minutes: int = 0) -> str:
+    created = (datetime(2026, 11, 22, 8, tzinfo=UTC) + timedelta(minutes=minutes)).isoformat()
+    return f"{native_id},{text},{created},someone\n"
+
+
+def csv_config(workspace: Callable, tmp_path: Path, body: str) -> tuple[Config, Path]:
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return load_config(workspace(connectors=[{"type": "file", "path": str(path)}])), path
+
+
+def test_an_inch_mark_in_an_unquoted_csv_field_is_just_a_character(
+    workspace: Callable, tmp_path: Path
+) -> None:
+    body = (csv_row("1", 'Acme Air seat 14C has a 5" screen')
+            + csv_row("2", "Acme Air lost my bag")
+            + csv_row("3", 'Acme Air: 7" of legroom really?')
+            + csv_row("4", "Acme Air crew was great"))  # fmt: skip
+    config, _ = csv_config(workspace, tmp_path, body)
+    first, second = run_twice(config)
+    assert (first.errors, second.errors) == ([], [])
+    assert stored_ids(config) == ["1", "2", "3", "4"]
+    store = Store.open(config.database)
+    texts = [r["text"] for r in store.rows("SELECT text FROM mentions ORDER BY native_id")]
+    store.close()
+    assert texts[0] == 'Acme Air seat 14C has a 5" screen'
+
+
+@pytest.mark.parametrize(
+    "text", ["Acme Air lost my bag again", '"Acme Air, again: ""where is it?"""']
+)
+def test_a_half_written_last_csv_line_waits_for_the_next_run(
+    workspace: Callable, tmp_path: Path, text: str
+) -> None:
+    whole = csv_row("1", "Acme Air lost my bag")
+    last = csv_row("2", text, minutes=5)
+    config, path = csv_config(workspace, tmp_path, whole + last[:20])
+    first = run_once(config, now=NOW)
+    assert (first.errors, stored_ids(config)) == ([], ["1"])
+    assert first.warnings == [f"connector file: {path}:3: the last record has no line end yet; "
+                              "it is read once it has one"]  # fmt: skip
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(last[20:])
+    second = run_once(config, now=NOW + timedelta(minutes=10))
+    assert (second.errors, second.warnings, stored_ids(config)) == ([], [], ["1", "2"])
+
+
+def test_a_quote_opened_mid_file_and_never_closed_is_reported_and_the_rest_read(
+    workspace: Callable, tmp_path: Path
+) -> None:
+    rows = [csv_row("1", '"Acme Air lost my bag, and then', 0)]
+    rows += [csv_row(str(n), f"Acme Air case {n}", n) for n in range(2, 130)]
+    config, path = csv_config(workspace, tmp_path, "".join(rows))
+    first = run_once(config, now=NOW)
+    assert first.errors == [f"connector file: {path}:2: opens a quoted field that is never closed"]
+    assert sorted(stored_ids(config), key=int) == [str(n) for n in range(2, 130)]
+
+
+def test_a_stray_quote_that_swallows_lines_is_reported_and_the_lines_it_took_are_read(
+    workspace: Callable, tmp_path: Path
+) -> None:
+    body = (csv_row("1", '"Acme Air, oops')
+            + csv_row("2", "Acme Air lost my bag")
+            + csv_row("3", 'Acme Air said "sorry" and closed it"'))  # fmt: skip
+    config, path = csv_config(workspace, tmp_path, body)
+    first, second = run_twice(config)
+    assert first.errors == [
+        f"connector file: {path}:2: opens a quoted field that runs over the records after it"
+    ]
+    assert stored_ids(config) == ["2", "3"]
+    assert second.errors == []
+
+
+def test_a_line_longer_than_a_mebibyte_is_reported_and_the_rest_read(
+    workspace: Callable, tmp_path: Path
+) -> None:
+    huge = json.dumps(record("Acme Air " + "x" * (1 << 20), id="2"))
+    config = lines_config(workspace, tmp_path, [good("1"), huge, good("3")], "m.jsonl")
+    first, second = run_twice(config)
+    assert stored_ids(config) == ["1", "3"]
+    assert [e.split(": ", 1)[1].split(":2: ")[-1] for e in first.errors] == ["is longer than 1 MiB"]
+    assert second.errors == []

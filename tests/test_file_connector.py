@@ -273,3 +273,37 @@ def test_an_unreadable_saved_state_is_reported_once_and_read_from_the_start(
     again = RunSummary()
     fetch_into(store, [plugin(path)], BRANDS, NOW, again)
     assert (again.warnings, again.new_mentions) == ([], 0)
+
+
+def test_csv_line_numbers_count_quoted_newlines_and_survive_resuming(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "id,text,created_at\n"
+        '1,"Acme Air\nlost\nmy bag",2026-11-22T08:00:00Z\n'
+        "2,Acme Air again,2026-11-22T08:01:00Z\n"
+    )
+    mentions, problems, cursor = fetch_all(connector(path))
+    assert ([m.native_id for m in mentions], problems) == (["1", "2"], [])
+    assert json.loads(cursor) == {"inode": path.stat().st_ino, "line": 6,
+                                  "offset": len(path.read_bytes())}  # fmt: skip
+    with path.open("a") as handle:
+        handle.write("3,Acme Air,yesterday\n4,Acme Air fine,2026-11-22T08:02:00Z\n")
+    mentions, problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert [m.native_id for m in mentions] == ["4"]
+    assert problems == [f"{path}:6: created_at 'yesterday' is not an ISO 8601 time"]
+    path.write_text("id,text,created_at\n5,Acme Air,2026-11-22T08:03:00Z\n")  # shorter
+    mentions, problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert [m.native_id for m in mentions] == ["5"]
+    assert "shrank or was replaced" in problems[0]
+
+
+def test_a_long_file_is_read_in_batches_each_with_the_offset_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record(f"Acme Air {i}", id=str(i)) for i in range(1, 1201)])
+    batches = list(connector(path).fetch(FetchContext(now=NOW)))
+    assert [len(b.mentions) for b in batches] == [500, 500, 200]
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert [b.state["line"] for b in batches] == [501, 1001, 1201]
+    assert [b.state["offset"] for b in batches] == [
+        len(b"".join(lines[:500])), len(b"".join(lines[:1000])), len(b"".join(lines)),
+    ]  # fmt: skip
