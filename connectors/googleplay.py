@@ -331,7 +331,7 @@ def _page(text: str, where: str) -> tuple[list[Any], str | None]:
         raise SourceError(f"{where}: malformed payload (no batchexecute envelope)")
     try:
         envelope = json.loads(found[0])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         raise SourceError(f"{where}: malformed JSON in the response") from None
     frame = envelope[0] if isinstance(envelope, list) and envelope else None
     if not isinstance(frame, list) or len(frame) < 3 or frame[:2] != ["wrb.fr", "oCPfdb"]:
@@ -346,7 +346,7 @@ def _page(text: str, where: str) -> tuple[list[Any], str | None]:
         raise bad
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise bad from None
     if data is None:
         return [], None

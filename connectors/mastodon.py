@@ -315,7 +315,7 @@ class _Api:
             return method(*args, **kwargs)
         except MastodonError as exc:
             raise self._error(path, exc) from None
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
             # Mastodon.py's own post-processing can trip over a body of the wrong shape.
             problem = f"malformed payload ({type(exc).__name__})"
             raise SourceError(f"{self.where(path)}: {problem}") from None

@@ -349,7 +349,7 @@ class _Reader:
             raise self._error(exc, where) from None
         except PRAWException as exc:
             raise SourceError(f"{self._host()}/{where}: Reddit API error ({exc})") from None
-        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
             # praw assumes well-formed listings; anything else breaks somewhere inside it.
             at = _where(self.session.last_url) or f"{self._host()}/{where}"
             raise SourceError(f"{at}: malformed payload ({type(exc).__name__})") from None

@@ -320,7 +320,8 @@ class XConnector:
             said = "; ".join(str(m) for m in exc.api_messages)[:300]
             raise translate(exc, where, timeout=self.timeout, now=now,
                             detail=self._redact(said) or None) from None  # fmt: skip
-        except (tweepy.TweepyException, requests.RequestException, ValueError) as exc:
+        except (tweepy.TweepyException, requests.RequestException, ValueError,
+                RecursionError) as exc:  # fmt: skip
             raise translate(exc, where, timeout=self.timeout, now=now) from None
         if not isinstance(payload, dict):
             raise SourceError(f"{where}: malformed payload (not a JSON object)")

@@ -61,7 +61,7 @@ def test_mentions_are_utc_with_ids_and_a_second_run_adds_nothing(
 
 
 @pytest.mark.parametrize("kind", HTTP_TYPES)
-@pytest.mark.parametrize("fault", ["429", "500", "timeout", "malformed"])
+@pytest.mark.parametrize("fault", ["429", "500", "timeout", "malformed", "deep"])
 def test_a_fault_is_reported_and_the_cursor_stays(
     kind: str, fault: str, httpserver: Any, blackhole: str, workspace: Callable,
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -81,6 +81,8 @@ def test_a_fault_is_reported_and_the_cursor_stays(
     summary = run_once(config, now=NOW + timedelta(hours=1), env=env)
     errors = [e for e in summary.errors if e.startswith(f"connector {name}: ")]
     assert len(errors) == 1, summary.errors
+    if fault in ("malformed", "deep"):  # a payload nested too deep to parse is malformed too
+        assert "malformed" in errors[0], errors[0]
     assert store.cursors(name) == cursors
     assert store.rows("SELECT COUNT(*) AS n FROM mentions")[0]["n"] == count
     if fault == "429":
@@ -100,4 +102,6 @@ _FAULTS: dict[str, Callable[[Any], Response]] = {
     "500": lambda request: Response("Internal Server Error", status=500),
     "malformed": lambda request: Response('{"data": [{"id": ', status=200,
                                           content_type="application/json"),
+    "deep": lambda request: Response('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                                     status=200, content_type="application/json"),
 }  # fmt: skip
