@@ -138,7 +138,7 @@ class Batch:
                 try:
                     check_item(item, now)
                 except BadItem as exc:
-                    self.problems.append(f"{self.origins.get(item.key, item.key)}: {exc}")
+                    self.problems.append(f"{self.where(item.key)}: {exc}")
                 else:
                     kept.append(item)
             setattr(self, kind, kept)

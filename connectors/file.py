@@ -181,7 +181,7 @@ def _decode(data: bytes | list[str], header: list[str] | None) -> dict[str, Any]
         raise BadItem(f"is nested more than {MAX_DEPTH} deep")
     try:
         record = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadItem(f"is not valid JSON ({exc.msg})") from None
     if not isinstance(record, dict):
         raise BadItem("is not a JSON object")

@@ -60,9 +60,10 @@ def translate(
         return SourceError(f"{place}: malformed JSON in the response")
     if cause is not None:
         return SourceError(f"{place}: cannot connect ({type(cause).__name__})")
-    response = response if response is not None else getattr(exc, "response", None)
-    if isinstance(getattr(response, "status_code", None), int) and response.status_code >= 400:
-        return failed_status(place, response, now, detail, retry)
+    answer = response if response is not None else getattr(exc, "response", None)
+    status = getattr(answer, "status_code", None)
+    if isinstance(status, int) and status >= 400:
+        return failed_status(place, answer, now, detail, retry)
     if isinstance(exc, json.JSONDecodeError | RecursionError):
         return SourceError(f"{place}: malformed JSON in the response")
     return SourceError(f"{place}: malformed response ({type(exc).__name__})")
