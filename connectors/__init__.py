@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from connectors.base import (
     ALL_BRANDS,
+    BadItem,
     Batch,
     Connector,
     FetchContext,
     RateLimited,
     SourceError,
     classify,
+    decode_state,
+    encode_state,
 )
 
 __all__ = [
-    "ALL_BRANDS", "Batch", "CONNECTORS", "Connector", "FetchContext", "RateLimited",
-    "SourceError", "classify",
+    "ALL_BRANDS", "BadItem", "Batch", "CONNECTORS", "Connector", "FetchContext", "RateLimited",
+    "SourceError", "classify", "decode_state", "encode_state",
 ]  # fmt: skip
 
 

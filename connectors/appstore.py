@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -10,25 +10,23 @@ from typing import Any, ClassVar
 
 from connectors.base import (
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import get_json, new_session, require, where
 from reputation.brands import Brand
 from reputation.models import Mention
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "appstore"
 _COUNTRY = re.compile(r"^[a-z]{2}$")
-
-
-class BadReview(ValueError):
-    """One feed entry is unusable; the message says which field."""
 
 
 class AppStoreConnector:
@@ -44,57 +42,47 @@ class AppStoreConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
         self.app_id = str(options["app_id"]).strip()
-        self.countries = [c.lower() for c in options.get("countries") or ["us"]]
-        self.pages = options.get("pages") or 10
-        self.base_url = str(options.get("base_url") or "https://itunes.apple.com").rstrip("/")
+        self.countries = [c.lower() for c in options["countries"]]
+        self.pages = options["pages"]
+        self.base_url = options["base_url"].rstrip("/")
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); ids and countries valid."""
-        problems = check_brand(options, brands)
-        app_id = options.get("app_id")
+        check_brand(values, path, check, brands)
+        app_id = values.get("app_id")
         if app_id is not None and (isinstance(app_id, bool) or not str(app_id).strip().isdigit()):
-            problems.append(("app_id", "must be the app's numeric App Store id, like 123456789"))
-        for country in options.get("countries") or []:
+            check.error(f"{path}.app_id", "must be the app's numeric App Store id, like 123456789")
+        for country in values.get("countries") or []:
             if not _COUNTRY.match(country.lower()):
-                problems.append(("countries", f"{country!r} is not a two-letter country code"))
-        return problems
+                check.error(f"{path}.countries", f"{country!r} is not a two-letter country code")
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per country: pages newest first, down to (cursor - lookback) or `pages`; the
         brand's cursor moves once a country is fully read."""
         brand = brand_named(self.options, self.brands)
-        state = self._resume(ctx.cursor(brand.name))
+        state = self._resume(ctx.state(brand.name, _check_state))
         session = new_session()
         for country in self.countries:
             yield from self._country(session, ctx, brand, country, state)
 
-    def _resume(self, cursor: str | None) -> dict[str, Any]:
-        """The saved state for this app, or a fresh one (no cursor, or another app's)."""
-        fresh: dict[str, Any] = {"app_id": self.app_id, "countries": {}}
-        if not cursor:
-            return fresh
-        try:
-            state = json.loads(cursor)
-            countries = state["countries"]
-            if state["app_id"] != self.app_id or not isinstance(countries, dict):
-                return fresh
-            for mark in countries.values():
-                parse_time(mark["updated"])
-                if not isinstance(mark["id"], str):
-                    return fresh
-        except (ValueError, KeyError, TypeError):
-            return fresh
-        return state
+    def _resume(self, saved: dict[str, Any]) -> dict[str, Any]:
+        """The saved state for this app, or a fresh one (none yet, or another app's)."""
+        if saved.get("app_id") != self.app_id:
+            return {"app_id": self.app_id, "countries": {}}
+        return saved
 
     def _country(
         self, session: Any, ctx: FetchContext, brand: Brand, country: str, state: dict[str, Any]
@@ -110,40 +98,39 @@ class AppStoreConnector:
             entries = _entries(get_json(session, url, timeout=self.timeout, now=ctx.now), url)
             if not entries:
                 break  # past the last page
-            batch = Batch(mentions=[], scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, entry in enumerate(entries):
                 if not isinstance(entry, dict) or "im:rating" not in entry:
                     continue  # the app's own metadata entry heads some feeds
-                try:
+                with batch.item(f"{country} page {page} entry {index}") as it:
                     mention, updated, native_id = self._review(entry, brand, country, ctx.now)
-                except BadReview as exc:
-                    batch.problems.append(f"{country} page {page} entry {index}: {exc}")
+                if it.failed:
                     continue
                 if newest is None or (updated, native_id) > newest:
                     newest = (updated, native_id)
                 oldest = updated if oldest is None else min(oldest, updated)
                 if stop_at is not None and updated < stop_at:
                     continue  # older than the lookback window: stored before, settled
-                if mention is not None:  # None: the brand's own account reviewing itself
-                    batch.mentions.append(mention)
+                # None: the brand's own account reviewing itself
+                batch.add(mention, f"{country} review {native_id}")
             if (stop_at is not None and oldest is not None and oldest < stop_at) or (
                 page == self.pages
             ):
-                yield self._with_cursor(batch, state, country, newest)
+                yield self._with_state(batch, state, country, newest)
                 return
-            yield batch  # no cursor yet: older pages of this country are still unread
-        last = self._with_cursor(Batch(mentions=[], scope=brand.name), state, country, newest)
-        if last.cursor:
+            yield batch  # no state yet: older pages of this country are still unread
+        last = self._with_state(ctx.batch(brand.name), state, country, newest)
+        if last.state is not None:
             yield last
 
     @staticmethod
-    def _with_cursor(
+    def _with_state(
         batch: Batch, state: dict[str, Any], country: str, newest: tuple[datetime, str] | None
     ) -> Batch:
         if newest is not None:
             state["countries"][country] = {"updated": iso(newest[0]), "id": newest[1]}
-            batch.cursor = json.dumps(state, sort_keys=True)
+            batch.state = copy.deepcopy(state)
         return batch
 
     def _review(
@@ -151,18 +138,19 @@ class AppStoreConnector:
     ) -> tuple[Mention | None, datetime, str]:
         native_id = _label(entry, "id")
         if not native_id:
-            raise BadReview("no id")
+            raise BadItem("no id")
         rating_text = _label(entry, "im:rating") or ""
         if not rating_text.isdigit() or not 1 <= int(rating_text) <= 5:
-            raise BadReview(f"review {native_id}: rating {rating_text[:20]!r} is not 1 to 5")
+            raise BadItem(f"review {native_id}: rating {rating_text[:20]!r} is not 1 to 5")
         try:
             updated = parse_time(_label(entry, "updated") or "")
         except ValueError:
-            raise BadReview(f"review {native_id}: no valid 'updated' time") from None
+            raise BadItem(f"review {native_id}: no valid 'updated' time") from None
+        check_time(updated, now, f"review {native_id}: updated")  # before it moves the state
         title = _label(entry, "title") or ""
         content = _label(entry, "content") or ""
         if not (title or content):
-            raise BadReview(f"review {native_id}: no title or content")
+            raise BadItem(f"review {native_id}: no title or content")
         vote_sum, vote_count = _votes(entry)
         item = classify(
             brand,
@@ -190,6 +178,18 @@ class AppStoreConnector:
             },
         )
         return (item if isinstance(item, Mention) else None), updated, native_id
+
+
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"app_id": id, "countries": {cc: {"updated": time,
+    "id": review id}}}`."""
+    countries = state["countries"]
+    if not isinstance(state["app_id"], str) or not isinstance(countries, dict):
+        raise TypeError("countries")
+    for mark in countries.values():
+        parse_time(mark["updated"])
+        if not isinstance(mark["id"], str):
+            raise TypeError("id")
 
 
 def _entries(payload: Any, url: str) -> list[Any]:

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.base import ALL_BRANDS, Batch, FetchContext, SourceError, classify
+from connectors.base import ALL_BRANDS, BadItem, Batch, FetchContext, SourceError, classify
+from connectors.records import csv_records, json_records
 from reputation.brands import Brand, match_brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
@@ -20,11 +21,12 @@ from reputation.timeutil import parse_time
 from reputation.validate import Field
 
 BATCH_LINES = 500
+# A record nested deeper than this is refused before parsing: json would recurse until
+# RecursionError. Real records are a few levels deep; raw API payloads a dozen or so.
+MAX_DEPTH = 100
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-
-
-class RecordError(ValueError):
-    """One input record is unusable; the message says which field and why."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 class FileConnector:
@@ -36,39 +38,59 @@ class FileConnector:
         "format": Field("choice", choices=("jsonl", "csv")),
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.path = Path(options["path"])
-        self.format = options.get("format") or _guess_format(self.path)
+        self.format = options["format"] or _guess_format(self.path)  # None: by the extension
         self.brands = list(brands)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
-        """Yield batches of mentions from the lines after the saved offset."""
-        now = ctx.now
+        """Yield batches of mentions from the records after the saved offset, each with the
+        offset and line number after its last record."""
         try:
             handle = self.path.open("rb")
         except OSError as exc:
             raise SourceError(f"cannot open {self.path}: {exc.strerror}") from None
         with handle:
             stat = os.fstat(handle.fileno())
-            state, restarted = _resume(ctx.cursor(ALL_BRANDS), stat)
+            state, restarted = _resume(ctx.state(ALL_BRANDS, _check_state), stat)
             header = self._read_header(handle) if self.format == "csv" else None
             if self.format == "csv" and header is None:
                 return  # an empty CSV file: nothing to read yet
             if header is not None and state["offset"] == 0:
                 state["offset"], state["line"] = handle.tell(), 2
-            handle.seek(state["offset"])
-            first = [
-                f"{self.path}: the file shrank or was replaced; reading it again from the start"
-            ]
-            for records, offset, line in _chunks(handle, state["line"], self.format):
-                batch = Batch(mentions=[], problems=first if restarted else [])
-                restarted = False
-                for lineno, raw in records:
-                    self._add(batch, lineno, raw, header, now)
-                state.update(offset=offset, line=line)
-                batch.cursor = json.dumps(state, sort_keys=True)
-                yield batch
+            if header is None:
+                records = json_records(handle, state["offset"], state["line"])
+            else:
+                records = csv_records(handle, state["offset"], state["line"], len(header))
+            batch = ctx.batch()
+            if restarted:
+                batch.problems.append(
+                    f"{self.path}: the file shrank or was replaced; reading it again from the start"
+                )
+            count = 0
+            for record in records:
+                where = f"{self.path}:{record.line}"
+                if record.pending:
+                    batch.notes.append(f"{where}: the last record has no line end yet; it is "
+                                       "read once it has one")  # fmt: skip
+                    break
+                if record.problem is not None:
+                    batch.problems.append(f"{where}: {record.problem}")
+                elif record.data is not None:
+                    with batch.item(where):
+                        batch.add(self._to_item(_decode(record.data, header), ctx.now), where)
+                state.update(offset=record.end, line=record.next_line)
+                count += 1
+                if count % BATCH_LINES == 0:
+                    batch.state = dict(state)
+                    yield batch
+                    batch = ctx.batch()
+            batch.state = dict(state)
+            yield batch
 
     def _read_header(self, handle: io.BufferedReader) -> list[str] | None:
         handle.seek(0)
@@ -83,24 +105,10 @@ class FileConnector:
             raise SourceError(f"{self.path}:1: CSV header lacks {', '.join(sorted(missing))}")
         return header
 
-    def _add(
-        self, batch: Batch, lineno: int, raw: bytes, header: list[str] | None, now: datetime
-    ) -> None:
-        where = f"{self.path}:{lineno}"
-        try:
-            item = self._to_item(_decode(raw, header), now)
-        except RecordError as exc:
-            batch.problems.append(f"{where}: {exc}")
-            return
-        if isinstance(item, Mention):
-            batch.mentions.append(item)
-        elif isinstance(item, Reply):
-            batch.replies.append(item)
-
     def _to_item(self, record: dict[str, Any], now: datetime) -> Mention | Reply | None:
         text = record.get("text")
         if not isinstance(text, str):
-            raise RecordError("text is missing or not a string")
+            raise BadItem("text is missing or not a string")
         author = _opt_str(record, "author")
         # The brand's own accounts first: its replies rarely repeat its name.
         brand = next((b for b in self.brands if b.is_own_account(author)), None)
@@ -134,85 +142,67 @@ class FileConnector:
         for brand in self.brands:
             if brand.name.casefold() == named.casefold():
                 return brand
-        raise RecordError(f"brand {named!r} is not configured")
+        raise BadItem(f"brand {named!r} is not configured")
 
 
 def _guess_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in {".csv", ".tsv"} else "jsonl"
 
 
-def _resume(cursor: str | None, stat: os.stat_result) -> tuple[dict[str, int], bool]:
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state that is not `{"offset": n, "line": n, "inode": n}`."""
+    for key in ("offset", "line", "inode"):
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(key)
+
+
+def _resume(state: dict[str, Any], stat: os.stat_result) -> tuple[dict[str, int], bool]:
     """Where to start reading, and whether the file changed under the saved offset."""
     fresh = {"offset": 0, "line": 1, "inode": stat.st_ino}
-    if not cursor:
+    if not state:
         return fresh, False
-    try:
-        state = json.loads(cursor)
-        offset, line, inode = int(state["offset"]), int(state["line"]), int(state["inode"])
-    except (ValueError, KeyError, TypeError):
-        return fresh, True
+    offset, line, inode = state["offset"], state["line"], state["inode"]
     if stat.st_size < offset or (inode and stat.st_ino and inode != stat.st_ino):
         return fresh, True
     return {"offset": offset, "line": line, "inode": stat.st_ino}, False
 
 
-def _chunks(
-    handle: io.BufferedReader, line: int, fmt: str
-) -> Iterator[tuple[list[tuple[int, bytes]], int, int]]:
-    """Yield (records with their first line number, offset after them, next line number)."""
-    records: list[tuple[int, bytes]] = []
-    yielded = pos = handle.tell()
-    pending, start = b"", line
-    while raw := handle.readline():
-        if not raw.endswith(b"\n") and not _complete_tail(pending + raw, fmt):
-            break  # a record still being written: leave it for the next run
-        pending += raw
-        line += 1
-        if fmt == "csv" and pending.count(b'"') % 2:
-            continue  # a quoted field spans lines
-        if pending.strip():
-            records.append((start, pending))
-        pending, start, pos = b"", line, handle.tell()
-        if len(records) >= BATCH_LINES:
-            yield records, pos, start
-            records, yielded = [], pos
-    if records or pos != yielded:
-        yield records, pos, start
-
-
-def _complete_tail(raw: bytes, fmt: str) -> bool:
-    """Whether an unterminated last line is a whole record (files often lack a final newline)."""
-    if fmt == "csv":
-        return raw.count(b'"') % 2 == 0
+def _decode(data: bytes | list[str], header: list[str] | None) -> dict[str, Any]:
+    """A record's fields: a CSV row by the header's names, or a JSON line's object."""
+    if isinstance(data, list):
+        assert header is not None
+        return {k: (v if v != "" else None) for k, v in zip(header, data, strict=True)}
     try:
-        json.loads(raw)
-    except ValueError:
-        return False
-    return True
-
-
-def _decode(raw: bytes, header: list[str] | None) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise RecordError("is not valid UTF-8") from None
-    if header is None:
-        try:
-            record = json.loads(text)
-        except ValueError as exc:
-            raise RecordError(f"is not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise RecordError("is not a JSON object")
-        return record
-    row = next(csv.reader([text.rstrip("\r\n")]), [])
-    if len(row) != len(header):
-        raise RecordError(f"has {len(row)} fields, the header has {len(header)}")
-    return {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
+        raise BadItem("is not valid UTF-8") from None
+    if _nesting(data) > MAX_DEPTH:
+        raise BadItem(f"is nested more than {MAX_DEPTH} deep")
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadItem(f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise BadItem("is not a JSON object")
+    return record
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the brackets of a JSON text go, counting none inside strings (0 when it has
+    too few brackets to pass MAX_DEPTH: the usual record, checked at no cost)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _required_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise RecordError("id is missing")
+        raise BadItem("id is missing")
     return str(value).strip()
 
 
@@ -221,7 +211,7 @@ def _source(value: Any) -> str:
         return "file"
     text = str(value).strip().lower()
     if not _SOURCE.match(text):
-        raise RecordError(f"source {str(value)[:40]!r} is not a plain name like 'x' or 'reddit'")
+        raise BadItem(f"source {str(value)[:40]!r} is not a plain name like 'x' or 'reddit'")
     return text
 
 
@@ -230,7 +220,7 @@ def _opt_str(record: Mapping[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RecordError(f"{key} is not a string")
+        raise BadItem(f"{key} is not a string")
     return str(value)
 
 
@@ -240,10 +230,10 @@ def _count(record: Mapping[str, Any], key: str, default: int | None) -> int | No
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
-        raise RecordError(f"{key} {str(value)[:40]!r} is not a whole number") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
+        raise BadItem(f"{key} {str(value)[:40]!r} is not a whole number") from None
     if isinstance(value, bool) or number < 0 or (isinstance(value, float) and value != number):
-        raise RecordError(f"{key} {value!r} is not a whole number of zero or more")
+        raise BadItem(f"{key} {value!r} is not a whole number of zero or more")
     return number
 
 
@@ -251,9 +241,9 @@ def _time(record: Mapping[str, Any], key: str, default: datetime | None) -> date
     value = record.get(key)
     if value is None or value == "":
         if default is None:
-            raise RecordError(f"{key} is missing")
+            raise BadItem(f"{key} is missing")
         return default
     try:
         return parse_time(value)
     except (TypeError, ValueError):
-        raise RecordError(f"{key} {str(value)[:40]!r} is not an ISO 8601 time") from None
+        raise BadItem(f"{key} {str(value)[:40]!r} is not an ISO 8601 time") from None

@@ -46,19 +46,21 @@ import requests
 
 from connectors.base import (
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     RateLimited,
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import new_session, request, where
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "googleplay"
 PUBLIC_URL = "https://play.google.com"
@@ -90,10 +92,6 @@ def _import_library() -> tuple[Any, Any, Any, Any, Any]:
 Sort, ElementSpecs, Regex, Formats, LIBRARY_BASE_URL = _import_library()
 
 
-class BadReview(ValueError):
-    """One review item is unusable; the message says which field."""
-
-
 @dataclass(frozen=True)
 class _Review:
     """One review as read from a page: the library's fields plus UTC times."""
@@ -119,34 +117,48 @@ class GooglePlayConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
         self.app_id = str(options["app_id"]).strip()
-        self.lang = str(options.get("lang") or "en")
-        self.country = str(options.get("country") or "us")
-        self.max_reviews = options.get("max_reviews") or 200
-        self.base_url = str(options.get("base_url") or PUBLIC_URL).rstrip("/")
+        self.lang = str(options["lang"])
+        self.country = str(options["country"])
+        self.max_reviews = options["max_reviews"]
+        self.base_url = options["base_url"].rstrip("/")
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); app_id, lang and
         country must look like a package name and codes (they go into the URL and body raw)."""
-        return check_brand(options, brands) + _option_problems(options)
+        check_brand(values, path, check, brands)
+        app_id, lang, country = values.get("app_id"), values.get("lang"), values.get("country")
+        if app_id is not None and not _APP_ID.match(str(app_id).strip()):
+            check.error(f"{path}.app_id", "must be the app's package name, like com.acmeair.app")
+        if lang is not None and not _LANG.match(str(lang)):
+            check.error(f"{path}.lang",
+                        f"{str(lang)[:20]!r} is not a language code like en or pt_BR")  # fmt: skip
+        if country is not None and not _COUNTRY.match(str(country)):
+            check.error(f"{path}.country",
+                        f"{str(country)[:20]!r} is not a two-letter country code")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Pages newest first until past (cursor - lookback), the last page or `max_reviews`;
         the brand's cursor moves with the last page read."""
-        problems = _option_problems(self.options)
-        if problems:
-            raise SourceError("; ".join(f"{key} {message}" for key, message in problems))
+        # They go into the URL and the body raw: check again, whoever built this connector.
+        check = Checker()
+        self.check_options(self.options, self.name, check, self.brands)
+        if check.errors:
+            raise SourceError("; ".join(check.errors))
         brand = brand_named(self.options, self.brands)
-        mark = self._resume(ctx.cursor(brand.name))
+        mark = self._resume(ctx.state(brand.name, _check_state))
         cutoff = mark[0] - self.lookback if mark else None
         newest = mark
         url = self._url()
@@ -164,13 +176,13 @@ class GooglePlayConnector:
                 quote(token, safe="") if token else None,
             )  # fmt: skip
             items, next_token = _page(_post(session, url, body, self.timeout, ctx.now), place)
-            batch = Batch(mentions=[], scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, item in enumerate(items):
-                try:
+                with batch.item(f"page {page} item {index}") as it:
                     review = _read(item)
-                except BadReview as exc:
-                    batch.problems.append(f"page {page} item {index}: {exc}")
+                    check_time(review.at, ctx.now, f"review {review.native_id}: time")
+                if it.failed:
                     continue
                 if newest is None or (review.at, review.native_id) > newest:
                     newest = (review.at, review.native_id)
@@ -189,10 +201,10 @@ class GooglePlayConnector:
             if past_window or capped or not items or next_token in (None, token):
                 batch.notes.extend(self._notes(mark, seen, oldest, capped and bool(next_token)))
                 if newest is not None:
-                    batch.cursor = self._cursor(newest)
+                    batch.state = self._state(newest)
                 yield batch
                 return
-            yield batch  # no cursor yet: older pages are still unread
+            yield batch  # no state yet: older pages are still unread
             token = next_token
 
     def _url(self) -> str:
@@ -201,26 +213,18 @@ class GooglePlayConnector:
             raise SourceError(f"google-play-scraper's reviews URL is not under {LIBRARY_BASE_URL}")
         return self.base_url + url[len(LIBRARY_BASE_URL) :]
 
-    def _resume(self, cursor: str | None) -> tuple[datetime, str] | None:
-        """The newest review saved for this app, language and country; None starts afresh."""
-        if not cursor:
+    def _resume(self, saved: dict[str, Any]) -> tuple[datetime, str] | None:
+        """The newest review saved for this app, language and country; None starts afresh
+        (none saved yet, or another app's, language's or country's)."""
+        if (saved.get("app_id"), saved.get("lang"), saved.get("country")) != (
+            self.app_id, self.lang, self.country,
+        ):  # fmt: skip
             return None
-        try:
-            state = json.loads(cursor)
-            if (state["app_id"], state["lang"], state["country"]) != (
-                self.app_id, self.lang, self.country,
-            ):  # fmt: skip
-                return None
-            if not isinstance(state["id"], str):
-                return None
-            return parse_time(state["at"]), state["id"]
-        except (ValueError, KeyError, TypeError):
-            return None
+        return parse_time(saved["at"]), saved["id"]
 
-    def _cursor(self, newest: tuple[datetime, str]) -> str:
-        state = {"app_id": self.app_id, "lang": self.lang, "country": self.country,
-                 "at": iso(newest[0]), "id": newest[1]}  # fmt: skip
-        return json.dumps(state, sort_keys=True)
+    def _state(self, newest: tuple[datetime, str]) -> dict[str, Any]:
+        return {"app_id": self.app_id, "lang": self.lang, "country": self.country,
+                "at": iso(newest[0]), "id": newest[1]}  # fmt: skip
 
     def _notes(
         self, mark: tuple[datetime, str] | None, seen: int, oldest: datetime | None, cut: bool
@@ -273,13 +277,13 @@ class GooglePlayConnector:
         )
         if not isinstance(mention, Mention):
             return  # the brand's own account reviewing its app
-        batch.mentions.append(mention)
+        batch.add(mention, f"review {review.native_id}")
         if not answered:
             return
         if review.replied_at is None:
             batch.problems.append(f"review {review.native_id}: reply has no time; reply skipped")
             return
-        batch.replies.append(
+        batch.add(
             Reply(
                 source=SOURCE,
                 native_id=f"{review.native_id}-reply",
@@ -289,20 +293,16 @@ class GooglePlayConnector:
                 created_at=review.replied_at,
                 author=brand.name,
                 url=url,
-            )
+            ),
+            f"review {review.native_id} reply",
         )
 
 
-def _option_problems(options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    problems = []
-    app_id, lang, country = options.get("app_id"), options.get("lang"), options.get("country")
-    if app_id is not None and not _APP_ID.match(str(app_id).strip()):
-        problems.append(("app_id", "must be the app's package name, like com.acmeair.app"))
-    if lang is not None and not _LANG.match(str(lang)):
-        problems.append(("lang", f"{str(lang)[:20]!r} is not a language code like en or pt_BR"))
-    if country is not None and not _COUNTRY.match(str(country)):
-        problems.append(("country", f"{str(country)[:20]!r} is not a two-letter country code"))
-    return problems
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"app_id", "lang", "country", "at": time, "id"}`."""
+    parse_time(state["at"])
+    if not all(isinstance(state[k], str) for k in ("app_id", "lang", "country", "id")):
+        raise TypeError("id")
 
 
 def _post(
@@ -331,7 +331,7 @@ def _page(text: str, where: str) -> tuple[list[Any], str | None]:
         raise SourceError(f"{where}: malformed payload (no batchexecute envelope)")
     try:
         envelope = json.loads(found[0])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         raise SourceError(f"{where}: malformed JSON in the response") from None
     frame = envelope[0] if isinstance(envelope, list) and envelope else None
     if not isinstance(frame, list) or len(frame) < 3 or frame[:2] != ["wrb.fr", "oCPfdb"]:
@@ -346,7 +346,7 @@ def _page(text: str, where: str) -> tuple[list[Any], str | None]:
         raise bad
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise bad from None
     if data is None:
         return [], None
@@ -366,19 +366,19 @@ def _token(data: list[Any]) -> str | None:
 def _read(item: Any) -> _Review:
     """One review item through the library's field map, with its times read as UTC."""
     if not isinstance(item, list):
-        raise BadReview("is not a list")
+        raise BadItem("is not a list")
     fields = {key: spec.extract_content(item) for key, spec in ElementSpecs.Review.items()}
     native_id = fields.get("reviewId")
     if not isinstance(native_id, str) or not native_id.strip():
-        raise BadReview("no reviewId")
+        raise BadItem("no reviewId")
     native_id = native_id.strip()
     # The library turns these epochs into naive local times (datetime.fromtimestamp(v)).
     at = _epoch(item, "at")
     if at is None:
-        raise BadReview(f"review {native_id}: no valid time")
+        raise BadItem(f"review {native_id}: no valid time")
     content = fields.get("content")
     if content is not None and not isinstance(content, str):
-        raise BadReview(f"review {native_id}: content is not text")
+        raise BadItem(f"review {native_id}: content is not text")
     return _Review(native_id, at, fields, _epoch(item, "repliedAt"), item)
 
 

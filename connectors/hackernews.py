@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ import requests
 
 from connectors.base import (
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     SourceError,
@@ -20,17 +20,13 @@ from connectors.base import (
 )
 from connectors.http import get_json, new_session
 from reputation.brands import Brand
-from reputation.models import Mention, Reply
 from reputation.timeutil import parse_time
 from reputation.validate import Field
 
 SOURCE = "hackernews"
 ENDPOINT = "/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
-
-
-class HitError(ValueError):
-    """One search hit is unusable; the message says which field and why."""
+_YEAR_10000 = 253_402_300_800  # epoch seconds past which datetime cannot go
 
 
 class HackerNewsConnector:
@@ -46,9 +42,12 @@ class HackerNewsConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
-        self.query: str | None = options.get("query")
+        self.query: str | None = options["query"]
         self.tags: str = options["tags"]
         self.hits_per_page: int = options["hits_per_page"]
         self.max_pages: int = options["max_pages"]
@@ -61,31 +60,25 @@ class HackerNewsConnector:
         """One batch per brand: hits of its queries since (cursor - lookback), deduplicated."""
         session = new_session()
         for brand in self.brands:
-            saved = ctx.cursor(brand.name)
-            newest, reported = _load(saved)
+            state = ctx.state(brand.name, _check_state)
+            newest, reported = state.get("newest"), set(state.get("bad", []))
             # Re-read the lookback window before the newest item: its counts are still growing.
             since = _epoch((ctx.now if newest is None else _time(newest)) - self.lookback)
-            batch = Batch(mentions=[], scope=brand.name)
+            batch = ctx.batch(brand.name)
             latest, bad = newest, []
             for object_id, (where, hit) in self._collect(session, brand, since, ctx.now, batch):
-                try:
+                # A bad hit is reported once, not on every re-read of the window.
+                with batch.item(f"{where} ({object_id})", report=object_id not in reported) as it:
                     created, found = _classify(brand, object_id, hit)
-                except HitError as exc:
+                    batch.add(found, f"{self._where()} ({object_id})")
+                if it.failed:
                     bad.append(object_id)
-                    if object_id not in reported:  # once, not on every re-read of the window
-                        batch.problems.append(f"{where} ({object_id}): {exc}")
                     continue
                 # Never past now: a clock-skewed item must not push the window into the future.
                 latest = min(max(latest or created, created), _epoch(ctx.now))
-                if isinstance(found, Mention):
-                    batch.mentions.append(found)
-                elif isinstance(found, Reply):
-                    batch.replies.append(found)
             if latest is not None:
-                batch.cursor = json.dumps({"newest": latest} | ({"bad": bad} if bad else {}))
-            changed = batch.cursor != saved
-            if changed or batch.mentions or batch.replies or batch.problems or batch.notes:
-                yield batch
+                batch.state = {"newest": latest} | ({"bad": bad} if bad else {})
+            yield batch
 
     def _collect(
         self, session: requests.Session, brand: Brand, since: int, now: datetime, batch: Batch
@@ -158,7 +151,7 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
         text = "\n\n".join(part for part in (title, body) if part)
         parent_id, thread_id = None, object_id
     if not text:
-        raise HitError("has no text")
+        raise BadItem("has no text")
     found = classify(
         brand,
         source=SOURCE,
@@ -180,12 +173,12 @@ def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int
 
 def _created(hit: Mapping[str, Any]) -> int:
     value = hit.get("created_at_i")
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _YEAR_10000:
         return value
     try:
         return _epoch(parse_time(hit.get("created_at")))
-    except (TypeError, ValueError):
-        raise HitError("has no created_at_i or created_at time") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadItem("has no created_at_i or created_at time") from None
 
 
 def _str(hit: Mapping[str, Any], key: str) -> str:
@@ -193,7 +186,7 @@ def _str(hit: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise HitError(f"{key} is not a string")
+        raise BadItem(f"{key} is not a string")
     return value.strip()
 
 
@@ -203,21 +196,15 @@ def _count(hit: Mapping[str, Any], key: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise HitError(f"{key} {str(value)[:20]!r} is not a count")
+        raise BadItem(f"{key} {str(value)[:20]!r} is not a count")
     return value
 
 
-def _load(cursor: str | None) -> tuple[int | None, set[str]]:
-    """The newest created_at_i of a saved cursor and the ids of bad hits already reported;
-    an unreadable cursor starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-        newest, bad = state.get("newest"), state.get("bad", [])
-    except (ValueError, AttributeError):
-        return None, set()
-    if not isinstance(newest, int) or isinstance(newest, bool):
-        return None, set()
-    return newest, {str(b) for b in bad} if isinstance(bad, list) else set()
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"newest": epoch, "bad": [ids of bad hits reported]}`."""
+    newest, bad = state["newest"], state.get("bad", [])
+    if isinstance(newest, bool) or not isinstance(newest, int) or not isinstance(bad, list):
+        raise ValueError("newest")
 
 
 def _time(epoch: int) -> datetime:

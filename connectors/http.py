@@ -1,7 +1,12 @@
-"""Plain-HTTP helpers for connectors built on requests: timeouts, 429s, 5xx, bad JSON."""
+"""HTTP for every connector: requests with a timeout, and one translation of what can go wrong
+(timeouts, refused connections, 429s, 4xx/5xx, bad JSON), whether a connector calls requests
+itself or through a client library (tweepy, praw, Mastodon.py), into SourceError and
+RateLimited with one wording."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,29 +27,82 @@ def new_session() -> requests.Session:
 
 
 def request(
-    session: requests.Session, method: str, url: str, *, timeout: timedelta | float,
-    now: datetime, **kwargs: Any,
+    session: requests.Session, method: str, url: str, *, timeout: timedelta, now: datetime,
+    **kwargs: Any,
 ) -> requests.Response:  # fmt: skip
     """Send with a timeout; raise RateLimited on 429 and SourceError on any other failure.
 
     Messages name the host and path only: query strings may carry keys."""
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
     place = where(url)
     try:
-        response = session.request(method, url, timeout=seconds, **kwargs)
-    except requests.Timeout:
-        raise SourceError(f"{place}: no answer within {seconds:g}s") from None
+        response = session.request(method, url, timeout=timeout.total_seconds(), **kwargs)
     except requests.RequestException as exc:
-        raise SourceError(f"{place}: cannot connect ({type(exc).__name__})") from None
-    if response.status_code == 429:
-        raise RateLimited(f"{place}: rate limited (HTTP 429)", retry_at(response.headers, now))
+        raise translate(exc, place, timeout=timeout, now=now) from None
     if response.status_code >= 400:
-        raise SourceError(f"{place}: HTTP {response.status_code}")
+        raise failed_status(place, response, now)
     return response
 
 
+def translate(
+    exc: BaseException, place: str, *, timeout: timedelta, now: datetime,
+    response: requests.Response | None = None, detail: str | None = None,
+    retry: Callable[[Any, datetime], datetime | None] | None = None,
+) -> SourceError:  # fmt: skip
+    """The SourceError (RateLimited for a 429) for a failed call to `place`, from requests or
+    any client library built on it: the transport error in the exception's chain (a timeout,
+    a refused connection), else the HTTP answer (`response`, or the exception's own), else a
+    body that is not JSON, else a malformed response. `detail` is what the source said;
+    `retry` reads the retry time from headers (default: `retry_at`)."""
+    cause = _transport_error(exc)
+    if isinstance(cause, requests.Timeout):
+        return SourceError(f"{place}: no answer within {timeout.total_seconds():g}s")
+    if isinstance(cause, requests.JSONDecodeError):
+        return SourceError(f"{place}: malformed JSON in the response")
+    if cause is not None:
+        return SourceError(f"{place}: cannot connect ({type(cause).__name__})")
+    answer = response if response is not None else getattr(exc, "response", None)
+    status = getattr(answer, "status_code", None)
+    if isinstance(status, int) and status >= 400:
+        return failed_status(place, answer, now, detail, retry)
+    if isinstance(exc, json.JSONDecodeError | RecursionError):
+        return SourceError(f"{place}: malformed JSON in the response")
+    return SourceError(f"{place}: malformed response ({type(exc).__name__})")
+
+
+def failed_status(
+    place: str, response: Any, now: datetime, detail: str | None = None,
+    retry: Callable[[Any, datetime], datetime | None] | None = None,
+) -> SourceError:  # fmt: skip
+    """RateLimited for a 429 (with when to retry, if the headers say), else `HTTP <status>`
+    and what the source said about it, if anything."""
+    status = response.status_code
+    if status == 429:
+        when = (retry or retry_at)(response.headers, now)
+        return RateLimited(f"{place}: rate limited (HTTP 429)", when)
+    return SourceError(f"{place}: HTTP {status}" + (f" ({detail})" if detail else ""))
+
+
+def _transport_error(exc: BaseException) -> BaseException | None:
+    """The requests error underneath `exc` (itself, prawcore's `original_exception`, or a
+    cause or context Mastodon.py and others chain), if the call failed in transport."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, requests.RequestException) and not isinstance(
+            current, requests.HTTPError
+        ):
+            return current
+        todo += [getattr(current, "original_exception", None), current.__cause__,
+                 current.__context__]  # fmt: skip
+    return None
+
+
 def get(
-    session: requests.Session, url: str, *, timeout: timedelta | float, now: datetime,
+    session: requests.Session, url: str, *, timeout: timedelta, now: datetime,
     params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
 ) -> requests.Response:  # fmt: skip
     """`request` with GET."""
@@ -52,14 +110,14 @@ def get(
 
 
 def get_json(
-    session: requests.Session, url: str, *, timeout: timedelta | float, now: datetime,
+    session: requests.Session, url: str, *, timeout: timedelta, now: datetime,
     params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
 ) -> Any:  # fmt: skip
     """`get`, then parse JSON; a body that is not JSON is a SourceError."""
     response = get(session, url, timeout=timeout, now=now, params=params, headers=headers)
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
         raise SourceError(f"{where(url)}: malformed JSON in the response") from None
 
 

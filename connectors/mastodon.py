@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import copy
 import html
-import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,14 +23,21 @@ from mastodon import (
     MastodonVersionError,
 )
 
-from connectors.base import HTTP_OPTIONS, Batch, FetchContext, RateLimited, SourceError, classify
-from connectors.http import USER_AGENT
+from connectors.base import (
+    HTTP_OPTIONS,
+    BadItem,
+    Batch,
+    FetchContext,
+    SourceError,
+    classify,
+)
+from connectors.http import USER_AGENT, translate
 from connectors.http import retry_at as header_retry_at
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.timeutil import parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "mastodon"
 TAG_PATH = "/api/v1/timelines/tag/{}"
@@ -41,10 +47,6 @@ MAX_BAD = 200  # ids of unusable statuses remembered so re-reads do not report t
 _HASHTAG = re.compile(r"^#?\w+$")
 _BREAK = re.compile(r"<br\s*/?>|</?p(?:\s[^>]{0,2000})?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,2000}>")
-
-
-class StatusError(ValueError):
-    """One status is unusable; the message says which field and why."""
 
 
 class MastodonConnector:
@@ -62,12 +64,16 @@ class MastodonConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
+        self.env = env
         self.base_url: str = options["base_url"]
-        self.token_env: str | None = options.get("access_token_env")
-        self.hashtags = [h.lstrip("#").lower() for h in options.get("hashtags") or []]
-        self.search: bool = bool(options.get("search"))
+        self.token_env: str | None = options["access_token_env"]
+        self.hashtags = [h.lstrip("#").lower() for h in options["hashtags"]]
+        self.search: bool = options["search"]
         self.limit: int = options["limit"]
         self.max_pages: int = options["max_pages"]
         self.timeout: timedelta = options["timeout"]
@@ -78,51 +84,41 @@ class MastodonConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Hashtags must be plain tags, search needs a token, and every brand needs a feed."""
-        problems = []
-        for tag in options.get("hashtags") or []:
+        for tag in values.get("hashtags") or []:
             if not _HASHTAG.match(tag):
-                problems.append(("hashtags", f"{tag!r} is not a hashtag (letters, digits, _)"))
-        if options.get("search") and not options.get("access_token_env"):
-            problems.append(
-                ("search", "needs access_token_env: Mastodon searches post text only for a "
-                           "logged-in account")
-            )  # fmt: skip
-        if not options.get("hashtags") and not options.get("search"):
+                check.error(f"{path}.hashtags", f"{tag!r} is not a hashtag (letters, digits, _)")
+        if values.get("search") and not values.get("access_token_env"):
+            check.error(f"{path}.search", "needs access_token_env: Mastodon searches post text "
+                        "only for a logged-in account")  # fmt: skip
+        if not values.get("hashtags") and not values.get("search"):
             for brand in brands:
                 if not hashtags_for(brand):
-                    problems.append(
-                        ("hashtags", f"brand {brand.name!r} has no term usable as a hashtag; "
-                                     "list hashtags or turn on search")
-                    )  # fmt: skip
-        return problems
+                    check.error(f"{path}.hashtags", f"brand {brand.name!r} has no term usable "
+                                "as a hashtag; list hashtags or turn on search")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per brand, one batch per feed (hashtag or search query) with the updated cursor."""
         api = _Api(self.base_url, self._token(), self.timeout, ctx.now)
         boundary = snowflake(ctx.now - self.lookback)
         for brand in self.brands:
-            saved = ctx.cursor(brand.name)
-            state = _load(saved)
+            state = _load(ctx.state(brand.name, _check_state))
             seen: set[str] = set()
             for feed in self._feeds(api, brand, state, boundary):
-                batch = Batch(mentions=[], scope=brand.name)
+                batch = ctx.batch(brand.name)
                 newest = self._read(api, brand, feed, state, seen, batch)
                 if newest is not None:
                     old = state[feed.kind].get(feed.key)
                     state[feed.kind][feed.key] = str(max(newest, int(old) if old else 0))
-                batch.cursor = _dump(state)
-                changed = batch.cursor != saved
-                if changed or batch.mentions or batch.replies or batch.problems or batch.notes:
-                    saved = batch.cursor
-                    yield batch
+                batch.state = {k: copy.deepcopy(v) for k, v in state.items() if v}
+                yield batch
 
     def _token(self) -> str | None:
         if not self.token_env:
             return None
-        token = os.environ.get(self.token_env, "").strip()
+        token = self.env.get(self.token_env, "").strip()
         if not token:
             raise SourceError(f"environment variable {self.token_env} is not set (access token)")
         return token
@@ -183,17 +179,11 @@ class MastodonConnector:
                 if native in seen:
                     continue
                 seen.add(native)
-                try:
-                    found = self._classify(brand, item, native)
-                except StatusError as exc:
-                    if native not in bad:
-                        bad.append(native)
-                        batch.problems.append(f"{where}: status {native}: {exc}")
-                    continue
-                if isinstance(found, Mention):
-                    batch.mentions.append(found)
-                elif isinstance(found, Reply):
-                    batch.replies.append(found)
+                # An unusable status is reported once, not on every re-read of the window.
+                with batch.item(f"{where}: status {native}", report=native not in bad) as it:
+                    batch.add(self._classify(brand, item, native), f"{where}: status {native}")
+                if it.failed and native not in bad:
+                    bad.append(native)
             if reached or not page:
                 break
             if number >= self.max_pages:
@@ -214,11 +204,11 @@ class MastodonConnector:
         account = status.get("account")
         acct = account.get("acct") if isinstance(account, Mapping) else None
         if not isinstance(acct, str) or not acct.strip():
-            raise StatusError("has no account.acct")
+            raise BadItem("has no account.acct")
         author = self._author(brand, acct.strip())
         content = status.get("content")
         if not isinstance(content, str):
-            raise StatusError("content is not a string")
+            raise BadItem("content is not a string")
         # Matched here on Mastodon-aware plain text: its HTML wraps "#tag" and "@name" in
         # inline elements that a generic tag strip would split ("# acmeair").
         if not brand.is_own_account(author) and not brand.mentioned_in(plain_text(content)):
@@ -270,7 +260,7 @@ class _Api:
     def __init__(self, base_url: str, token: str | None, timeout: timedelta, now: datetime):
         session = requests.Session()
         session.hooks["response"].append(self._keep)
-        self.seconds = timeout.total_seconds()
+        self.timeout = timeout
         self.now = now
         self.last: requests.Response | None = None
         self.version_read = False
@@ -278,7 +268,7 @@ class _Api:
         self.client = Mastodon(
             api_base_url=base_url,
             access_token=token or None,
-            request_timeout=self.seconds,
+            request_timeout=timeout.total_seconds(),
             ratelimit_method="throw",
             version_check_mode="none",
             session=session,
@@ -325,35 +315,28 @@ class _Api:
             return method(*args, **kwargs)
         except MastodonError as exc:
             raise self._error(path, exc) from None
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, RecursionError) as exc:
             # Mastodon.py's own post-processing can trip over a body of the wrong shape.
             problem = f"malformed payload ({type(exc).__name__})"
             raise SourceError(f"{self.where(path)}: {problem}") from None
 
     def _error(self, path: str, exc: BaseException) -> SourceError:
+        """The SourceError (or RateLimited) for a Mastodon.py exception: what only this client
+        means here, the rest in the shared wording."""
         where = self.where(path)
         status = self.last.status_code if self.last is not None else None
-        if isinstance(exc, MastodonRatelimitError):
-            if status == 429 and self.last is not None:
-                when = retry_at(self.last.headers, self.now)
-                return RateLimited(f"{where}: rate limited (HTTP 429)", when)
+        if isinstance(exc, MastodonRatelimitError) and status != 429:
             return SourceError(f"{where}: unreadable rate-limit headers ({exc})")
-        if isinstance(exc, MastodonNetworkError):
-            cause = exc.__context__
-            if isinstance(cause, requests.Timeout):
-                return SourceError(f"{where}: no answer within {self.seconds:g}s")
-            return SourceError(f"{where}: cannot connect ({type(cause or exc).__name__})")
-        if isinstance(exc, MastodonVersionError):
-            if isinstance(exc.__cause__, MastodonError):
-                return self._error(path, exc.__cause__)
-            return SourceError(f"{where}: {exc}")
-        if isinstance(exc, MastodonAPIError):
-            if len(exc.args) >= 2 and isinstance(exc.args[1], int):
-                detail = self._said()
-                said = f" ({terminal_safe(shorten(detail, 200))})" if detail else ""
-                return SourceError(f"{where}: HTTP {exc.args[1]}{said}")
+        if isinstance(exc, MastodonVersionError) and isinstance(exc.__cause__, MastodonError):
+            return self._error(path, exc.__cause__)
+        if isinstance(exc, MastodonNetworkError) and exc.__context__ is None:
+            return SourceError(f"{where}: cannot connect ({type(exc).__name__})")
+        if isinstance(exc, MastodonAPIError) and status is not None and status < 400:
             return SourceError(f"{where}: malformed JSON in the response")
-        return SourceError(f"{where}: {type(exc).__name__}")
+        detail = self._said() if status is not None and status != 429 else None
+        said = terminal_safe(shorten(detail, 200)) if detail else None
+        return translate(exc, where, timeout=self.timeout, now=self.now, response=self.last,
+                         detail=said, retry=retry_at)  # fmt: skip
 
     def _said(self) -> str | None:
         """The `error` of an error answer. Mastodon.py casts error bodies to the endpoint's
@@ -451,7 +434,7 @@ def _created(status: Mapping[str, Any]) -> datetime:
         except ValueError:
             value = None
     if not isinstance(value, datetime):
-        raise StatusError("has no created_at time")
+        raise BadItem("has no created_at time")
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -460,7 +443,7 @@ def _count(item: Any, key: str, optional: bool = False) -> int | None:
     if value is None:
         return None if optional else 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StatusError(f"{key} {str(value)[:20]!r} is not a count")
+        raise BadItem(f"{key} {str(value)[:20]!r} is not a count")
     return value
 
 
@@ -469,27 +452,24 @@ def _since(saved: str | None, boundary: int) -> int:
     return min(int(saved), boundary) if saved else boundary
 
 
-def _load(cursor: str | None) -> dict[str, Any]:
-    """The saved cursor: newest id per hashtag and search query, and bad ids already reported;
-    an unreadable cursor starts afresh (the lookback window is read again)."""
-    state: dict[str, Any] = {"tags": {}, "search": {}, "bad": []}
-    try:
-        saved = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return state
-    if not isinstance(saved, dict):
-        return state
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"tags": {tag: id}, "search": {query: id},
+    "bad": [ids]}` (empty parts left out)."""
     for kind in ("tags", "search"):
-        feeds = saved.get(kind)
-        if isinstance(feeds, dict):
-            state[kind] = {
-                str(k): str(v) for k, v in feeds.items() if isinstance(v, str) and v.isdigit()
-            }
-    bad = saved.get("bad")
-    if isinstance(bad, list):
-        state["bad"] = [str(b) for b in bad][-MAX_BAD:]
-    return state
+        feeds = state.get(kind, {})
+        if not isinstance(feeds, dict):
+            raise TypeError(kind)
+        if not all(isinstance(v, str) and v.isdigit() for v in feeds.values()):
+            raise ValueError(kind)
+    if not isinstance(state.get("bad", []), list):
+        raise TypeError("bad")
 
 
-def _dump(state: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in state.items() if v}, sort_keys=True)
+def _load(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved state with every part present: newest id per hashtag and search query, and
+    the ids of bad statuses already reported."""
+    return {
+        "tags": dict(saved.get("tags", {})),
+        "search": dict(saved.get("search", {})),
+        "bad": [str(b) for b in saved.get("bad", [])][-MAX_BAD:],
+    }

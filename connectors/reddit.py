@@ -3,13 +3,12 @@ subreddits, with praw (application-only OAuth, read-only)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-import json
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -21,11 +20,19 @@ from praw.exceptions import PRAWException
 from praw.models import Comment, Submission
 from prawcore import Requestor
 
-from connectors.base import HTTP_OPTIONS, Batch, FetchContext, RateLimited, SourceError, classify
-from connectors.http import retry_at
+from connectors.base import (
+    HTTP_OPTIONS,
+    BadItem,
+    Batch,
+    FetchContext,
+    RateLimited,
+    SourceError,
+    classify,
+)
+from connectors.http import translate
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "reddit"
 PUBLIC_URL = "https://www.reddit.com"  # links in mentions, whatever host the API is read from
@@ -45,7 +52,9 @@ _TIME_FILTERS = (
     ("year", timedelta(days=365)),
 )
 _CLOCK_MARGIN = timedelta(minutes=5)
+_YEAR_10000 = 253_402_300_800  # epoch seconds past which datetime cannot go
 _KINDS = {"t3": Submission, "t1": Comment}
+_KIND_NAMES = {"t3": "submission", "t1": "comment"}
 _GONE = ("[removed]", "[deleted]")
 _RAW_KEYS = (
     "id", "name", "subreddit", "author", "created_utc", "title", "score", "num_comments",
@@ -62,6 +71,16 @@ class Item:
     id: str
     created: int
     data: Mapping[str, Any]
+
+
+@dataclass
+class Listing:
+    """What one listing read found: items back to the point asked for, whether it got there
+    (False: `max_items` stopped it), and the items it could not read, as problems."""
+
+    items: list[Item] = field(default_factory=list)
+    complete: bool = True
+    problems: list[str] = field(default_factory=list)
 
 
 class _Session(requests.Session):
@@ -105,15 +124,19 @@ class RedditConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
+        self.env = env
         self.id_env: str = options["client_id_env"]
         self.secret_env: str = options["client_secret_env"]
         self.user_agent: str = options["user_agent"]
-        self.subreddits = [_subreddit(s) for s in options["subreddits"] or ["all"]]
+        self.subreddits = [_subreddit(s) for s in options["subreddits"]]
         # Lower-cased: Reddit ignores the case, and they key the cursor.
         self.comments_from = list(dict.fromkeys(_subreddit(s) for s in options["comments_from"]))
-        self.query: str | None = options.get("query")
+        self.query: str | None = options["query"]
         self.page_size: int = options["page_size"]
         self.max_items: int = options["max_items"]
         # prawcore joins API paths onto oauth_url and appends the token path to reddit_url.
@@ -126,18 +149,16 @@ class RedditConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Subreddit names must be plain names; the user agent must be descriptive."""
-        problems = []
         for key in ("subreddits", "comments_from"):
-            for sub in options.get(key) or []:
+            for sub in values.get(key) or []:
                 if not _SUBREDDIT.match(_subreddit(sub)):
-                    problems.append((key, f"{sub!r} is not a subreddit name like 'travel'"))
-        agent = options.get("user_agent")
+                    check.error(f"{path}.{key}", f"{sub!r} is not a subreddit name like 'travel'")
+        agent = values.get("user_agent")
         if isinstance(agent, str) and len(agent.strip()) < Requestor.MIN_USER_AGENT_LENGTH:
-            problems.append(("user_agent", "is too short; Reddit wants a descriptive one"))
-        return problems
+            check.error(f"{path}.user_agent", "is too short; Reddit wants a descriptive one")
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Per brand: one batch of search results, then one per comments_from subreddit,
@@ -148,48 +169,51 @@ class RedditConnector:
     def _fetch(self, ctx: FetchContext, reader: _Reader) -> Iterator[Batch]:
         if not self.brands:
             return
-        states = {b.name: _load(ctx.cursor(b.name)) for b in self.brands}
+        states = {b.name: _load(ctx.state(b.name, _check_state)) for b in self.brands}
         # Comments are read once per subreddit, back to the oldest point any brand needs.
         reach = {
             sub: min(self._since(states[b.name]["comments"].get(sub), ctx.now) for b in self.brands)
             for sub in self.comments_from
         }
-        polled: dict[str, tuple[list[Item], bool]] = {}
+        polled: dict[str, Listing] = {}
         for brand in self.brands:
             state = states[brand.name]
             since = self._since(state["search"], ctx.now)
             query = self._query(brand)
-            items, complete = reader.search(query, since)
-            note = None if complete else reader.cut(f"search {query!r}", since)
-            yield from self._batch(brand, state, items, note, ctx.now, None)
+            found = reader.search(query, since)
+            note = None if found.complete else reader.cut(f"search {query!r}", since)
+            batch = self._batch(brand, state, found.items, note, ctx.now, None)
+            batch.problems.extend(found.problems)
+            yield batch
             for sub in self.comments_from:
-                if sub not in polled:
+                first = sub not in polled
+                if first:
                     polled[sub] = reader.comments(sub, reach[sub])
-                read, complete = polled[sub]
+                found = polled[sub]
                 since = self._since(state["comments"].get(sub), ctx.now)
-                items = [i for i in read if i.created >= since]
-                note = None if complete else reader.cut(f"r/{sub} comments", reach[sub])
-                yield from self._batch(brand, state, items, note, ctx.now, sub)
+                items = [i for i in found.items if i.created >= since]
+                note = None if found.complete else reader.cut(f"r/{sub} comments", reach[sub])
+                batch = self._batch(brand, state, items, note, ctx.now, sub)
+                if first:  # read once for every brand: reported once
+                    batch.problems.extend(found.problems)
+                yield batch
 
     def _batch(
         self, brand: Brand, state: dict[str, Any], items: list[Item], note: str | None,
         now: datetime, sub: str | None,
-    ) -> Iterator[Batch]:  # fmt: skip
+    ) -> Batch:  # fmt: skip
         """The batch of what `items` are for `brand`, with the state advanced to cover them
-        (search when `sub` is None, else that subreddit's comments); none if nothing changed."""
-        before = json.dumps(state, sort_keys=True)
+        (search when `sub` is None, else that subreddit's comments)."""
         saved = state["search"] if sub is None else state["comments"].get(sub)
-        batch = Batch(mentions=[], scope=brand.name)
+        batch = Batch(scope=brand.name, now=now)
         # A capped read that stopped short of the saved newest item may have missed new ones;
         # past it, the cap only left older items' counts unrefreshed.
         if note and items and min(i.created for i in items) > (saved or 0):
             batch.notes.append(note)
         for item in items:
-            found = _classify(brand, item)
-            if isinstance(found, Mention):
-                batch.mentions.append(found)
-            elif isinstance(found, Reply):
-                batch.replies.append(found)
+            where = f"{_KIND_NAMES[item.kind]} {item.id}"
+            with batch.item(where):
+                batch.add(_classify(brand, item), where)
         if items:
             # Never past now: a clock-skewed item must not push the window into the future.
             newest = min(max(saved or 0, *(i.created for i in items)), int(now.timestamp()))
@@ -197,9 +221,8 @@ class RedditConnector:
                 state["search"] = newest
             else:
                 state["comments"][sub] = newest
-        batch.cursor = json.dumps(state, sort_keys=True)
-        if batch.cursor != before or batch.mentions or batch.replies or batch.notes:
-            yield batch
+        batch.state = copy.deepcopy(state)
+        return batch
 
     def _since(self, newest: int | None, now: datetime) -> int:
         """Where a feed's re-read starts: `lookback` before its newest item (or before now)."""
@@ -217,7 +240,7 @@ class RedditConnector:
         return " OR ".join(f'"{p}"' for p in phrases.values() if p)
 
     def _client(self, session: _Session) -> praw.Reddit:
-        missing = [n for n in (self.id_env, self.secret_env) if not os.environ.get(n)]
+        missing = [n for n in (self.id_env, self.secret_env) if not self.env.get(n)]
         if missing:
             raise SourceError(
                 f"set {' and '.join(missing)} in the environment to the Reddit app's "
@@ -226,8 +249,8 @@ class RedditConnector:
         try:
             return praw.Reddit(
                 site_name="DEFAULT",
-                client_id=os.environ[self.id_env],
-                client_secret=os.environ[self.secret_env],
+                client_id=self.env[self.id_env],
+                client_secret=self.env[self.secret_env],
                 user_agent=self.user_agent,
                 oauth_url=self.oauth_url,
                 reddit_url=self.reddit_url,
@@ -254,7 +277,7 @@ class _Reader:
         self.conf = conf
         self.now = now
 
-    def search(self, query: str, since: int) -> tuple[list[Item], bool]:
+    def search(self, query: str, since: int) -> Listing:
         """Submissions matching `query` created at or after `since`, and whether the read
         reached `since` (False: `max_items` stopped it)."""
         subreddit = self.reddit.subreddit("+".join(self.conf.subreddits))
@@ -266,7 +289,7 @@ class _Reader:
         where = f"r/{'+'.join(self.conf.subreddits)}/search"
         return self._read(listing, since, where, "t3")
 
-    def comments(self, sub: str, since: int) -> tuple[list[Item], bool]:
+    def comments(self, sub: str, since: int) -> Listing:
         """The newest comments of r/`sub` created at or after `since`, and whether the read
         reached `since`."""
         listing = self.reddit.subreddit(sub).comments(
@@ -274,22 +297,28 @@ class _Reader:
         )
         return self._read(listing, since, f"r/{sub}/comments", "t1")
 
-    def _read(self, listing: Any, since: int, where: str, kind: str) -> tuple[list[Item], bool]:
-        """Items back to `since`, and whether the listing reached it (or ended)."""
-        items: list[Item] = []
+    def _read(self, listing: Any, since: int, where: str, kind: str) -> Listing:
+        """Items back to `since`, whether the listing reached it (or ended), and the items
+        that could not be read."""
+        read = Listing()
         with self._translate(where):
             while True:
                 self._check_quota(where)
                 try:
                     thing = next(listing)
                 except StopIteration:
-                    return items, True
-                item = _item(thing, kind, f"{self._host()}/{where}")
+                    return read
+                try:
+                    item = _item(thing, kind, f"{self._host()}/{where}")
+                except BadItem as exc:
+                    read.problems.append(str(exc))
+                    continue
                 if item.created < since:
-                    return items, True
-                items.append(item)
-                if len(items) >= self.conf.max_items:
-                    return items, False
+                    return read
+                read.items.append(item)
+                if len(read.items) >= self.conf.max_items:
+                    read.complete = False
+                    return read
 
     def _check_quota(self, where: str) -> None:
         """Stop when the rate-limit window is spent: prawcore would sleep until it resets."""
@@ -320,32 +349,26 @@ class _Reader:
             raise self._error(exc, where) from None
         except PRAWException as exc:
             raise SourceError(f"{self._host()}/{where}: Reddit API error ({exc})") from None
-        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as exc:
             # praw assumes well-formed listings; anything else breaks somewhere inside it.
             at = _where(self.session.last_url) or f"{self._host()}/{where}"
             raise SourceError(f"{at}: malformed payload ({type(exc).__name__})") from None
 
     def _error(self, exc: prawcore.PrawcoreException, where: str) -> SourceError:
-        """The SourceError (or RateLimited) for a prawcore exception."""
-        seconds = self.conf.timeout.total_seconds()
+        """The SourceError (or RateLimited) for a prawcore exception: what only Reddit's
+        answers mean (refused credentials, a redirect for a missing subreddit) here, the rest
+        in the shared wording."""
+        at = f"{self._host()}/{where}"
         if isinstance(exc, prawcore.RequestException):
-            at = _where(str(exc.request_args[1])) if len(exc.request_args) > 1 else None
-            at = at or f"{self._host()}/{where}"
-            if isinstance(exc.original_exception, requests.Timeout):
-                return SourceError(f"{at}: no answer within {seconds:g}s")
-            return SourceError(f"{at}: cannot connect ({type(exc.original_exception).__name__})")
+            at = (_where(str(exc.request_args[1])) if len(exc.request_args) > 1 else None) or at
+            return translate(exc, at, timeout=self.conf.timeout, now=self.now)
         response = getattr(exc, "response", None)
-        at = _where(getattr(response, "url", None)) or f"{self._host()}/{where}"
+        at = _where(getattr(response, "url", None)) or at
         status = getattr(response, "status_code", None)
-        token = at.endswith(TOKEN_PATH)
         hint = self.conf.hint
-        if status == 429:
-            return RateLimited(
-                f"{at}: rate limited (HTTP 429)", retry_at(response.headers, self.now)
-            )
         if isinstance(exc, prawcore.OAuthException):
             return SourceError(f"{at}: Reddit refused the app's credentials ({exc.error}); {hint}")
-        if status == 401 or (token and status == 403):
+        if status == 401 or (at.endswith(TOKEN_PATH) and status == 403):
             return SourceError(
                 f"{at}: Reddit refused the app's credentials (HTTP {status}); {hint}"
             )
@@ -353,12 +376,10 @@ class _Reader:
             return SourceError(f"{at}: malformed JSON in the response")
         if isinstance(exc, prawcore.Redirect):
             return SourceError(f"{at}: redirected to {exc.path}; is the subreddit name right?")
-        if status == 403:
-            return SourceError(f"{at}: HTTP 403 (a private, quarantined or banned subreddit?)")
-        if status == 404:
-            return SourceError(f"{at}: HTTP 404 (no such subreddit?)")
+        detail = {403: "a private, quarantined or banned subreddit?", 404: "no such subreddit?"}
         if status is not None:
-            return SourceError(f"{at}: HTTP {status}")
+            return translate(exc, at, timeout=self.conf.timeout, now=self.now,
+                             detail=detail.get(status))  # fmt: skip
         return SourceError(f"{at}: Reddit client error ({type(exc).__name__})")
 
 
@@ -375,8 +396,12 @@ def _item(thing: Any, kind: str, where: str) -> Item:
         value = data.get(key)
         ok = isinstance(value, str) if key == "permalink" else _is_number(value)
         if not ok:
-            raise SourceError(f"{where}: malformed payload ({kind}_{item_id} has no {key})")
-    return Item(kind=kind, id=item_id.strip(), created=int(data["created_utc"]), data=data)
+            raise BadItem(f"{where}: {_KIND_NAMES[kind]} {item_id.strip()} has no {key}; skipped")
+    created = data["created_utc"]
+    if not 0 < created < _YEAR_10000:  # also refuses NaN and infinity
+        raise BadItem(f"{where}: {_KIND_NAMES[kind]} {item_id.strip()} has created_utc "
+                      f"{str(created)[:30]}, not a time")  # fmt: skip
+    return Item(kind=kind, id=item_id.strip(), created=int(created), data=data)
 
 
 def _bare(fullname: Any) -> str | None:
@@ -421,23 +446,18 @@ def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
     )
 
 
-def _load(cursor: str | None) -> dict[str, Any]:
-    """The saved state `{"search": epoch | None, "comments": {sub: epoch}}`; an unreadable
-    cursor starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        state = {}
-    if not isinstance(state, dict):
-        state = {}
-    search = state.get("search")
-    comments = state.get("comments")
-    return {
-        "search": search if _is_epoch(search) else None,
-        "comments": {
-            str(k): v for k, v in comments.items() if _is_epoch(v)
-        } if isinstance(comments, dict) else {},
-    }  # fmt: skip
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"search": epoch | None, "comments": {sub: epoch}}`."""
+    search, comments = state.get("search"), state.get("comments", {})
+    if search is not None and not _is_epoch(search):
+        raise ValueError("search")
+    if not isinstance(comments, dict) or not all(_is_epoch(v) for v in comments.values()):
+        raise ValueError("comments")
+
+
+def _load(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved state with both parts present."""
+    return {"search": saved.get("search"), "comments": dict(saved.get("comments", {}))}
 
 
 def _time_filter(span: timedelta) -> str:

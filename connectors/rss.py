@@ -3,6 +3,7 @@ with feedparser."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -18,6 +19,7 @@ import requests
 
 from connectors.base import (
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     SourceError,
@@ -29,7 +31,7 @@ from connectors.http import get, new_session, where
 from reputation.brands import Brand, match_brand
 from reputation.models import Mention, Reply
 from reputation.text import normalize
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "rss"
 # Ids remembered per feed: feeds carry 10-100 items, so this covers every item still listed.
@@ -39,14 +41,6 @@ ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.[a-z]{2,3}(\.[a-z]{2})?$")
-
-
-class EntryError(ValueError):
-    """One feed entry is unusable; the message says why, `key` identifies it across runs."""
-
-    def __init__(self, message: str, key: str):
-        super().__init__(message)
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,10 @@ class RssConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.feeds = list(options["feeds"])
         self.options = options
@@ -83,57 +80,51 @@ class RssConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """Every feed is an http(s) URL; `brand`, if set, names a configured brand."""
-        problems = [
-            (f"feeds[{i}]", f"{url!r} is not an http(s) URL")
-            for i, url in enumerate(options.get("feeds") or [])
-            if not re.match(r"^https?://[^\s/]+", url)
-        ]
-        return problems + check_brand(options, brands, required=False)
+        for i, url in enumerate(values.get("feeds") or []):
+            if not re.match(r"^https?://[^\s/]+", url):
+                check.error(f"{path}.feeds[{i}]", f"{url!r} is not an http(s) URL")
+        check_brand(values, path, check, brands, required=False)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
-        """Per feed, yield one batch per brand with its new items and its advanced cursor."""
-        fixed = brand_named(self.options, self.brands) if self.options.get("brand") else None
+        """Per feed, yield one batch per brand with its new items and its advanced state."""
+        fixed = brand_named(self.options, self.brands) if self.options["brand"] else None
         brands = [fixed] if fixed else self.brands
-        states = {b.name: _load(ctx.cursor(b.name)) for b in brands}
+        states = {b.name: ctx.state(b.name, _check_state).get("feeds", {}) for b in brands}
         keys = [feed_key(url) for url in self.feeds]
         session = new_session()
         for url, key in zip(self.feeds, keys, strict=True):
-            items, bad = self._read(session, url, ctx.now)
-            batches = {b.name: Batch(mentions=[], scope=b.name) for b in brands}
+            entries, feed, place = self._read(session, url, ctx.now)
+            batches = {b.name: ctx.batch(b.name) for b in brands}
             # Report a bad entry once, not on every run while the feed still lists it.
+            first = batches[brands[0].name]
             known = (states[brands[0].name].get(key) or {}).get("seen", [])
-            batches[brands[0].name].problems.extend(p for k, p in bad if k not in known)
-            ids = [i.native_id for i in items] + [k for k, _ in bad]
+            items, ids = [], []
+            for index, entry in enumerate(entries, start=1):
+                ids.append(_key(entry))
+                with first.item(f"{place}: entry {index}", report=ids[-1] not in known):
+                    items.append(_item(entry, feed, ctx.now))
             for item in items:
                 brand = fixed or self._brand_for(item)
                 if brand is None or not _is_new(item, states[brand.name].get(key), self.lookback):
                     continue
-                found = self._classify(brand, item, fixed is None)
-                if isinstance(found, Mention):
-                    batches[brand.name].mentions.append(found)
-                elif isinstance(found, Reply):
-                    batches[brand.name].replies.append(found)
+                origin = f"{place}: {item.native_id}"
+                batches[brand.name].add(self._classify(brand, item, fixed is None), origin)
             for brand in brands:
-                batch, state = batches[brand.name], states[brand.name]
-                advanced = _advance(state.get(key), items, ids, ctx.now)
-                if advanced == state.get(key) and not (
-                    batch.mentions or batch.replies or batch.problems
-                ):
-                    continue
-                state[key] = advanced
+                state = states[brand.name]
+                state[key] = _advance(state.get(key), items, ids, ctx.now)
                 for gone in set(state) - set(keys):  # feeds no longer configured
                     del state[gone]
-                batch.cursor = json.dumps({"feeds": state}, sort_keys=True)
-                yield batch
+                batches[brand.name].state = {"feeds": copy.deepcopy(state)}
+                yield batches[brand.name]
 
     def _read(
         self, session: requests.Session, url: str, now: datetime
-    ) -> tuple[list[Item], list[tuple[str, str]]]:
-        """Fetch and parse one feed into items and (key, problem) of bad entries; a body that
-        is not a feed is a SourceError."""
+    ) -> tuple[list[Any], Mapping[str, Any], str]:
+        """Fetch and parse one feed: its entries, its own fields, and its place in messages; a
+        body that is not a feed at all is a SourceError."""
         place = where(url)
         response = get(session, url, timeout=self.timeout, now=now, headers={"Accept": ACCEPT})
         # A BytesIO, not the bytes: feedparser opens a bytes/str argument as a local file path
@@ -148,13 +139,7 @@ class RssConnector:
         feed = parsed.get("feed") or {}
         if not parsed.entries and not feed.get("title") and (parsed.bozo or not parsed.version):
             raise SourceError(f"{place}: malformed feed (not RSS or Atom)")
-        items, bad = [], []
-        for index, entry in enumerate(parsed.entries, start=1):
-            try:
-                items.append(_item(entry, feed, now))
-            except EntryError as exc:
-                bad.append((exc.key, f"{place}: entry {index}: {exc}"))
-        return items, bad
+        return parsed.entries, feed, place
 
     def _brand_for(self, item: Item) -> Brand | None:
         own = next((b for b in self.brands if b.is_own_account(item.author)), None)
@@ -196,20 +181,30 @@ def feed_key(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
+def _key(entry: Mapping[str, Any]) -> str:
+    """An entry's identity across runs: its id, else a digest of its link, else of its content
+    (only to remember that it was reported)."""
+    native_id = str(entry.get("id") or "").strip()
+    if native_id:
+        return native_id
+    link, _ = unwrap_link(str(entry.get("link") or "").strip())
+    if link:
+        return "link:" + _digest(link)
+    content = json.dumps([entry.get(k) for k in ("title", "summary", "published")], default=str)
+    return "entry:" + _digest(content)
+
+
 def _item(entry: Mapping[str, Any], feed: Mapping[str, Any], now: datetime) -> Item:
     link, redirected = unwrap_link((entry.get("link") or "").strip())
-    native_id = (entry.get("id") or "").strip()
-    if not native_id and link:
-        native_id = "link:" + _digest(link)
-    if not native_id:
-        content = json.dumps([entry.get(k) for k in ("title", "summary", "published")])
-        raise EntryError("has no id and no link", "entry:" + _digest(content))
+    native_id = _key(entry)
+    if native_id.startswith("entry:"):
+        raise BadItem("has no id and no link")
     title, summary = entry.get("title") or "", entry.get("summary") or ""
     if normalize(summary) == normalize(title):
         summary = ""  # feeds that repeat the title as the description
     text = "\n\n".join(part for part in (title.strip(), summary.strip()) if part)
     if not text:
-        raise EntryError(f"{native_id}: has no title and no summary", native_id)
+        raise BadItem(f"{native_id}: has no title and no summary")
     created_at = _time(entry.get("published_parsed") or entry.get("updated_parsed"))
     host = (urlsplit(link).hostname or "").removeprefix("www.") if redirected else ""
     author = (entry.get("author") or "").strip() or host or (feed.get("title") or "").strip()
@@ -271,15 +266,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def _load(cursor: str | None) -> dict[str, dict[str, Any]]:
-    """The per-feed states of a saved cursor; an unreadable cursor starts afresh."""
-    try:
-        feeds = json.loads(cursor)["feeds"] if cursor else {}
-    except (ValueError, KeyError, TypeError):
-        return {}
-    if not isinstance(feeds, dict):
-        return {}
-    return {k: v for k, v in feeds.items() if isinstance(v, dict) and _valid(v)}
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"feeds": {key: {"seen": [ids], "newest": time}}}`."""
+    feeds = state["feeds"]
+    if not isinstance(feeds, dict) or not all(isinstance(v, dict) for v in feeds.values()):
+        raise TypeError("feeds")
+    for feed in feeds.values():
+        if not _valid(feed):
+            raise ValueError("feeds")
 
 
 def _valid(state: dict[str, Any]) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
@@ -13,26 +11,24 @@ import requests
 
 from connectors.base import (
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
     RateLimited,
     SourceError,
     brand_named,
     check_brand,
+    check_time,
     classify,
 )
 from connectors.http import get_json, new_session, require, where
 from reputation.brands import Brand
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "trustpilot"
 REVIEW_URL = "https://www.trustpilot.com/reviews/{id}"
-
-
-class BadReview(ValueError):
-    """One review in a page is unusable; the message says which field."""
 
 
 class TrustpilotConnector:
@@ -50,46 +46,49 @@ class TrustpilotConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
         self.options = options
         self.brands = list(brands)
-        self.key_env = options.get("api_key_env") or "TRUSTPILOT_API_KEY"
-        self.unit_id = options.get("business_unit_id")
-        self.domain = options.get("domain")
-        self.base_url = str(options.get("base_url") or "https://api.trustpilot.com").rstrip("/")
-        self.per_page = options.get("per_page") or 100
-        self.max_pages = options.get("max_pages") or 10
+        self.env = env
+        self.key_env = options["api_key_env"]
+        self.unit_id = options["business_unit_id"]
+        self.domain = options["domain"]
+        self.base_url = options["base_url"].rstrip("/")
+        self.per_page = options["per_page"]
+        self.max_pages = options["max_pages"]
         self.timeout = options["timeout"]
         self.lookback = options["lookback"]
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """The brand must be known (and named when there are several); exactly one of
         business_unit_id and domain."""
-        problems = check_brand(options, brands)
-        has_id, has_domain = bool(options.get("business_unit_id")), bool(options.get("domain"))
+        check_brand(values, path, check, brands)
+        has_id, has_domain = bool(values.get("business_unit_id")), bool(values.get("domain"))
         if has_id and has_domain:
-            problems.append(("domain", "give business_unit_id or domain, not both"))
+            check.error(f"{path}.domain", "give business_unit_id or domain, not both")
         elif not (has_id or has_domain):
-            problems.append(
-                ("business_unit_id", "is required (or give domain, to look the business up)")
-            )
-        return problems
+            check.error(f"{path}.business_unit_id",
+                        "is required (or give domain, to look the business up)")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """Pages of reviews newest first, down to (cursor - lookback) or `max_pages`; the
         brand's cursor moves with the last page read."""
         brand = brand_named(self.options, self.brands)
-        key = os.environ.get(self.key_env)
+        key = self.env.get(self.key_env)
         if not key:
             raise SourceError(f"{self.key_env} is not set: put the Trustpilot API key in it")
         session = new_session()
         session.headers["apikey"] = key  # a header, never the query: URLs end up in logs
         unit_id, business = self._unit(session, ctx.now)
-        mark = _resume(ctx.cursor(brand.name), unit_id)
+        saved = ctx.state(brand.name, _check_state)
+        mark = saved if saved.get("business_unit_id") == unit_id else None
         stop_at = parse_time(mark["created_at"]) - self.lookback if mark else None
         newest = (parse_time(mark["created_at"]), mark["id"]) if mark else None
         url = f"{self.base_url}/v1/business-units/{quote(unit_id, safe='')}/reviews"
@@ -99,13 +98,12 @@ class TrustpilotConnector:
             reviews = require(payload, "reviews", what=where(url))
             if not isinstance(reviews, list):
                 raise SourceError(f"{where(url)}: malformed payload (['reviews'] is not a list)")
-            batch = Batch(mentions=[], scope=brand.name)
+            batch = ctx.batch(brand.name)
             oldest: datetime | None = None
             for index, item in enumerate(reviews):
-                try:
+                with batch.item(f"reviews page {page} item {index}") as it:
                     created, native_id = self._add(batch, item, brand, business, ctx.now)
-                except BadReview as exc:
-                    batch.problems.append(f"reviews page {page} item {index}: {exc}")
+                if it.failed:
                     continue
                 if newest is None or (created, native_id) > newest:
                     newest = (created, native_id)
@@ -113,13 +111,11 @@ class TrustpilotConnector:
             past_window = stop_at is not None and oldest is not None and oldest < stop_at
             if past_window or len(reviews) < self.per_page or page == self.max_pages:
                 if newest is not None:
-                    batch.cursor = json.dumps(
-                        {"business_unit_id": unit_id, "created_at": iso(newest[0]),
-                         "id": newest[1]}, sort_keys=True,
-                    )  # fmt: skip
+                    batch.state = {"business_unit_id": unit_id, "created_at": iso(newest[0]),
+                                   "id": newest[1]}  # fmt: skip
                 yield batch
                 return
-            yield batch  # no cursor yet: older pages are still unread
+            yield batch  # no state yet: older pages are still unread
 
     def _unit(self, session: requests.Session, now: datetime) -> tuple[str, str | None]:
         """The business unit id, and its display name when it was looked up by domain."""
@@ -146,15 +142,16 @@ class TrustpilotConnector:
     ) -> tuple[datetime, str]:
         """Put one review (and the business's reply to it) on the batch; return its time and id."""
         if not isinstance(item, dict):
-            raise BadReview("is not an object")
+            raise BadItem("is not an object")
         native_id = item.get("id")
         if not isinstance(native_id, str) or not native_id.strip():
-            raise BadReview("no id")
+            raise BadItem("no id")
         native_id = native_id.strip()
         created = _time(item.get("createdAt"), f"review {native_id}: createdAt")
+        check_time(created, now, f"review {native_id}: createdAt")  # before it moves the state
         title, body = _text(item.get("title")), _text(item.get("text"))
         if not (title or body):
-            raise BadReview(f"review {native_id}: no title or text")
+            raise BadItem(f"review {native_id}: no title or text")
         consumer = item.get("consumer") if isinstance(item.get("consumer"), dict) else {}
         likes = item.get("numberOfLikes")
         url = REVIEW_URL.format(id=quote(native_id, safe=""))
@@ -177,15 +174,15 @@ class TrustpilotConnector:
         )
         if not isinstance(mention, Mention):
             return created, native_id  # the brand's own account reviewing itself
-        batch.mentions.append(mention)
+        batch.add(mention, f"review {native_id}")
         answer = item.get("companyReply")
         if isinstance(answer, dict) and _text(answer.get("text")):
             try:
                 answered = _time(answer.get("createdAt"), "companyReply.createdAt")
-            except BadReview as exc:
+            except BadItem as exc:
                 batch.problems.append(f"review {native_id}: {exc}; reply skipped")
                 return created, native_id
-            batch.replies.append(
+            batch.add(
                 Reply(
                     source=SOURCE,
                     native_id=f"{native_id}-reply",
@@ -195,23 +192,17 @@ class TrustpilotConnector:
                     created_at=answered,
                     author=_text(answer.get("authorBusinessUserName")) or business or brand.name,
                     url=url,
-                )
+                ),
+                f"review {native_id} reply",
             )
         return created, native_id
 
 
-def _resume(cursor: str | None, unit_id: str) -> dict[str, str] | None:
-    """The saved newest review of this business unit, if the cursor is about it."""
-    if not cursor:
-        return None
-    try:
-        state = json.loads(cursor)
-        parse_time(state["created_at"])
-        if state["business_unit_id"] != unit_id or not isinstance(state["id"], str):
-            return None
-    except (ValueError, KeyError, TypeError):
-        return None
-    return state
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a saved state other than `{"business_unit_id", "created_at": time, "id"}`."""
+    parse_time(state["created_at"])
+    if not isinstance(state["business_unit_id"], str) or not isinstance(state["id"], str):
+        raise TypeError("id")
 
 
 def _text(value: Any) -> str:
@@ -220,8 +211,8 @@ def _text(value: Any) -> str:
 
 def _time(value: Any, what: str) -> datetime:
     if value is None or value == "":
-        raise BadReview(f"{what} is missing")
+        raise BadItem(f"{what} is missing")
     try:
         return parse_time(value)
     except (TypeError, ValueError):
-        raise BadReview(f"{what} {str(value)[:40]!r} is not an ISO 8601 time") from None
+        raise BadItem(f"{what} {str(value)[:40]!r} is not an ISO 8601 time") from None

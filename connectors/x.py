@@ -1,6 +1,6 @@
 """The `x` connector: posts naming a brand, from X API v2 recent search (tweepy `Client`).
 
-Cursor, one per brand, a JSON object::
+State, one per brand::
 
     {"since_id": S | null,
      "backfill": null | {"since_id": S | null, "start_time": T | null,
@@ -9,7 +9,7 @@ Cursor, one per brand, a JSON object::
 X search pages run newest first, so a run stopped part-way through a range (by its read budget,
 a 429 or any fault) has read the newest posts of the range, not the oldest. Each pass therefore
 asks for older pages with `until_id` = the oldest id read so far (a `next_token` dies with the
-run; an id does not), and every page is its own Batch whose cursor says where to resume:
+run; an id does not), and every page is its own Batch whose state says where to resume:
 
 - while pages remain: `{"since_id": S, "backfill": {"since_id": S, "until_id": U,
   "newest_id": N}}`, U being the oldest id read and N the newest id of the pass's first page;
@@ -33,9 +33,8 @@ Refresh: after the searches, the stored mentions of each brand created within `l
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,20 +49,20 @@ from requests.adapters import HTTPAdapter
 from connectors.base import (
     BUDGET_OPTIONS,
     HTTP_OPTIONS,
+    BadItem,
     Batch,
     FetchContext,
-    RateLimited,
     SourceError,
     brand_named,
     check_brand,
     classify,
     optional_id,
 )
-from connectors.http import retry_at
+from connectors.http import translate
 from reputation.brands import Brand, normalize_handle
 from reputation.models import Mention, Reply
 from reputation.timeutil import parse_time
-from reputation.validate import Field
+from reputation.validate import Checker, Field
 
 SOURCE = "x"
 API_HOST = "https://api.twitter.com/"  # hard-coded in tweepy
@@ -104,18 +103,21 @@ class XConnector:
         **HTTP_OPTIONS,
     }
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name = name
-        self.token_env: str = options.get("bearer_token_env") or "X_BEARER_TOKEN"
-        self.query: str | None = options.get("query")
-        self.base_url: str = options.get("base_url") or "https://api.twitter.com"
-        self.max_results: int = options.get("max_results") or MAX_RESULTS
-        self.exclude_in_query: bool = options.get("exclude_in_query", True) is not False
-        refresh = options.get("refresh_limit")
-        self.refresh_limit: int = 100 if refresh is None else refresh
-        self.timeout: timedelta = options.get("timeout") or timedelta(seconds=20)
-        self.lookback: timedelta = options.get("lookback") or timedelta(days=1)
-        if self.query or options.get("brand"):
+        self.env = env
+        self.token_env: str = options["bearer_token_env"]
+        self.query: str | None = options["query"]
+        self.base_url: str = options["base_url"]
+        self.max_results: int = options["max_results"]
+        self.exclude_in_query: bool = options["exclude_in_query"]
+        self.refresh_limit: int = options["refresh_limit"]
+        self.timeout: timedelta = options["timeout"]
+        self.lookback: timedelta = options["lookback"]
+        if self.query or options["brand"]:
             self.brands = [brand_named(options, brands)]
         else:
             self.brands = list(brands)
@@ -126,22 +128,19 @@ class XConnector:
 
     @classmethod
     def check_options(
-        cls, options: Mapping[str, Any], brands: Sequence[Brand]
-    ) -> list[tuple[str, str]]:
+        cls, values: Mapping[str, Any], path: str, check: Checker, brands: Sequence[Brand]
+    ) -> None:
         """`brand` must be configured, and is required with `query` when there are several
         brands; a run budget under 10 could never pay for one search."""
-        problems = check_brand(options, brands, required=False)
-        if options.get("query") and options.get("brand") is None and len(brands) > 1:
-            problems.append(
-                ("brand", "is required with `query` when more than one brand is configured")
+        check_brand(values, path, check, brands, required=False)
+        if values.get("query") and values.get("brand") is None and len(brands) > 1:
+            check.error(
+                f"{path}.brand", "is required with `query` when more than one brand is configured"
             )
-        per_run = options.get("max_reads_per_run")
+        per_run = values.get("max_reads_per_run")
         if isinstance(per_run, int) and per_run < MIN_RESULTS:
-            problems.append(
-                ("max_reads_per_run", f"must be at least {MIN_RESULTS}: X returns 10 to 100 "
-                 "posts per search request")
-            )  # fmt: skip
-        return problems
+            check.error(f"{path}.max_reads_per_run", f"must be at least {MIN_RESULTS}: X "
+                        "returns 10 to 100 posts per search request")  # fmt: skip
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
         """New posts of each brand (pending backfill first), then refreshed counts."""
@@ -149,9 +148,7 @@ class XConnector:
         budget = _Budget(ctx.reads_allowed)
         jobs = [_Job(b, self.query or build_query(b, self.exclude_in_query)) for b in self.brands]
         for job in jobs:
-            job.state, problem = _load(ctx.cursor(job.brand.name))
-            if problem:
-                job.notes.append(problem)
+            job.state = _State.load(ctx.state(job.brand.name, _State.load))
         if budget.left is None:
             for job in jobs:
                 yield from self._search(client, job, budget, None, ctx.now, final=True)
@@ -178,13 +175,13 @@ class XConnector:
             fresh = job.state.backfill is None
             span, notes = self._span(job, now)
             if span is None:  # the rest of the backfill fell out of the 7-day window
-                yield self._batch(job, notes=notes)
+                yield self._batch(job, now, notes=notes)
                 continue
             size = budget.size(self.max_results, None if share is None else share - spent)
             if size < MIN_RESULTS:
                 if final:
                     note = NEWER_NOTE if fresh else BUDGET_NOTE
-                    yield self._batch(job, notes=[*notes, note], cursor=False)
+                    yield self._batch(job, now, notes=[*notes, note], cursor=False)
                 return
             page = self._page(client, job.query, span, size, token, now)
             budget.spend(len(page.tweets))
@@ -194,11 +191,11 @@ class XConnector:
                 if empty > EMPTY_PAGES:
                     job.notes.append(f"{self.where}{SEARCH}: empty pages kept coming; "
                                      "the rest of the range is read next run")  # fmt: skip
-                    yield self._batch(job, cursor=False)
+                    yield self._batch(job, now, cursor=False)
                     return
                 token = page.next_token  # nothing to resume from: follow the token this run
                 continue
-            token, empty, before = None, 0, job.state
+            token, empty = None, 0
             job.passed = job.passed or fresh  # one new pass a run, however many pages it has
             if page.tweets:
                 ids = [int(t["id"]) for t in page.tweets]
@@ -209,9 +206,7 @@ class XConnector:
                 job.state = _State(since_id=job.state.since_id, backfill=span.to_backfill())
             else:
                 job.state = _State(since_id=span.newest_id or job.state.since_id)
-            if not page.tweets and not notes and not job.notes and job.state == before:
-                continue  # nothing new and nothing to save
-            batch = self._batch(job, notes=notes)
+            batch = self._batch(job, now, notes=notes)
             batch.reads = len(page.tweets)
             for tweet in page.tweets:
                 self._add(batch, job.brand, tweet, page.users, match=True)
@@ -293,7 +288,7 @@ class XConnector:
                                      user_fields=USER_FIELDS)  # fmt: skip
                 tweets = self._tweets(payload, LOOKUP)
                 budget.spend(len(tweets))
-                batch = Batch(mentions=[], scope=job.brand.name, reads=len(tweets))
+                batch = ctx.batch(job.brand.name, reads=len(tweets))
                 users = self._users(payload, LOOKUP)
                 for tweet in tweets:
                     self._add(batch, job.brand, tweet, users, match=False)
@@ -302,7 +297,7 @@ class XConnector:
     # -- the client and its payloads ------------------------------------------------------
 
     def _client(self) -> tweepy.Client:
-        token = os.environ.get(self.token_env, "").strip()
+        token = self.env.get(self.token_env, "").strip()
         if not token:
             raise SourceError(
                 f"the environment variable {self.token_env} is not set: put the X API bearer "
@@ -321,25 +316,13 @@ class XConnector:
         where = f"{self.where}{route}"
         try:
             payload = method(**params)
-        except tweepy.TooManyRequests as exc:
-            until = retry_at(exc.response.headers, now)
-            raise RateLimited(f"{where}: rate limited (HTTP 429)", until) from None
-        except tweepy.TwitterServerError as exc:
-            raise SourceError(f"{where}: HTTP {exc.response.status_code} (server error)") from None
         except tweepy.HTTPException as exc:
-            detail = "; ".join(str(m) for m in exc.api_messages)[:300]
-            status = f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
-            message = f"{where}: {status}" + (f": {detail}" if detail else "")
-            raise SourceError(self._redact(message)) from None
-        except requests.Timeout:
-            seconds = self.timeout.total_seconds()
-            raise SourceError(f"{where}: no answer within {seconds:g}s") from None
-        except requests.JSONDecodeError:
-            raise SourceError(f"{where}: malformed JSON in the response") from None
-        except requests.RequestException as exc:
-            raise SourceError(f"{where}: cannot connect ({type(exc).__name__})") from None
-        except (tweepy.TweepyException, ValueError) as exc:
-            raise SourceError(f"{where}: malformed response ({type(exc).__name__})") from None
+            said = "; ".join(str(m) for m in exc.api_messages)[:300]
+            raise translate(exc, where, timeout=self.timeout, now=now,
+                            detail=self._redact(said) or None) from None  # fmt: skip
+        except (tweepy.TweepyException, requests.RequestException, ValueError,
+                RecursionError) as exc:  # fmt: skip
+            raise translate(exc, where, timeout=self.timeout, now=now) from None
         if not isinstance(payload, dict):
             raise SourceError(f"{where}: malformed payload (not a JSON object)")
         return payload
@@ -370,22 +353,18 @@ class XConnector:
         self, batch: Batch, brand: Brand, tweet: dict[str, Any],
         users: Mapping[str, dict[str, Any]], match: bool,
     ) -> None:  # fmt: skip
-        try:
-            item = to_item(brand, tweet, users, match=match)
-        except ValueError as exc:
-            batch.problems.append(f"{self.where}: post {tweet['id']}: {exc}")
-            return
-        if isinstance(item, Mention):
-            batch.mentions.append(item)
-        elif isinstance(item, Reply):
-            batch.replies.append(item)
+        where = f"{self.where}: post {tweet['id']}"
+        with batch.item(where):
+            batch.add(to_item(brand, tweet, users, match=match), where)
 
-    def _batch(self, job: _Job, notes: Sequence[str] = (), cursor: bool = True) -> Batch:
-        """A Batch of the job's brand with its current cursor (or none) and pending notes."""
-        batch = Batch(mentions=[], scope=job.brand.name, notes=[*job.notes, *notes])
+    def _batch(
+        self, job: _Job, now: datetime, notes: Sequence[str] = (), cursor: bool = True
+    ) -> Batch:
+        """A Batch of the job's brand with its current state (or none) and pending notes."""
+        batch = Batch(scope=job.brand.name, notes=[*job.notes, *notes], now=now)
         job.notes.clear()
         if cursor:
-            batch.cursor = job.state.dumps()
+            batch.state = job.state.to_dict()
         return batch
 
 
@@ -416,23 +395,23 @@ def build_query(brand: Brand, exclude: bool = True) -> str:
 def to_item(
     brand: Brand, tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], match: bool
 ) -> Mention | Reply | None:
-    """A post as a Mention, the brand's Reply, or None; ValueError says what is unusable."""
+    """A post as a Mention, the brand's Reply, or None; BadItem says what is unusable."""
     tweet_id = str(tweet["id"])
     note = tweet.get("note_tweet")
     text = note.get("text") if isinstance(note, dict) else None
     text = text if isinstance(text, str) and text else tweet.get("text")
     if not isinstance(text, str):
-        raise ValueError("has no text")
+        raise BadItem("has no text")
     try:
         created = parse_time(tweet.get("created_at"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError("has no created_at time") from None
+        raise BadItem("has no created_at time") from None
     user = users.get(str(tweet.get("author_id")))
     username = user.get("username") if user else None
     username = username if isinstance(username, str) and username else None
     metrics = tweet.get("public_metrics") or {}
     if not isinstance(metrics, Mapping):
-        raise ValueError("public_metrics is not an object")
+        raise BadItem("public_metrics is not an object")
     followers = (user or {}).get("public_metrics", {}) or {}
     lang = tweet.get("lang")
     raw = dict(tweet) | ({"user": dict(user)} if user else {})
@@ -469,7 +448,7 @@ def _count(values: Mapping[str, Any], key: str, default: int | None) -> int | No
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{key} {str(value)[:20]!r} is not a count")
+        raise BadItem(f"{key} {str(value)[:20]!r} is not a count")
     return value
 
 
@@ -497,22 +476,19 @@ def _errors(payload: Mapping[str, Any]) -> str:
 
 @dataclass
 class _State:
-    """A brand's cursor: the newest id of the last complete pass, and a range left to read."""
+    """A brand's state: the newest id of the last complete pass, and a range left to read."""
 
     since_id: str | None = None
     backfill: dict[str, Any] | None = None
 
-    def dumps(self) -> str:
-        return json.dumps({"since_id": self.since_id, "backfill": self.backfill}, sort_keys=True)
+    def to_dict(self) -> dict[str, Any]:
+        return {"since_id": self.since_id, "backfill": copy.deepcopy(self.backfill)}
 
-
-def _load(cursor: str | None) -> tuple[_State, str | None]:
-    """The saved state, or a fresh one and a warning when the cursor cannot be read."""
-    if not cursor:
-        return _State(), None
-    try:
-        data = json.loads(cursor)
-        since, back = data.get("since_id"), data.get("backfill")
+    @classmethod
+    def load(cls, saved: Mapping[str, Any]) -> _State:
+        """The state saved as `saved` ({} is a fresh one); ValueError, KeyError or TypeError
+        when it is not one this connector wrote."""
+        since, back = saved.get("since_id"), saved.get("backfill")
         if since is not None and not _DIGITS.match(str(since)):
             raise ValueError("since_id")
         if back is not None:
@@ -524,9 +500,7 @@ def _load(cursor: str | None) -> tuple[_State, str | None]:
             if back.get("start_time") is not None:
                 parse_time(back["start_time"])
             back = {k: back.get(k) for k in ("since_id", "start_time", "until_id", "newest_id")}
-        return _State(since_id=since, backfill=back), None
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return _State(), "the saved cursor was unreadable; reading the last lookback again"
+        return cls(since_id=since, backfill=back)
 
 
 @dataclass

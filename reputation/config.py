@@ -227,7 +227,8 @@ def _brands(value: Any, check: Checker) -> list[Brand]:
 def _check_connector_options(
     connectors: list[PluginConfig], brands: list[Brand], raw: Any, check: Checker
 ) -> None:
-    """Let each connector class check its options against the brands (`check_options`)."""
+    """Let each connector class check its options against the brands: the optional
+    `check_options(values, path, check, brands)` classmethod, as rule types have."""
     from connectors import CONNECTORS
 
     indexes = {
@@ -236,11 +237,10 @@ def _check_connector_options(
         if isinstance(item, Mapping)
     }
     for plugin in connectors:
-        checker = getattr(CONNECTORS[plugin.type], "check_options", None)
-        if checker is None or not brands:
-            continue
-        for key, problem in checker(plugin.options, brands):
-            check.error(f"connectors[{indexes.get(plugin.name, '?')}].{key}", problem)
+        check_options = getattr(CONNECTORS[plugin.type], "check_options", None)
+        if check_options is not None:
+            path = f"connectors[{indexes.get(plugin.name, '?')}]"
+            check_options(plugin.options, path, check, brands)
 
 
 def _plugins(

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors import CONNECTORS, FetchContext, RateLimited
+from connectors import CONNECTORS, Batch, FetchContext, RateLimited, decode_state, encode_state
 from reputation.brands import Brand
 from reputation.config import Config, PluginConfig
 from reputation.engine import evaluate_rules
@@ -50,10 +50,13 @@ def fetch_into(
     brands: Sequence[Brand],
     now: datetime,
     summary: RunSummary,
+    env: Mapping[str, str] | None = None,
 ) -> None:
-    """Read every connector into the store; a failing connector is reported, the rest go on."""
+    """Read every connector into the store; a failing connector is reported, the rest go on.
+    Connectors take their secrets from `env` (default: this process's environment)."""
+    env = os.environ if env is None else env
     for config in connectors:
-        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary)
+        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary, env)
 
 
 def _fetch_one(
@@ -62,6 +65,7 @@ def _fetch_one(
     brands: Sequence[Brand],
     now: datetime,
     summary: RunSummary,
+    env: Mapping[str, str],
 ) -> int:
     """Fetch one connector; return the billable reads it spent."""
     name = config.name
@@ -82,24 +86,14 @@ def _fetch_one(
         reads_allowed=allowed,
         recent=lambda scope, since: store.recent_ids(name, scope, since),
     )
+    # The saved state of each scope, encoded afresh, to tell a batch that changes nothing.
+    saved = {scope: _reencoded(text) for scope, text in ctx.cursors.items()}
     reads = 0
     try:
-        connector = CONNECTORS[config.type](name, config.options, brands)
+        connector = CONNECTORS[config.type](name, config.options, brands, env)
         for batch in connector.fetch(ctx):
-            stats = store.save_batch(
-                name,
-                batch.mentions,
-                now,
-                scope=batch.scope,
-                cursor=batch.cursor,
-                replies=batch.replies,
-                reads=batch.reads,
-            )
+            _save(store, name, batch, now, saved, summary)
             reads += batch.reads
-            summary.fetched += len(batch.mentions)
-            summary.new_mentions += stats.new
-            summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
-            summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
         store.source_succeeded(name, now)
     except RateLimited as exc:
         until = exc.retry_at or now + RATE_LIMIT_BACKOFF
@@ -109,7 +103,52 @@ def _fetch_one(
         log.debug("connector %s failed", name, exc_info=True)
         store.source_failed(name, str(exc), now)
         summary.errors.append(f"connector {name}: {exc}")
+    finally:
+        summary.warnings.extend(f"connector {name}: {w}" for w in ctx.warnings)
     return reads
+
+
+def _save(
+    store: Store,
+    name: str,
+    batch: Batch,
+    now: datetime,
+    saved: dict[str, str | None],
+    summary: RunSummary,
+) -> None:
+    """Store one batch with its encoded state, unless it changes nothing; report its problems:
+    items that fail the shared checks, or that the store refuses, are skipped where they came
+    from, and the rest of the batch and its state go on."""
+    fetched = len(batch.mentions)
+    batch.screen(now)
+    state = None if batch.state is None else encode_state(batch.state)
+    moved = state is not None and state != saved.get(batch.scope)
+    if batch.mentions or batch.replies or batch.reads or moved:
+        stats = store.save_batch(
+            name,
+            batch.mentions,
+            now,
+            scope=batch.scope,
+            cursor=state if moved else None,
+            replies=batch.replies,
+            reads=batch.reads,
+        )
+        summary.new_mentions += stats.new
+        if moved:
+            saved[batch.scope] = state
+        batch.problems.extend(
+            f"{batch.where(key)}: refused by the store ({why})" for key, why in stats.refused
+        )
+    summary.fetched += fetched
+    summary.errors.extend(f"connector {name}: {p}" for p in batch.problems)
+    summary.warnings.extend(f"connector {name}: {n}" for n in batch.notes)
+
+
+def _reencoded(text: str) -> str | None:
+    """A saved state as this version would encode it (None if unreadable), so a state saved
+    by an older version that decodes to the same dict counts as unchanged."""
+    state = decode_state(text)
+    return None if state is None else encode_state(state)
 
 
 def _reads_allowed(config: PluginConfig, state: dict[str, Any], now: datetime) -> int | None:
@@ -161,15 +200,14 @@ def run_once(
     """One batch run over the configured sources, rules and sinks."""
     now = now or utcnow()
     summary = RunSummary()
-    sinks, summary.warnings = build_sinks(
-        config.sinks, os.environ if env is None else env, sink_factories
-    )
+    env = os.environ if env is None else env
+    sinks, summary.warnings = build_sinks(config.sinks, env, sink_factories)
     store = Store.open(config.database)
     run_id = store.start_run(now)
     sent_before = store.ledger.alert_counts()["sent"]
     status = "crashed"
     try:
-        fetch_into(store, config.connectors, config.brands, now, summary)
+        fetch_into(store, config.connectors, config.brands, now, summary, env)
         summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
         summary.errors.extend(errors)
         summary.alerts = evaluate_rules(

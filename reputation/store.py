@@ -4,10 +4,12 @@ connection (reputation/ledger.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -50,10 +52,21 @@ class StoreError(Exception):
 
 @dataclass
 class IngestStats:
-    """What one batch did to the store."""
+    """What one batch did to the store; `refused` holds (key, reason) of the records it could
+    not take, which were skipped."""
 
     new: int = 0
     updated: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+# What one record can make SQLite refuse (a number beyond 64 bits, text that is not UTF-8, a
+# constraint): that record is skipped and reported. Anything else (a locked or full database)
+# fails the whole batch, whose cursor then stays where it was.
+_RECORD_ERRORS = (
+    OverflowError, ValueError, TypeError, RecursionError, sqlite3.IntegrityError,
+    sqlite3.InterfaceError, sqlite3.DataError,
+)  # fmt: skip
 
 
 class Tables:
@@ -147,34 +160,54 @@ class Store(Tables):
         reads: int = 0,
     ) -> IngestStats:
         """Upsert mentions, their snapshots and the brand's replies, count billable reads, and
-        advance the cursor: all in one transaction."""
+        advance the cursor: all in one transaction. A record SQLite refuses is skipped and
+        listed in `refused`; the rest and the cursor go on."""
+        args = (connector, mentions, now, scope, cursor, replies, reads)
+        try:
+            return self._save_batch(*args, guarded=False)
+        except _RECORD_ERRORS:
+            # Rolled back whole; again with a savepoint per record (about twice as slow, so
+            # only for a batch that holds a record SQLite refuses).
+            return self._save_batch(*args, guarded=True)
+
+    def _save_batch(
+        self,
+        connector: str,
+        mentions: Sequence[Mention],
+        now: datetime,
+        scope: str | None,
+        cursor: str | None,
+        replies: Sequence[Reply],
+        reads: int,
+        guarded: bool,
+    ) -> IngestStats:
         stats = IngestStats()
+        record = self._db.atomic if guarded else contextlib.nullcontext
         with self._db.atomic():
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
-                new = self._upsert(connector, mention, old, now)
+                try:
+                    with record():  # a savepoint: one record's failure is its own
+                        new = self._upsert(connector, mention, old, now)
+                except _RECORD_ERRORS as exc:
+                    if not guarded:
+                        raise
+                    stats.refused.append((mention.key, _reason(exc)))
+                    continue
                 existing[mention.key] = new
                 if old is None:
                     stats.new += 1
                 elif new["version"] != old["version"]:
                     stats.updated += 1
             for reply in replies:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO replies (key, mention_key, brand, author, text, url,"
-                    " created_at, connector, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        reply.key,
-                        reply.mention_key,
-                        reply.brand,
-                        reply.author,
-                        reply.text,
-                        reply.url,
-                        iso(reply.created_at),
-                        connector,
-                        iso(now),
-                    ],
-                )
+                try:
+                    with record():
+                        self._save_reply(connector, reply, now)
+                except _RECORD_ERRORS as exc:
+                    if not guarded:
+                        raise
+                    stats.refused.append((reply.key, _reason(exc)))
             if reads:
                 self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:
@@ -185,6 +218,23 @@ class Store(Tables):
                     [connector, scope, cursor, iso(now)],
                 )
         return stats
+
+    def _save_reply(self, connector: str, reply: Reply, now: datetime) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO replies (key, mention_key, brand, author, text, url,"
+            " created_at, connector, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                reply.key,
+                reply.mention_key,
+                reply.brand,
+                reply.author,
+                reply.text,
+                reply.url,
+                iso(reply.created_at),
+                connector,
+                iso(now),
+            ],
+        )
 
     def recent_ids(
         self, connector: str, brand: str, since: datetime, limit: int = 1000
@@ -248,7 +298,7 @@ class Store(Tables):
             chunk = wanted[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             sql = (
-                "SELECT key, likes, shares, replies, last_seen_at, version"  # noqa: S608
+                "SELECT key, text, likes, shares, replies, last_seen_at, version"  # noqa: S608
                 f" FROM mentions WHERE key IN ({marks})"
             )
             for row in self._rows(sql, chunk):
@@ -289,7 +339,7 @@ class Store(Tables):
                 ],
             )
             self._snapshot(m.key, seen, counts)
-            return {**counts, "key": m.key, "last_seen_at": seen, "version": 1}
+            return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": 1}
         if seen < old["last_seen_at"]:
             # A late observation: keep it as history, leave the current counts alone.
             added = self._snapshot(m.key, seen, counts)
@@ -298,7 +348,8 @@ class Store(Tables):
             return {**old, "version": version}
         changed = any(old[k] != v for k, v in counts.items())
         added = self._snapshot(m.key, seen, counts) if changed else 0
-        version = old["version"] + added
+        # An edited post is a new version too: scored and evaluated again, as new counts are.
+        version = old["version"] + (added or int(old["text"] != m.text))
         self._db.execute(
             "UPDATE mentions SET text = ?, author = COALESCE(?, author),"
             " author_followers = COALESCE(?, author_followers), url = COALESCE(?, url),"
@@ -321,7 +372,7 @@ class Store(Tables):
                 m.key,
             ],
         )
-        return {**counts, "key": m.key, "last_seen_at": seen, "version": version}
+        return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": version}
 
     def _snapshot(self, key: str, seen: str, counts: dict[str, int]) -> int:
         cursor = self._db.execute(
@@ -513,6 +564,11 @@ class Store(Tables):
                 run_id,
             ],
         )
+
+
+def _reason(exc: BaseException) -> str:
+    """Why SQLite refused a record, short enough for one line of a run's errors."""
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def month_reads(state: dict[str, Any], now: datetime) -> int:

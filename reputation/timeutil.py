@@ -26,7 +26,9 @@ def parse_time(value: str) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """Format an aware datetime as the store's fixed-width UTC text (sorts as time)."""
+    """Format an aware datetime as the store's fixed-width UTC text (sorts as time): the year
+    always has four digits, which strftime's %Y does not promise (year 1 is "1" on glibc)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware UTC time")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S.%f}Z"

@@ -26,7 +26,10 @@ class Counter:
     OPTIONS: ClassVar[Mapping[str, Field]] = {**BUDGET_OPTIONS, "fail": Field("bool")}
     seen: ClassVar[list[int | None]] = []
 
-    def __init__(self, name: str, options: Mapping[str, Any], brands: Sequence[Brand]):
+    def __init__(
+        self, name: str, options: Mapping[str, Any], brands: Sequence[Brand],
+        env: Mapping[str, str],
+    ):  # fmt: skip
         self.name, self.options = name, options
 
     def fetch(self, ctx: FetchContext) -> Iterator[Batch]:
@@ -40,7 +43,7 @@ class Counter:
                 return
             spent += 100
             mention = Mention("x", f"{ctx.now:%m%d%H%M}-{page}", "Acme Air", "Acme Air", NOW)
-            yield Batch([mention], cursor=str(page), scope="Acme Air", reads=100)
+            yield Batch([mention], state={"page": page}, scope="Acme Air", reads=100)
 
 
 @pytest.fixture
@@ -105,8 +108,8 @@ def test_a_connector_checks_its_own_options_at_config_load(
         OPTIONS = {**Counter.OPTIONS, "brand": Field("str")}
 
         @classmethod
-        def check_options(cls, options, brands):  # noqa: ANN001, ANN206
-            return check_brand(options, brands)
+        def check_options(cls, values, path, check, brands):  # noqa: ANN001, ANN206
+            check_brand(values, path, check, brands)
 
     monkeypatch.setitem(CONNECTORS, "one-brand", OneBrand)
     two = [{"name": "Acme Air", "terms": ["acme air"]}, {"name": "Bolt Bus", "terms": ["bolt"]}]

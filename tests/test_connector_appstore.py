@@ -71,16 +71,16 @@ def test_the_cursor_moves_only_once_a_country_is_fully_read(
     fake: FakeAppStore, httpserver: Any
 ) -> None:
     batches = fetch_batches(connector(httpserver.url_for("/")))
-    with_cursor = [i for i, b in enumerate(batches) if b.cursor]
+    with_cursor = [i for i, b in enumerate(batches) if b.state is not None]
     us_pages = [b for b in batches[: with_cursor[0]]]
-    assert us_pages and all(b.cursor is None for b in us_pages)
-    us_done, gb_done = (json.loads(batches[i].cursor) for i in with_cursor)
+    assert us_pages and all(b.state is None for b in us_pages)
+    us_done, gb_done = (batches[i].state for i in with_cursor)
     newest_us = {"updated": "2026-11-22T11:00:00.000000Z", "id": "9001"}
     assert us_done == {"app_id": APP_ID, "countries": {"us": newest_us}}
     assert gb_done["countries"] == {
         "us": newest_us, "gb": {"updated": "2026-11-22T08:00:00.000000Z", "id": "8001"},
     }  # fmt: skip
-    assert "127.0.0.1" not in batches[with_cursor[-1]].cursor
+    assert "127.0.0.1" not in json.dumps(batches[with_cursor[-1]].state)
 
 
 def test_a_page_with_one_review_is_a_dict_not_a_list(fake: FakeAppStore, httpserver: Any) -> None:
@@ -107,7 +107,7 @@ def test_pages_option_caps_the_read(fake: FakeAppStore, httpserver: Any) -> None
     batches = fetch_batches(connector(httpserver.url_for("/"), pages=1, countries=["us"]))
     assert fake.pages_served == [("us", 1)]
     assert sorted(m.native_id for b in batches for m in b.mentions) == ["9001", "9002"]
-    assert json.loads(batches[-1].cursor)["countries"]["us"]["id"] == "9001"
+    assert batches[-1].state["countries"]["us"]["id"] == "9001"
 
 
 def test_second_run_adds_no_keys_and_stops_past_cursor_minus_lookback(

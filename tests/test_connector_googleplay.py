@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
+from connectors import encode_state
 from connectors.googleplay import Formats, GooglePlayConnector
 from reputation.brands import Brand
 from reputation.cli import main
@@ -102,8 +103,8 @@ def test_two_pages_become_mentions_and_the_developer_reply_a_reply(
     ]  # fmt: skip
     assert [m.replies for m in batches[0].mentions[1:]] == [0]
     assert [b.scope for b in batches] == ["Acme Air", "Acme Air"]
-    assert batches[0].cursor is None, "page 2 was unread when page 1 was stored"
-    assert json.loads(batches[1].cursor) == {
+    assert batches[0].state is None, "page 2 was unread when page 1 was stored"
+    assert batches[1].state == {
         "app_id": APP_ID, "lang": "en", "country": "us",
         "at": "2026-11-22T11:00:00.000000Z", "id": rid(1),
     }  # fmt: skip
@@ -148,7 +149,7 @@ def test_max_reviews_caps_the_read(fake: FakeGooglePlay, httpserver: Any) -> Non
     batches = fetch_batches(connector(httpserver.url_for("/"), max_reviews=2))
     assert [(c["count"], c["token"]) for c in fake.calls] == [(2, None)]
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(2)]
-    assert json.loads(batches[-1].cursor)["id"] == rid(1)
+    assert batches[-1].state["id"] == rid(1)
     assert batches[-1].notes == []  # a first run is a backfill: the cap is expected
 
 
@@ -156,13 +157,13 @@ def test_max_reviews_reached_before_the_last_run_is_a_warning(
     fake: FakeGooglePlay, httpserver: Any
 ) -> None:
     conn = connector(httpserver.url_for("/"), max_reviews=2)
-    cursor = fetch_batches(conn)[-1].cursor
+    cursor = encode_state(fetch_batches(conn)[-1].state)
     fake.reviews[:0] = [review(n, f"new {n}", hours_ago=(n - 19) / 10) for n in (20, 21, 22)]
     batches = fetch_batches(conn, cursor)
     assert [m.native_id for b in batches for m in b.mentions] == [rid(20), rid(21)]
     assert batches[-1].notes == ["max_reviews (2) was reached before the reviews read last run; "
                                  "reviews in between were not read"]  # fmt: skip
-    assert json.loads(batches[-1].cursor)["id"] == rid(20)
+    assert batches[-1].state["id"] == rid(20)
 
 
 def test_second_run_adds_no_keys_and_stops_past_cursor_minus_lookback(
@@ -188,13 +189,13 @@ def test_second_run_adds_no_keys_and_stops_past_cursor_minus_lookback(
 
 def test_a_short_lookback_reads_one_page(fake: FakeGooglePlay, httpserver: Any) -> None:
     conn = connector(httpserver.url_for("/"), lookback="90m")
-    cursor = fetch_batches(conn)[-1].cursor
+    cursor = encode_state(fetch_batches(conn)[-1].state)
     fake.calls.clear()
     batches = fetch_batches(conn, cursor)
     # The window is 09:30-11:00; page 1 reaches 09:00, so page 2 is not asked for.
     assert [c["token"] for c in fake.calls] == [None]
     assert [m.native_id for b in batches for m in b.mentions] == [rid(1), rid(2)]
-    assert batches[-1].cursor == cursor
+    assert encode_state(batches[-1].state) == cursor
 
 
 def test_lookback_rereads_record_a_snapshot_when_thumbs_up_grow(
@@ -489,7 +490,7 @@ TLS_CHECK = """
         options = {"app_id": "com.acmeair.app", "base_url": sys.argv[3], "lang": "en",
                    "country": "us", "max_reviews": 200, "timeout": timedelta(seconds=5),
                    "lookback": timedelta(days=1)}
-        conn = cls("googleplay", options, [Brand("Acme Air", ("acme air",))])
+        conn = cls("googleplay", options, [Brand("Acme Air", ("acme air",))], {})
         ctx = FetchContext(now=datetime.now(UTC))
         used = sum(len(b.mentions) for b in conn.fetch(ctx))
     context = ssl._create_default_https_context()

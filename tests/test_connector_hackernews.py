@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug import Response
 
-from connectors import FetchContext
+from connectors import FetchContext, encode_state
 from connectors.hackernews import HackerNewsConnector
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
@@ -19,6 +19,7 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from tests.conftest import ACME, NOW
+from tests.harness import checked_connector
 from tests.harness.hackernews import BASE, PATH, FakeAlgolia, comment, default_hits, story
 
 DAY = 86400
@@ -34,10 +35,9 @@ def algolia(httpserver: Any) -> FakeAlgolia:
 
 
 def connector(base_url: str, **options: Any) -> HackerNewsConnector:
-    checked = {"query": None, "tags": "(story,comment)", "hits_per_page": 3, "max_pages": 10,
-               "base_url": base_url, "timeout": timedelta(seconds=2),
-               "lookback": timedelta(days=1), **options}  # fmt: skip
-    return HackerNewsConnector("hn", checked, [ACME])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"hits_per_page": 3, "base_url": base_url, "timeout": "2s", **options}
+    return checked_connector(HackerNewsConnector, entry, [ACME], name="hn")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any):
@@ -95,7 +95,7 @@ def test_two_pages_per_term_become_mentions_and_a_reply(
     assert reply_to.thread_id == "9001"  # the story the comment is under
     [reply] = batch.replies
     assert (reply.native_id, reply.parent_id, reply.author) == ("9004", "9001", "acmeair")
-    assert (batch.scope, json.loads(batch.cursor or "")) == (
+    assert (batch.scope, batch.state) == (
         "Acme Air", {"newest": epoch(BASE + timedelta(minutes=60))},
     )  # fmt: skip
     assert batch.problems == [] and batch.notes == []
@@ -216,9 +216,10 @@ def test_a_bad_hit_is_skipped_with_its_location(algolia: FakeAlgolia, httpserver
     assert sorted(m.native_id for m in batch.mentions) == ["9001", "9002", "9006"]
     # The window is re-read every run: bad hits are not reported again, except one with no
     # objectID (Algolia always sets it), which there is no way to recognise.
-    again = list(conn.fetch(FetchContext(now=NOW, cursors={"Acme Air": batch.cursor or ""})))
+    saved = {"Acme Air": encode_state(batch.state or {})}
+    again = list(conn.fetch(FetchContext(now=NOW, cursors=saved)))
     assert [p for b in again for p in b.problems] == [f"{where}, hit 5: no objectID"]
-    assert json.loads(batch.cursor or "")["bad"] == ["9012", "9011"]
+    assert batch.state["bad"] == ["9012", "9011"]
 
 
 def test_more_pages_than_allowed_is_a_warning(

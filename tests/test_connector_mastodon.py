@@ -14,7 +14,7 @@ from requests.structures import CaseInsensitiveDict
 from werkzeug import Response
 
 import connectors.mastodon as module
-from connectors import FetchContext, SourceError
+from connectors import FetchContext, SourceError, encode_state
 from connectors.mastodon import (
     MastodonConnector,
     hashtags_for,
@@ -31,6 +31,7 @@ from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.timeutil import parse_time
 from tests.conftest import ACME, NOW
+from tests.harness import checked_connector
 from tests.harness.mastodon import (
     BASE,
     GRUMPY,
@@ -56,10 +57,9 @@ def fake(httpserver: Any) -> FakeMastodon:
 
 
 def connector(base_url: str, brand: Brand = ACME, **options: Any) -> MastodonConnector:
-    checked = {"base_url": base_url, "access_token_env": None, "hashtags": [], "search": False,
-               "limit": 5, "max_pages": 10, "timeout": timedelta(seconds=2),
-               "lookback": DAY, **options}  # fmt: skip
-    return MastodonConnector("masto", checked, [brand])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"base_url": base_url, "limit": 5, "timeout": "2s", **options}
+    return checked_connector(MastodonConnector, entry, [brand], name="masto")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any) -> Any:
@@ -165,7 +165,7 @@ def test_two_pages_become_mentions_and_the_brands_reply(
     assert (reply.native_id, reply.parent_id, reply.author) == (
         sid(fake, 4), sid(fake, 1), "acmeair",
     )  # fmt: skip
-    assert (batch.scope, json.loads(batch.cursor or "")) == (
+    assert (batch.scope, batch.state) == (
         "Acme Air", {"tags": {"acmeair": sid(fake, 8)}},
     )  # fmt: skip
     assert batch.problems == [] and batch.notes == []
@@ -205,7 +205,7 @@ def test_reblogs_are_skipped_for_their_original(fake: FakeMastodon, httpserver: 
     [batch] = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW)))
     ids = [m.native_id for m in batch.mentions]
     assert boost["id"] not in ids and ids.count(sid(fake, 1)) == 1
-    assert json.loads(batch.cursor or "")["tags"]["acmeair"] == boost["id"]
+    assert batch.state["tags"]["acmeair"] == boost["id"]
 
 
 def test_second_run_reads_back_to_the_lookback_boundary_and_adds_nothing(
@@ -444,7 +444,8 @@ def test_a_bad_status_is_skipped_and_reported_once(fake: FakeMastodon, httpserve
         f"{where}: status {sid(fake, 2)}: has no created_at time",
     ]
     assert sorted(m.native_id for m in batch.mentions) == sorted([sid(fake, 1), sid(fake, 6)])
-    again = list(conn.fetch(FetchContext(now=NOW, cursors={"Acme Air": batch.cursor or ""})))
+    saved = {"Acme Air": encode_state(batch.state or {})}
+    again = list(conn.fetch(FetchContext(now=NOW, cursors=saved)))
     assert [p for b in again for p in b.problems] == []
 
 

@@ -20,8 +20,8 @@ from reputation.config import Config, ConfigError, load_config
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
-from reputation.validate import Checker
 from tests.conftest import ACME, NOW
+from tests.harness import checked_connector, harness
 from tests.harness.reddit import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -52,15 +52,14 @@ def fake(httpserver: Any) -> FakeReddit:
     return FakeReddit().install(httpserver)
 
 
-def connector(base_url: str, brands: tuple[Brand, ...] = (ACME,), **raw: Any) -> RedditConnector:
+def connector(
+    base_url: str, brands: tuple[Brand, ...] = (ACME,), env: dict[str, str] | None = None,
+    **raw: Any,
+) -> RedditConnector:  # fmt: skip
     """A connector with options checked and converted the way config loading does."""
     entry = {"oauth_url": base_url, "reddit_url": base_url, "comments_from": ["acmeair"],
              "page_size": 2, "timeout": "2s", **raw}  # fmt: skip
-    check = Checker()
-    options = check.fields(entry, RedditConnector.OPTIONS, "reddit")
-    check.raise_if_errors()
-    assert options is not None
-    return RedditConnector("reddit", options, list(brands))
+    return checked_connector(RedditConnector, entry, list(brands), env=env, name="reddit")
 
 
 def configure(workspace: Callable, base_url: str, **options: Any) -> Config:
@@ -135,7 +134,7 @@ def test_a_fetch_pages_search_and_comments_into_mentions_and_a_reply(
     deleted = search.mentions[1]
     assert (deleted.author, deleted.text) == (None, "Acme Air crew was lovely")
     assert search.replies == []
-    assert json.loads(search.cursor or "") == {
+    assert search.state == {
         "search": epoch(NOW - timedelta(hours=3, minutes=10)), "comments": {},
     }  # fmt: skip
 
@@ -153,7 +152,7 @@ def test_a_fetch_pages_search_and_comments_into_mentions_and_a_reply(
     assert (reply.native_id, reply.parent_id, reply.author, reply.mention_key) == (
         "c00002", "c00001", "acmeair", "reddit:c00001",
     )  # fmt: skip
-    assert json.loads(comments.cursor or "") == {
+    assert comments.state == {
         "search": epoch(NOW - timedelta(hours=3, minutes=10)),
         "comments": {"acmeair": epoch(NOW - timedelta(hours=2, minutes=40))},
     }
@@ -442,13 +441,24 @@ def _no_time() -> Response:
     return Response(json.dumps(body), content_type="application/json")  # fmt: skip
 
 
+def test_an_item_without_a_time_is_reported_and_skipped_and_the_rest_goes_on(
+    fake: FakeReddit, httpserver: Any
+) -> None:
+    fake.fail("search", _no_time(), 1)
+    batches = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW)))
+    host = f"localhost:{httpserver.port}"
+    assert [p for b in batches for p in b.problems] == [
+        f"{host}/r/all/search: submission 3c0001 has no created_utc; skipped"
+    ]
+    assert any(b.mentions for b in batches), "the comments read after it are kept"
+
+
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
         ("500", "{host}/r/all/search/: HTTP 500"),
         ("bad json", "{host}/r/all/search/: malformed JSON in the response"),
         ("not a listing", "{host}/r/all/search/: malformed payload (ValueError)"),
-        ("no created_utc", "{host}/r/all/search: malformed payload (t3_3c0001 has no created_utc)"),
         ("private", "{host}/r/all/search/: HTTP 403 (a private, quarantined or banned subreddit?)"),
         ("wrong secret", "{host}/api/v1/access_token: Reddit refused the app's credentials"
                          " (HTTP 401); check the client id and secret in $REDDIT_CLIENT_ID and"
@@ -471,7 +481,6 @@ def test_faults_become_source_errors_naming_the_endpoint_never_a_secret(
         "500": ("search", Response("upstream error", status=500), 3),
         "bad json": ("search", Response('{"kind": "Listing", "data": {', status=200), 1),
         "not a listing": ("search", Response('{"data": {"children": []}}'), 1),
-        "no created_utc": ("search", _no_time(), 1),
         "private": ("search", Response('{"reason": "private", "error": 403}', status=403), 1),
         "oauth error": ("token", Response('{"error": "invalid_grant"}', status=200), 1),
         "token not json": ("token", Response("<html>maintenance</html>", status=200), 1),
@@ -479,11 +488,12 @@ def test_faults_become_source_errors_naming_the_endpoint_never_a_secret(
     if fault in scripted:
         kind, answer, times = scripted[fault]
         fake.fail(kind, answer, times)
+    env = dict(harness("reddit").env)
     if fault == "wrong secret":
-        monkeypatch.setenv("REDDIT_CLIENT_SECRET", "not-the-secret-5b7d")
+        env["REDDIT_CLIENT_SECRET"] = "not-the-secret-5b7d"
     if fault == "no credentials":
-        monkeypatch.delenv("REDDIT_CLIENT_SECRET")
-    conn = connector(url, timeout="1s")
+        del env["REDDIT_CLIENT_SECRET"]
+    conn = connector(url, env=env, timeout="1s")
     with pytest.raises(SourceError) as caught:
         list(conn.fetch(FetchContext(now=NOW)))
     message = str(caught.value)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import FetchContext, SourceError
+from connectors import FetchContext, SourceError, encode_state
 from connectors.rss import RssConnector, feed_key, unwrap_link
 from reputation.brands import Brand
 from reputation.cli import main
@@ -21,6 +21,7 @@ from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.text import normalize
 from tests.conftest import ACME, NOW
+from tests.harness import checked_connector
 from tests.harness.rss import ALERTS_PATH, BASE, NEWS_PATH, Entry, FakeFeeds, feed_urls, rss
 
 GLOBEX = Brand("Globex", ("globex",))
@@ -44,16 +45,16 @@ def item(slug: str, title: str, minutes: float | None, summary: str = "") -> Ent
 
 
 def connector(feeds: list[str], brands: list[Brand] | None = None, **options: Any) -> RssConnector:
-    checked = {"feeds": feeds, "brand": None, "timeout": timedelta(seconds=2),
-               "lookback": timedelta(days=1), **options}  # fmt: skip
-    return RssConnector("rss", checked, brands or [ACME])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"feeds": feeds, "timeout": "2s", **options}
+    return checked_connector(RssConnector, entry, brands or [ACME], name="rss")
 
 
 def fetch(conn: RssConnector, cursors: dict[str, str] | None = None, now: datetime = NOW):
     """All batches of one fetch, plus the cursors they leave (last one per scope wins)."""
     batches = list(conn.fetch(FetchContext(now=now, cursors=cursors or {})))
     saved = dict(cursors or {})
-    saved.update({b.scope: b.cursor for b in batches if b.cursor is not None})
+    saved.update({b.scope: encode_state(b.state) for b in batches if b.state is not None})
     return batches, saved
 
 
@@ -187,7 +188,7 @@ def test_an_undated_feed_is_deduplicated_by_the_ids_it_has_seen(
 def test_late_items_inside_the_lookback_are_read_older_ones_are_not(
     feeds: FakeFeeds, urls: list[str]
 ) -> None:
-    conn = connector(urls[1:], lookback=timedelta(hours=6))
+    conn = connector(urls[1:], lookback="6h")
     _, cursors = fetch(conn)
     feeds.news += [
         item("late", "Acme Air adds Oslo", 70 - 5 * 60),  # 5 h before the newest, listed now

@@ -115,8 +115,8 @@ def test_an_unknown_domain_is_a_source_error_naming_it(
 
 def test_the_cursor_moves_with_the_last_page_read(fake: FakeTrustpilot, httpserver: Any) -> None:
     batches = fetch_batches(connector(httpserver.url_for("/")))
-    assert [b.cursor is not None for b in batches] == [False, False, True]
-    assert json.loads(batches[-1].cursor) == {
+    assert [b.state is not None for b in batches] == [False, False, True]
+    assert batches[-1].state == {
         "business_unit_id": UNIT_ID, "created_at": "2026-11-22T11:00:00.000000Z", "id": R1,
     }  # fmt: skip
 

@@ -26,6 +26,7 @@ from reputation.config import Config, ConfigError, load_config
 from reputation.pipeline import run_once
 from reputation.store import Store
 from tests.conftest import ACME, NOW
+from tests.harness import checked_connector
 from tests.harness.x import BASE, LOOKUP, SEARCH, TOKEN, FakeX, snowflake
 
 QUERY = '("acme air" OR @acmeair OR (from:acmeair is:reply)) -"acme air fryer" -is:retweet'
@@ -48,12 +49,9 @@ def configure(workspace: Callable, base_url: str, **options: Any) -> Config:
 
 
 def connector(base_url: str, **options: Any) -> XConnector:
-    checked = {"bearer_token_env": "X_BEARER_TOKEN", "query": None, "brand": None,
-               "base_url": base_url, "max_results": 10, "exclude_in_query": True,
-               "refresh_limit": 100, "max_reads_per_run": 1000, "max_reads_per_month": None,
-               "timeout": timedelta(seconds=2), "lookback": timedelta(days=1),
-               **options}  # fmt: skip
-    return XConnector("x", checked, [ACME])
+    """A connector whose options went through the same checks as a config file's."""
+    entry = {"base_url": base_url, "max_results": 10, "timeout": "2s", **options}
+    return checked_connector(XConnector, entry, [ACME], name="x")
 
 
 def state(config: Config) -> dict[str, Any]:
@@ -162,12 +160,12 @@ def test_each_page_is_a_batch_whose_cursor_resumes_the_range(fake: FakeX, httpse
     first, second = connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW))
     pages = page_ids(fake)
     newest, oldest = max(pages[0], key=int), min(pages[0], key=int)
-    assert (first.scope, first.reads, json.loads(first.cursor or "")) == ("Acme Air", 10, {
+    assert (first.scope, first.reads, first.state) == ("Acme Air", 10, {
         "since_id": None,
         "backfill": {"since_id": None, "start_time": "2026-11-21T12:00:00Z",
                      "until_id": oldest, "newest_id": newest},
     })  # fmt: skip
-    assert (second.reads, json.loads(second.cursor or "")) == (
+    assert (second.reads, second.state) == (
         5, {"since_id": newest, "backfill": None},
     )  # fmt: skip
     assert sorted(m.native_id for b in (first, second) for m in b.mentions) == sorted(
@@ -421,9 +419,9 @@ def test_a_deleted_post_is_simply_not_refreshed(
 
 def _faults(httpserver: Any) -> dict[str, str]:
     return {
-        "401": f"{SEARCH}: HTTP 401 UNAUTHORIZED: Unauthorized",
-        "500": f"{SEARCH}: HTTP 500 (server error)",
-        "503 on page 2": f"{SEARCH}: HTTP 503 (server error)",
+        "401": f"{SEARCH}: HTTP 401 (Unauthorized)",
+        "500": f"{SEARCH}: HTTP 500",
+        "503 on page 2": f"{SEARCH}: HTTP 503",
         "bad json": f"{SEARCH}: malformed JSON in the response",
         "no meta": f"{SEARCH}: malformed payload (no 'meta'): Service Unavailable",
         "data not a list": f"{SEARCH}: malformed payload ('data' is not a list)",
@@ -496,6 +494,22 @@ def test_a_missing_token_names_the_variable(
     assert fake.requests == []
 
 
+def test_the_token_comes_from_the_environment_the_run_was_given(
+    fake: FakeX, httpserver: Any, workspace: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", "the-process-token-is-not-used")
+    config = configure(workspace, httpserver.url_for("/"))
+    assert run_once(config, now=NOW, env={"X_BEARER_TOKEN": TOKEN}).errors == []
+    assert {h["Authorization"] for h in fake.headers} == {f"Bearer {TOKEN}"}
+    calls = len(fake.requests)
+    later = run_once(config, now=NOW + timedelta(minutes=10), env={})
+    assert later.errors == [
+        "connector x: the environment variable X_BEARER_TOKEN is not set: put the X API bearer"
+        " token there"
+    ]
+    assert len(fake.requests) == calls
+
+
 def test_the_token_is_masked_in_tweepy_debug_logs(
     fake: FakeX, httpserver: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -513,7 +527,7 @@ def test_a_bad_post_is_skipped_with_its_location(fake: FakeX, httpserver: Any) -
     assert problems == [f"{where(httpserver)}: post {bad}: has no created_at time"]
     stored = {m.native_id for b in batches for m in b.mentions}
     assert stored == fake.ids("mention") - {bad}
-    assert json.loads(batches[-1].cursor or "")["since_id"] == bad
+    assert batches[-1].state["since_id"] == bad
 
 
 def test_empty_pages_with_a_next_token_are_followed(fake: FakeX, httpserver: Any) -> None:
@@ -547,16 +561,44 @@ def test_a_backfill_past_the_seven_days_is_dropped_for_a_new_pass(
     back = {"since_id": since, "start_time": None, "until_id": until, "newest_id": newest}
     cursors = {"Acme Air": json.dumps({"since_id": since, "backfill": back})}
     batches = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW, cursors=cursors)))
-    assert json.loads(batches[0].cursor or "") == {"since_id": newest, "backfill": None}
+    assert batches[0].state == {"since_id": newest, "backfill": None}
     assert "beyond X's 7-day search window" in batches[0].notes[0]
     assert fake.searches()[0]["since_id"] == newest
 
 
 def test_an_unreadable_cursor_starts_over_with_a_warning(fake: FakeX, httpserver: Any) -> None:
-    cursors = {"Acme Air": '{"since_id": "12; DROP"}'}
-    batches = list(connector(httpserver.url_for("/")).fetch(FetchContext(now=NOW, cursors=cursors)))
-    assert batches[0].notes == ["the saved cursor was unreadable; reading the last lookback again"]
+    ctx = FetchContext(now=NOW, cursors={"Acme Air": '{"since_id": "12; DROP"}'})
+    list(connector(httpserver.url_for("/")).fetch(ctx))
+    assert ctx.warnings == ["saved state for scope Acme Air is unreadable, starting over"]
     assert fake.searches()[0]["start_time"] == "2026-11-21T12:00:00Z"
+
+
+@pytest.mark.parametrize("backfill", [False, True])
+def test_a_cursor_saved_by_the_previous_version_resumes_where_it_was(
+    fake: FakeX, httpserver: Any, workspace: Callable, backfill: bool
+) -> None:
+    config = configure(workspace, httpserver.url_for("/"))
+    posts = sorted(fake.posts, key=lambda p: int(p["id"]))
+    since, until = posts[2]["id"], posts[-3]["id"]
+    # Both shapes of cursor the code before this version wrote (json.dumps, keys sorted).
+    if backfill:
+        newest = posts[-1]["id"]
+        old = (
+            f'{{"backfill": {{"newest_id": "{newest}", "since_id": "{since}", '
+            f'"start_time": null, "until_id": "{until}"}}, "since_id": "{since}"}}'
+        )
+    else:
+        old = f'{{"backfill": null, "since_id": "{since}"}}'
+    store = Store.open(config.database)
+    store.save_batch("x", [], NOW, scope="Acme Air", cursor=old)
+    store.close()
+    summary = run_once(config, now=NOW)
+    assert (summary.errors, summary.warnings) == ([], [])
+    first = fake.searches()[0]
+    assert first["since_id"] == since
+    assert first.get("until_id") == (until if backfill else None)
+    read = {i for ids in page_ids(fake) for i in ids}
+    assert all(int(i) > int(since) for i in read)
 
 
 def test_a_query_option_runs_for_its_brand_only(httpserver: Any, workspace: Callable) -> None:

@@ -8,26 +8,40 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, FetchContext
+from connectors import ALL_BRANDS, FetchContext, encode_state
 from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
 from reputation.pipeline import RunSummary, fetch_into
 from reputation.store import Store
+from reputation.validate import Checker
 from tests.conftest import NOW, record, write_jsonl
+from tests.harness import checked_connector
 
 BRANDS = [Brand("Acme Air", ("acme air", "@acmeair"), ("acme air fryer",), ("@acmeair",))]
 
 
 def connector(path: Path, **options: object) -> FileConnector:
-    return FileConnector("file", {"path": path, **options}, BRANDS)
+    """A connector whose options went through the same checks as a config file's."""
+    return checked_connector(FileConnector, {"path": str(path), **options}, BRANDS)
+
+
+def plugin(path: Path, name: str = "file") -> PluginConfig:
+    """The file connector's config entry for `path`, checked as config loading does."""
+    check = Checker()
+    options = check.fields({"path": str(path)}, FileConnector.OPTIONS, name)
+    check.raise_if_errors()
+    return PluginConfig("file", name, options or {})
 
 
 def fetch_all(conn: FileConnector, cursors: dict[str, str] | None = None):
+    """Mentions and problems of one fetch from the saved `cursors`, and the state it leaves
+    (encoded, as the store keeps it)."""
     batches = list(conn.fetch(FetchContext(now=NOW, cursors=cursors or {})))
     mentions = [m for b in batches for m in b.mentions]
     problems = [p for b in batches for p in b.problems]
-    cursor = batches[-1].cursor if batches else (cursors or {}).get(ALL_BRANDS)
+    states = [b.state for b in batches if b.state is not None]
+    cursor = encode_state(states[-1]) if states else (cursors or {}).get(ALL_BRANDS)
     return mentions, problems, cursor
 
 
@@ -177,7 +191,7 @@ def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
     path = tmp_path / "m.jsonl"
     first = record("Acme Air lost my bag", id="1", likes=5, observed_at="2026-11-22T08:10:00Z")
     write_jsonl(path, [first, {**first, "likes": 50, "observed_at": "2026-11-22T09:10:00Z"}])
-    conn = PluginConfig("file", "file", {"path": path})
+    conn = plugin(path)
     summary = RunSummary()
     fetch_into(store, [conn], BRANDS, NOW, summary)
     assert (summary.fetched, summary.new_mentions) == (2, 1)
@@ -194,8 +208,8 @@ def test_missing_file_is_a_source_error_and_the_run_goes_on(tmp_path: Path, stor
     good = tmp_path / "good.jsonl"
     write_jsonl(good, [record("Acme Air fine")])
     configs = [
-        PluginConfig("file", "missing", {"path": tmp_path / "no.jsonl"}),
-        PluginConfig("file", "good", {"path": good}),
+        plugin(tmp_path / "no.jsonl", "missing"),
+        plugin(good, "good"),
     ]
     summary = RunSummary()
     fetch_into(store, configs, BRANDS, NOW, summary)
@@ -213,8 +227,79 @@ def test_the_brands_own_reply_is_recorded_as_a_response(tmp_path: Path, store: S
         record("Acme Air: new routes to Lisbon this spring", id="12", author="@acmeair"),
     ])  # fmt: skip
     summary = RunSummary()
-    fetch_into(store, [PluginConfig("file", "file", {"path": path})], BRANDS, NOW, summary)
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
     assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:10"]
     assert store._rows("SELECT key, mention_key, author FROM replies") == [
         {"key": "x:11", "mention_key": "x:10", "author": "AcmeAir"}
     ]
+
+
+def test_a_cursor_saved_by_the_previous_version_resumes_where_it_was(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    offset = len(path.read_bytes())
+    # Written by the code before states were the framework's: json.dumps(state, sort_keys=True).
+    old = f'{{"inode": {path.stat().st_ino}, "line": 3, "offset": {offset}}}'
+    store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=old)
+    write_jsonl(path, [record("Acme Air c")], mode="a")
+    summary = RunSummary()
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
+    assert (summary.errors, summary.warnings) == ([], [])
+    assert [r["text"] for r in store._rows("SELECT text FROM mentions")] == ["Acme Air c"]
+    assert json.loads(store.cursors("file")[ALL_BRANDS]) == {
+        "inode": path.stat().st_ino, "line": 4, "offset": len(path.read_bytes()),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("saved", ["not json", "[1, 2]", '{"offset": "x", "line": 1}'])
+def test_an_unreadable_saved_state_is_reported_once_and_read_from_the_start(
+    tmp_path: Path, store: Store, saved: str
+) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record("Acme Air a"), record("Acme Air b")])
+    store.save_batch("file", [], NOW, scope=ALL_BRANDS, cursor=saved)
+    summary = RunSummary()
+    fetch_into(store, [plugin(path)], BRANDS, NOW, summary)
+    assert summary.warnings == [
+        "connector file: saved state for scope * is unreadable, starting over"
+    ]
+    assert summary.new_mentions == 2
+    again = RunSummary()
+    fetch_into(store, [plugin(path)], BRANDS, NOW, again)
+    assert (again.warnings, again.new_mentions) == ([], 0)
+
+
+def test_csv_line_numbers_count_quoted_newlines_and_survive_resuming(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "id,text,created_at\n"
+        '1,"Acme Air\nlost\nmy bag",2026-11-22T08:00:00Z\n'
+        "2,Acme Air again,2026-11-22T08:01:00Z\n"
+    )
+    mentions, problems, cursor = fetch_all(connector(path))
+    assert ([m.native_id for m in mentions], problems) == (["1", "2"], [])
+    assert json.loads(cursor) == {"inode": path.stat().st_ino, "line": 6,
+                                  "offset": len(path.read_bytes())}  # fmt: skip
+    with path.open("a") as handle:
+        handle.write("3,Acme Air,yesterday\n4,Acme Air fine,2026-11-22T08:02:00Z\n")
+    mentions, problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert [m.native_id for m in mentions] == ["4"]
+    assert problems == [f"{path}:6: created_at 'yesterday' is not an ISO 8601 time"]
+    path.write_text("id,text,created_at\n5,Acme Air,2026-11-22T08:03:00Z\n")  # shorter
+    mentions, problems, _ = fetch_all(connector(path), {ALL_BRANDS: cursor})
+    assert [m.native_id for m in mentions] == ["5"]
+    assert "shrank or was replaced" in problems[0]
+
+
+def test_a_long_file_is_read_in_batches_each_with_the_offset_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_jsonl(path, [record(f"Acme Air {i}", id=str(i)) for i in range(1, 1201)])
+    batches = list(connector(path).fetch(FetchContext(now=NOW)))
+    assert [len(b.mentions) for b in batches] == [500, 500, 200]
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert [b.state["line"] for b in batches] == [501, 1001, 1201]
+    assert [b.state["offset"] for b in batches] == [
+        len(b"".join(lines[:500])), len(b"".join(lines[:1000])), len(b"".join(lines)),
+    ]  # fmt: skip

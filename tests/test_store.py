@@ -36,6 +36,17 @@ def test_upsert_is_idempotent(store: Store) -> None:
     assert store._rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 2}]
 
 
+def test_new_text_with_the_same_counts_is_a_new_version(store: Store) -> None:
+    store.save_batch("file", [mention(likes=1)], T0)
+    edited = mention(likes=1, seen_minutes=5, text="Acme Air lost my bag")
+    assert store.save_batch("file", [edited], T0).updated == 1
+    assert store.save_batch("file", [edited], T0).updated == 0  # seen again: no new version
+    assert store._rows("SELECT text, version FROM mentions") == [
+        {"text": "Acme Air lost my bag", "version": 2}
+    ]
+    assert store._rows("SELECT COUNT(*) AS n FROM snapshots") == [{"n": 1}]
+
+
 def test_new_counts_make_a_snapshot_and_a_new_version(store: Store) -> None:
     store.save_batch("file", [mention(likes=1)], T0)
     stats = store.save_batch("file", [mention(likes=9, seen_minutes=30)], T0)
@@ -65,11 +76,39 @@ def test_cursor_advances_with_its_data(store: Store) -> None:
     assert store.cursors("other") == {}
 
 
-def test_a_failed_batch_leaves_neither_data_nor_cursor(store: Store) -> None:
+def test_a_record_sqlite_refuses_is_skipped_and_the_rest_and_the_cursor_are_saved(
+    store: Store,
+) -> None:
     store.save_batch("file", [mention("1")], T0, scope="*", cursor="10")
     broken = Mention(source="x", native_id="2", brand="Acme Air", text=None, created_at=T0)  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="NOT NULL"):
-        store.save_batch("file", [mention("3"), broken], T0, scope="*", cursor="20")
+    huge = mention("5", likes=2**63)
+    stats = store.save_batch(
+        "file", [mention("3"), broken, huge, mention("4")], T0, scope="*", cursor="20"
+    )
+    assert [(key, why.split(":")[0]) for key, why in stats.refused] == [
+        ("x:2", "IntegrityError"), ("x:5", "OverflowError"),
+    ]  # fmt: skip
+    assert (stats.new, store.cursors("file")) == (2, {"*": "20"})
+    keys = [r["key"] for r in store._rows("SELECT key FROM mentions ORDER BY key")]
+    assert keys == ["x:1", "x:3", "x:4"]
+    assert store._rows("SELECT COUNT(*) AS n FROM snapshots WHERE mention_key = 'x:5'") == [
+        {"n": 0}
+    ]
+
+
+def test_a_failed_batch_leaves_neither_data_nor_cursor(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    store.save_batch("file", [mention("1")], T0, scope="*", cursor="10")
+
+    def locked(*args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "_count_reads", locked)  # not one record's fault: all or nothing
+    with pytest.raises(sqlite3.OperationalError):
+        store.save_batch("file", [mention("3")], T0, scope="*", cursor="20", reads=5)
     assert store.cursors("file") == {"*": "10"}
     assert [r["key"] for r in store._rows("SELECT key FROM mentions")] == ["x:1"]
 

@@ -3,7 +3,7 @@
 Each connector type `T` has a module `tests/harness/T.py` defining `HARNESS`, an object with:
 
 - `type`: the connector type;
-- `env`: fake credentials the connector reads from the environment, by variable name;
+- `env`: fake credentials, by variable name: the environment the connector is given;
 - `http`: False for connectors with no remote API (the fault tests skip those);
 - `options(base_url, tmp_path) -> dict`: the config entry (with `type`) that points every URL
   the connector calls at `base_url`;
@@ -26,15 +26,22 @@ def harness(kind: str) -> Any:
     return importlib.import_module(f"tests.harness.{kind}").HARNESS
 
 
-def checked_connector(cls: Any, raw: dict[str, Any], brands: list[Any] | None = None) -> Any:
-    """A connector of class `cls` whose options went through the same checks as a config's,
-    for the workspace brand (Acme Air) unless `brands` are given."""
+def checked_connector(
+    cls: Any, raw: dict[str, Any], brands: list[Any] | None = None,
+    env: dict[str, str] | None = None, name: str | None = None,
+) -> Any:  # fmt: skip
+    """A connector of class `cls` whose options went through the same checks as a config's
+    (OPTIONS, then `check_options`), for the workspace brand (Acme Air) unless `brands` are
+    given, with the harness's fake secrets unless `env` is given."""
     from tests.conftest import ACME
 
+    brands = brands or [ACME]
     check = Checker()
     options = check.fields(raw, cls.OPTIONS, cls.type)
+    if options is not None and hasattr(cls, "check_options"):
+        cls.check_options(options, cls.type, check, brands)
     check.raise_if_errors()
-    return cls(cls.type, options, brands or [ACME])
+    return cls(name or cls.type, options, brands, harness(cls.type).env if env is None else env)
 
 
 def fetch_batches(connector: Any, cursor: str | None = None, scope: str = "Acme Air") -> list:
