@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/reputation run --config config.yaml
 
-test: $(STAMP)
+# The checks CI runs (.ci/run calls this), cheapest first: lint, format, then the tests.
+test: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data/reputation.db* data/digests

@@ -16,7 +16,7 @@ from connectors.base import (
 )
 
 __all__ = [
-    "ALL_BRANDS", "BadItem", "Batch", "CONNECTORS", "Connector", "FetchContext", "RateLimited",
+    "ALL_BRANDS", "CONNECTORS", "BadItem", "Batch", "Connector", "FetchContext", "RateLimited",
     "SourceError", "classify", "decode_state", "encode_state",
 ]  # fmt: skip
 

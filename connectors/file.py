@@ -71,8 +71,7 @@ class FileConnector:
                 batch.problems.append(
                     f"{self.path}: the file shrank or was replaced; reading it again from the start"
                 )
-            count = 0
-            for record in records:
+            for count, record in enumerate(records, start=1):
                 where = f"{self.path}:{record.line}"
                 if record.pending:
                     batch.notes.append(f"{where}: the last record has no line end yet; it is "
@@ -84,7 +83,6 @@ class FileConnector:
                     with batch.item(where):
                         batch.add(self._to_item(_decode(record.data, header), ctx.now), where)
                 state.update(offset=record.end, line=record.next_line)
-                count += 1
                 if count % BATCH_LINES == 0:
                     batch.state = dict(state)
                     yield batch

@@ -7,7 +7,7 @@ import copy
 import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -36,7 +36,7 @@ from reputation.validate import Checker, Field
 
 SOURCE = "reddit"
 PUBLIC_URL = "https://www.reddit.com"  # links in mentions, whatever host the API is read from
-TOKEN_PATH = "/api/v1/access_token"  # noqa: S105 - a path, not a secret
+TOKEN_PATH = "/api/v1/access_token"  # a path, not a secret
 DEFAULT_USER_AGENT = (
     "python:reputation-monitor:0.1 (+https://github.com/reputation-monitor/reputation)"
 )
@@ -98,10 +98,8 @@ class _Session(requests.Session):
         kwargs["timeout"] = self.timeout
         self.last_url = str(url)
         response = super().request(method, url, *args, **kwargs)
-        try:
+        with suppress(KeyError, ValueError):  # no header, or not a number: keep the last
             self.reset_after = float(response.headers["x-ratelimit-reset"])
-        except (KeyError, ValueError):
-            pass
         return response
 
 

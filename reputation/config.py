@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,8 +90,8 @@ class Config:
     digest_dir: Path
     digest_cron: str
     every: timedelta
-    scoring: ScoringSettings = ScoringSettings()
-    policy: Policy = Policy()
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    policy: Policy = field(default_factory=Policy)
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:

@@ -14,7 +14,7 @@ from reputation.ruleset import Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
 from reputation.store import Store
 
-__all__ = ["Policy", "RULE_TYPES", "Rule", "evaluate_rules", "load_rules"]
+__all__ = ["RULE_TYPES", "Policy", "Rule", "evaluate_rules", "load_rules"]
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def _fetch_one(
         until = exc.retry_at or now + RATE_LIMIT_BACKOFF
         store.source_failed(name, str(exc), now, retry_at=until)
         summary.errors.append(f"connector {name}: {exc}; next try after {_short(until)}")
-    except Exception as exc:  # noqa: BLE001 - one source must never take the run down
+    except Exception as exc:  # one source must never take the run down (logged, recorded)
         log.debug("connector %s failed", name, exc_info=True)
         store.source_failed(name, str(exc), now)
         summary.errors.append(f"connector {name}: {exc}")

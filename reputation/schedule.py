@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,8 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     log.warning("serving %s: run every %s, digest on %r", config_path, *_describe(scheduler))
-    try:
+    with suppress(KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: a clean stop
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
 
 
 def _guarded(job: Callable[[Path], Any]) -> Callable[[Path], Any]:
@@ -76,7 +75,7 @@ def _guarded(job: Callable[[Path], Any]) -> Callable[[Path], Any]:
         except ConfigError as exc:
             for line in exc.errors:
                 log.error("config: %s", line)
-        except Exception:  # noqa: BLE001 - the scheduler must outlive a failing job
+        except Exception:  # the scheduler must outlive a failing job (logged with its traceback)
             log.exception("job %s failed; it runs again at its next time", job.__name__)
         return None
 

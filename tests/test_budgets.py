@@ -105,10 +105,10 @@ def test_a_connector_checks_its_own_options_at_config_load(
 
     class OneBrand(Counter):
         type = "one-brand"
-        OPTIONS = {**Counter.OPTIONS, "brand": Field("str")}
+        OPTIONS: ClassVar[dict[str, Field]] = {**Counter.OPTIONS, "brand": Field("str")}
 
         @classmethod
-        def check_options(cls, values, path, check, brands):  # noqa: ANN001, ANN206
+        def check_options(cls, values, path, check, brands):
             check_brand(values, path, check, brands)
 
     monkeypatch.setitem(CONNECTORS, "one-brand", OneBrand)

@@ -97,7 +97,7 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
         author="celeb",
         author_followers=2_000_000,
     )
-    third = run(storm(make_record, 24, 40) + [lawyer, celebrity], 80)
+    third = run([*storm(make_record, 24, 40), lawyer, celebrity], 80)
     fourth = run([], 90)
     assert all(not r["summary"].errors for r in (first, second, third, fourth))
 

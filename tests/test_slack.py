@@ -61,8 +61,9 @@ def ledger(config_path: Path) -> dict[str, int]:
 def test_each_alert_arrives_once_with_fallback_text_and_escaped_user_text(
     workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
 ) -> None:
-    records = complaints(make_record, 2) + [
-        make_record(HOSTILE, minutes=900, author="angry_<!here>", author_followers=20_000)
+    records = [
+        *complaints(make_record, 2),
+        make_record(HOSTILE, minutes=900, author="angry_<!here>", author_followers=20_000),
     ]
     config = load_config(workspace(records, sinks=slack_sinks(slack)))
     summary = run_once(config, now=NOW)

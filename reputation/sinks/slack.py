@@ -58,7 +58,7 @@ class _CappedRateLimitRetry(RateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
 
-    def _can_retry(self, *, state, request, response=None, error=None) -> bool:  # noqa: ANN001
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
         if not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
         values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
@@ -277,7 +277,7 @@ def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
         {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
         {"type": "mrkdwn", "text": f"*Reach:* {compact_count(incident['reach'])} followers"},
         {"type": "mrkdwn", "text": f"*Category:* {incident['category'].replace('_', ' ')}"},
-        {"type": "mrkdwn", "text": f"*Active:* {since} – {last}"},
+        {"type": "mrkdwn", "text": f"*Active:* {since} \N{EN DASH} {last}"},
     ]
 
 

@@ -13,7 +13,7 @@ import json
 import re
 from datetime import timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
@@ -62,18 +62,29 @@ def app_entry(country: str) -> dict[str, Any]:
         "im:name": {"label": "Acme Air: Book Flights"},
         "rights": {"label": "© 2026 Acme Air Ltd"},
         "im:price": {"label": "Get", "attributes": {"amount": "0.00", "currency": "USD"}},
-        "im:image": [{"label": "https://is1-ssl.mzstatic.com/image/53x53bb.png",
-                      "attributes": {"height": "53"}}],  # fmt: skip
+        "im:image": [
+            {
+                "label": "https://is1-ssl.mzstatic.com/image/53x53bb.png",
+                "attributes": {"height": "53"},
+            }
+        ],
         "im:artist": {"label": "Acme Air Ltd", "attributes": {"href": "https://apps.apple.com/"}},
         "title": {"label": "Acme Air: Book Flights - Acme Air Ltd"},
-        "link": {"attributes": {"rel": "alternate", "type": "text/html",
-                                "href": f"https://apps.apple.com/{country}/app/id{APP_ID}"}},
-        "id": {"label": f"https://apps.apple.com/{country}/app/id{APP_ID}",
-               "attributes": {"im:id": APP_ID, "im:bundleId": "example.acmeair"}},
+        "link": {
+            "attributes": {
+                "rel": "alternate",
+                "type": "text/html",
+                "href": f"https://apps.apple.com/{country}/app/id{APP_ID}",
+            }
+        },
+        "id": {
+            "label": f"https://apps.apple.com/{country}/app/id{APP_ID}",
+            "attributes": {"im:id": APP_ID, "im:bundleId": "example.acmeair"},
+        },
         "im:contentType": {"attributes": {"term": "Application", "label": "Application"}},
         "category": {"attributes": {"im:id": "6003", "term": "Travel", "label": "Travel"}},
         "im:releaseDate": {"label": "2019-03-01T00:00:00-07:00"},
-    }  # fmt: skip
+    }
 
 
 def default_reviews() -> dict[str, list[dict[str, Any]]]:
@@ -154,7 +165,7 @@ def feed(country: str, page: int, entries: list[dict[str, Any]]) -> dict[str, An
 
 class AppStoreHarness:
     type = "appstore"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

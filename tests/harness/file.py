@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.conftest import record, write_jsonl
 
 
 class FileHarness:
     type = "file"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = False
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

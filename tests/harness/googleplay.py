@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from werkzeug import Request, Response
@@ -146,7 +146,7 @@ def decode(request: Request) -> dict[str, Any]:
 
 class GooglePlayHarness:
     type = "googleplay"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

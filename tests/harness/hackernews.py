@@ -7,7 +7,7 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
@@ -154,7 +154,7 @@ def _highlight(hit: dict[str, Any]) -> dict[str, Any]:
 
 class HackerNewsHarness:
     type = "hackernews"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import re
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from werkzeug import Request, Response
@@ -232,10 +232,8 @@ class FakeMastodon:
         found = [s for s in self.statuses if self._tagged(s, tag)]
         found = [s for s in found if _id_filter(s, args)]
         found.sort(key=lambda s: int(s["id"]), reverse=True)
-        if args.get("min_id"):  # the page just above min_id, still newest first
-            page = found[-limit:]
-        else:
-            page = found[:limit]
+        # With min_id: the page just above min_id, still newest first.
+        page = found[-limit:] if args.get("min_id") else found[:limit]
         headers = {}
         if page:
             kept = {k: args[k] for k in ("local", "limit", "only_media") if k in args}
@@ -348,7 +346,7 @@ def _has_words(item: dict[str, Any], words: list[str]) -> bool:
 
 class MastodonHarness:
     type = "mastodon"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

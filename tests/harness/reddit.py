@@ -7,15 +7,15 @@ import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
 from tests.conftest import NOW
 
 CLIENT_ID = "fake-client-id-4f2a"
-CLIENT_SECRET = "fake-client-secret-9c1e77"  # noqa: S105 - a fake, for the fake
-TOKEN_PATH = "/api/v1/access_token"  # noqa: S105
+CLIENT_SECRET = "fake-client-secret-9c1e77"  # a fake, for the fake
+TOKEN_PATH = "/api/v1/access_token"
 SEARCH = re.compile(r"^/r/([A-Za-z0-9_+]+)/search/?$")
 COMMENTS = re.compile(r"^/r/([A-Za-z0-9_]+)/comments/?$")
 SPANS = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400, "year": 365 * 86400}
@@ -307,7 +307,10 @@ def _matches(alternatives: list[list[str]], text: str) -> bool:
 
 class RedditHarness:
     type = "reddit"
-    env: dict[str, str] = {"REDDIT_CLIENT_ID": CLIENT_ID, "REDDIT_CLIENT_SECRET": CLIENT_SECRET}
+    env: ClassVar[dict[str, str]] = {
+        "REDDIT_CLIENT_ID": CLIENT_ID,
+        "REDDIT_CLIENT_SECRET": CLIENT_SECRET,
+    }
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -157,7 +157,7 @@ def _iso(moment: datetime) -> str:
 
 class RssHarness:
     type = "rss"
-    env: dict[str, str] = {}
+    env: ClassVar[dict[str, str]] = {}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
@@ -36,9 +36,7 @@ def review(
         "links": [{"href": f"{_API}/reviews/{rid}", "method": "GET", "rel": "reviews"}],
         "id": rid,
         "consumer": {
-            "links": [
-                {"href": f"{_API}/consumers/c{rid}", "method": "GET", "rel": "consumers"}
-            ],  # fmt: skip
+            "links": [{"href": f"{_API}/consumers/c{rid}", "method": "GET", "rel": "consumers"}],
             "id": f"c{rid}",
             "displayName": author,
             "displayLocation": "London, GB",
@@ -49,7 +47,7 @@ def review(
             "id": UNIT_ID,
             "identifyingName": DOMAIN,
             "displayName": "Acme Air",
-        },  # fmt: skip
+        },
         "location": None,
         "stars": stars,
         "title": title,
@@ -153,7 +151,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 class TrustpilotHarness:
     type = "trustpilot"
-    env = {"TRUSTPILOT_API_KEY": API_KEY}
+    env: ClassVar[dict[str, str]] = {"TRUSTPILOT_API_KEY": API_KEY}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug import Request, Response
 
@@ -220,20 +220,7 @@ class FakeX:
         if "query" not in args:
             return _invalid("query", "", "The `query` query parameter can not be empty")
         matches = _parse(args["query"])
-        found = [p for p in self.posts if matches(p, self.users)]
-        since, until = args.get("since_id"), args.get("until_id")
-        if since:  # X uses since_id and ignores start_time when both are given
-            found = [p for p in found if int(p["id"]) > int(since)]
-        elif args.get("start_time"):
-            found = [p for p in found if p["created_at"][:19] >= args["start_time"][:19]]
-        if until:
-            found = [p for p in found if int(p["id"]) < int(until)]
-        if args.get("end_time"):
-            found = [p for p in found if p["created_at"][:19] < args["end_time"][:19]]
-        if args.get("next_token"):
-            after = json.loads(base64.urlsafe_b64decode(args["next_token"]))["before"]
-            if after is not None:
-                found = [p for p in found if int(p["id"]) < int(after)]
+        found = _in_range([p for p in self.posts if matches(p, self.users)], args)
         found.sort(key=lambda p: int(p["id"]), reverse=True)
         if self._empty_pages:
             self._empty_pages -= 1
@@ -315,6 +302,24 @@ def _invalid(parameter: str, value: str, message: str) -> Response:
         "detail": "One or more parameters to your request was invalid.",
         "type": "https://api.twitter.com/2/problems/invalid-request",
     })  # fmt: skip
+
+
+def _in_range(found: list[dict[str, Any]], args: Any) -> list[dict[str, Any]]:
+    """The posts a search's since/until ids, start/end times and next_token leave."""
+    since, until = args.get("since_id"), args.get("until_id")
+    if since:  # X uses since_id and ignores start_time when both are given
+        found = [p for p in found if int(p["id"]) > int(since)]
+    elif args.get("start_time"):
+        found = [p for p in found if p["created_at"][:19] >= args["start_time"][:19]]
+    if until:
+        found = [p for p in found if int(p["id"]) < int(until)]
+    if args.get("end_time"):
+        found = [p for p in found if p["created_at"][:19] < args["end_time"][:19]]
+    if args.get("next_token"):
+        after = json.loads(base64.urlsafe_b64decode(args["next_token"]))["before"]
+        if after is not None:
+            found = [p for p in found if int(p["id"]) < int(after)]
+    return found
 
 
 def _token(before: str | None) -> str:
@@ -405,7 +410,7 @@ def _atom(token: str) -> Matcher:
 
 class XHarness:
     type = "x"
-    env: dict[str, str] = {"X_BEARER_TOKEN": TOKEN}
+    env: ClassVar[dict[str, str]] = {"X_BEARER_TOKEN": TOKEN}
     http = True
 
     def options(self, base_url: str, tmp_path: Path) -> dict[str, Any]:
