@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.base import (
+from reputation.connectors.base import (
     ALL_BRANDS,
     BadItem,
     Batch,
@@ -22,15 +22,15 @@ __all__ = [
 
 
 def _registry() -> dict[str, type[Connector]]:
-    from connectors.appstore import AppStoreConnector
-    from connectors.file import FileConnector
-    from connectors.googleplay import GooglePlayConnector
-    from connectors.hackernews import HackerNewsConnector
-    from connectors.mastodon import MastodonConnector
-    from connectors.reddit import RedditConnector
-    from connectors.rss import RssConnector
-    from connectors.trustpilot import TrustpilotConnector
-    from connectors.x import XConnector
+    from reputation.connectors.appstore import AppStoreConnector
+    from reputation.connectors.file import FileConnector
+    from reputation.connectors.googleplay import GooglePlayConnector
+    from reputation.connectors.hackernews import HackerNewsConnector
+    from reputation.connectors.mastodon import MastodonConnector
+    from reputation.connectors.reddit import RedditConnector
+    from reputation.connectors.rss import RssConnector
+    from reputation.connectors.trustpilot import TrustpilotConnector
+    from reputation.connectors.x import XConnector
 
     return {
         cls.type: cls

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -19,8 +20,7 @@ from connectors.base import (
     check_time,
     classify,
 )
-from connectors.http import get_json, new_session, require, where
-from reputation.brands import Brand
+from reputation.connectors.http import get_json, new_session, require, where
 from reputation.models import Mention
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field

@@ -12,9 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.base import ALL_BRANDS, BadItem, Batch, FetchContext, SourceError, classify
-from connectors.records import csv_records, json_records
 from reputation.brands import Brand, match_brand
+from reputation.connectors.base import (
+    ALL_BRANDS,
+    BadItem,
+    Batch,
+    FetchContext,
+    SourceError,
+    classify,
+)
+from reputation.connectors.records import csv_records, json_records
 from reputation.models import Mention, Reply
 from reputation.text import normalize
 from reputation.timeutil import parse_time

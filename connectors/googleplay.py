@@ -44,7 +44,8 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -56,8 +57,7 @@ from connectors.base import (
     check_time,
     classify,
 )
-from connectors.http import new_session, request, where
-from reputation.brands import Brand
+from reputation.connectors.http import new_session, request, where
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -18,8 +19,7 @@ from connectors.base import (
     classify,
     optional_id,
 )
-from connectors.http import get_json, new_session
-from reputation.brands import Brand
+from reputation.connectors.http import get_json, new_session
 from reputation.timeutil import parse_time
 from reputation.validate import Field
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import RateLimited, SourceError
+from reputation.connectors.base import RateLimited, SourceError
 
 USER_AGENT = "reputation-monitor/0.1 (+https://github.com/reputation-monitor/reputation)"
 

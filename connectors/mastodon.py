@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-# An absolute import: this module is `connectors.mastodon`, so `mastodon` is Mastodon.py.
+# An absolute import: this module is `reputation.connectors.mastodon`, so `mastodon` is Mastodon.py.
 from mastodon import (
     Mastodon,
     MastodonAPIError,
@@ -23,7 +23,8 @@ from mastodon import (
     MastodonVersionError,
 )
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -31,9 +32,8 @@ from connectors.base import (
     SourceError,
     classify,
 )
-from connectors.http import USER_AGENT, translate
-from connectors.http import retry_at as header_retry_at
-from reputation.brands import Brand
+from reputation.connectors.http import USER_AGENT, translate
+from reputation.connectors.http import retry_at as header_retry_at
 from reputation.models import Mention, Reply
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.timeutil import parse_time

@@ -20,7 +20,8 @@ from praw.exceptions import PRAWException
 from praw.models import Comment, Submission
 from prawcore import Requestor
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -29,8 +30,7 @@ from connectors.base import (
     SourceError,
     classify,
 )
-from connectors.http import translate
-from reputation.brands import Brand
+from reputation.connectors.http import translate
 from reputation.models import Mention, Reply
 from reputation.validate import Checker, Field
 

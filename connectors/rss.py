@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import requests
 
-from connectors.base import (
+from reputation.brands import Brand, match_brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -27,8 +28,7 @@ from connectors.base import (
     check_brand,
     classify,
 )
-from connectors.http import get, new_session, where
-from reputation.brands import Brand, match_brand
+from reputation.connectors.http import get, new_session, where
 from reputation.models import Mention, Reply
 from reputation.text import normalize
 from reputation.validate import Checker, Field

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import requests
 
-from connectors.base import (
+from reputation.brands import Brand
+from reputation.connectors.base import (
     HTTP_OPTIONS,
     BadItem,
     Batch,
@@ -21,8 +22,7 @@ from connectors.base import (
     check_time,
     classify,
 )
-from connectors.http import get_json, new_session, require, where
-from reputation.brands import Brand
+from reputation.connectors.http import get_json, new_session, require, where
 from reputation.models import Mention, Reply
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field

@@ -46,7 +46,8 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from connectors.base import (
+from reputation.brands import Brand, normalize_handle
+from reputation.connectors.base import (
     BUDGET_OPTIONS,
     HTTP_OPTIONS,
     BadItem,
@@ -58,8 +59,7 @@ from connectors.base import (
     classify,
     optional_id,
 )
-from connectors.http import translate
-from reputation.brands import Brand, normalize_handle
+from reputation.connectors.http import translate
 from reputation.models import Mention, Reply
 from reputation.timeutil import parse_time
 from reputation.validate import Checker, Field

@@ -1,7 +1,7 @@
 """reputation: a social-media reputation monitor (public API).
 
-Names are imported on first use, so `import connectors` (which needs reputation's records)
-never drags the whole pipeline in half-initialized.
+Names are imported on first use, so `import reputation.connectors` (which needs reputation's
+records) never drags the whole pipeline in half-initialized.
 """
 
 from __future__ import annotations

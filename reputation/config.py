@@ -124,7 +124,7 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
     if top is None:
         return None
     brands = _brands(top["brands"], check)
-    from connectors import CONNECTORS
+    from reputation.connectors import CONNECTORS
     from reputation.sinks import SINKS
 
     connectors = _plugins(top["connectors"], "connectors", CONNECTORS, check, required=True)
@@ -229,7 +229,7 @@ def _check_connector_options(
 ) -> None:
     """Let each connector class check its options against the brands: the optional
     `check_options(values, path, check, brands)` classmethod, as rule types have."""
-    from connectors import CONNECTORS
+    from reputation.connectors import CONNECTORS
 
     indexes = {
         (item.get("name") or item.get("type")): i

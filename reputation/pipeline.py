@@ -9,9 +9,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors import CONNECTORS, Batch, FetchContext, RateLimited, decode_state, encode_state
 from reputation.brands import Brand
 from reputation.config import Config, PluginConfig
+from reputation.connectors import (
+    CONNECTORS,
+    Batch,
+    FetchContext,
+    RateLimited,
+    decode_state,
+    encode_state,
+)
 from reputation.engine import evaluate_rules
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer

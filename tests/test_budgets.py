@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from connectors import CONNECTORS, Batch, FetchContext, RateLimited
-from connectors.base import BUDGET_OPTIONS
 from reputation.brands import Brand
 from reputation.config import load_config
+from reputation.connectors import CONNECTORS, Batch, FetchContext, RateLimited
+from reputation.connectors.base import BUDGET_OPTIONS
 from reputation.models import Mention
 from reputation.pipeline import RunSummary, fetch_into
 from reputation.store import Store
@@ -100,8 +100,8 @@ def test_a_429_without_a_reset_time_backs_off_15_minutes(counter: Callable) -> N
 def test_a_connector_checks_its_own_options_at_config_load(
     monkeypatch: pytest.MonkeyPatch, workspace: Callable
 ) -> None:
-    from connectors.base import check_brand
     from reputation.config import ConfigError
+    from reputation.connectors.base import check_brand
 
     class OneBrand(Counter):
         type = "one-brand"

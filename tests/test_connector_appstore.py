@@ -13,11 +13,11 @@ import pytest
 import requests
 from werkzeug import Request, Response
 
-from connectors import FetchContext
-from connectors.appstore import AppStoreConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.connectors import FetchContext
+from reputation.connectors.appstore import AppStoreConnector
 from reputation.pipeline import RunSummary, run_once
 from tests.conftest import ACME, NOW
 from tests.harness import checked_connector, fetch_batches

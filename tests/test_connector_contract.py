@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import CONNECTORS, FetchContext
 from reputation.config import Config, load_config
+from reputation.connectors import CONNECTORS, FetchContext
 from reputation.pipeline import RunSummary, fetch_into, run_once
 from reputation.store import Store
 from tests.conftest import NOW, REPO
@@ -30,7 +30,7 @@ def test_every_connector_class_is_registered_under_its_type_with_a_harness() -> 
     # which is its module's name, and the contract below runs it through a harness.
     defined = set()
     for path in sorted((REPO / "connectors").glob("*.py")):
-        module = importlib.import_module(f"connectors.{path.stem}")
+        module = importlib.import_module(f"reputation.connectors.{path.stem}")
         for value in vars(module).values():
             if (
                 inspect.isclass(value)
@@ -41,7 +41,7 @@ def test_every_connector_class_is_registered_under_its_type_with_a_harness() -> 
                 defined.add(value)
     assert defined == set(CONNECTORS.values())
     for kind, cls in CONNECTORS.items():
-        assert (cls.type, cls.__module__) == (kind, f"connectors.{kind}")
+        assert (cls.type, cls.__module__) == (kind, f"reputation.connectors.{kind}")
         assert harness(kind).type == kind
     harnesses = {p.stem for p in (REPO / "tests" / "harness").glob("*.py")} - {"__init__"}
     assert harnesses == set(CONNECTORS)

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from connectors import encode_state
-from connectors.googleplay import Formats, GooglePlayConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.connectors import encode_state
+from reputation.connectors.googleplay import Formats, GooglePlayConnector
 from reputation.models import Reply
 from reputation.pipeline import RunSummary, run_once
 from tests.conftest import ACME, NOW, REPO
@@ -484,11 +484,11 @@ TLS_CHECK = """
         import google_play_scraper  # noqa: F401
         used = 0
     else:
-        import connectors
-        from connectors.base import FetchContext
+        import reputation.connectors
+        from reputation.connectors.base import FetchContext
         from reputation.brands import Brand
         from datetime import datetime, UTC, timedelta
-        cls = connectors.CONNECTORS["googleplay"]
+        cls = reputation.connectors.CONNECTORS["googleplay"]
         options = {"app_id": "com.acmeair.app", "base_url": sys.argv[3], "lang": "en",
                    "country": "us", "max_reviews": 200, "timeout": timedelta(seconds=5),
                    "lookback": timedelta(days=1)}

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug import Response
 
-from connectors import FetchContext, encode_state
-from connectors.hackernews import HackerNewsConnector
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.connectors import FetchContext, encode_state
+from reputation.connectors.hackernews import HackerNewsConnector
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store

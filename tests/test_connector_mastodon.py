@@ -13,9 +13,12 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 from werkzeug import Response
 
-import connectors.mastodon as module
-from connectors import FetchContext, SourceError, encode_state
-from connectors.mastodon import (
+import reputation.connectors.mastodon as module
+from reputation.brands import Brand
+from reputation.cli import main
+from reputation.config import ConfigError, load_config
+from reputation.connectors import FetchContext, SourceError, encode_state
+from reputation.connectors.mastodon import (
     MastodonConnector,
     hashtags_for,
     plain_text,
@@ -23,9 +26,6 @@ from connectors.mastodon import (
     search_queries,
     snowflake,
 )
-from reputation.brands import Brand
-from reputation.cli import main
-from reputation.config import ConfigError, load_config
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store

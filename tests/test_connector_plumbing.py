@@ -11,7 +11,9 @@ from typing import Any, ClassVar
 import pytest
 import requests
 
-from connectors import (
+from reputation.brands import Brand
+from reputation.config import load_config
+from reputation.connectors import (
     CONNECTORS,
     BadItem,
     Batch,
@@ -21,10 +23,8 @@ from connectors import (
     decode_state,
     encode_state,
 )
-from connectors.base import MAX_COUNT
-from connectors.http import translate
-from reputation.brands import Brand
-from reputation.config import load_config
+from reputation.connectors.base import MAX_COUNT
+from reputation.connectors.http import translate
 from reputation.models import Mention, Reply
 from reputation.pipeline import RunSummary, fetch_into
 from reputation.store import Store

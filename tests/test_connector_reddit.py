@@ -12,11 +12,11 @@ import requests
 from prawcore.sessions import FiniteRetryStrategy
 from werkzeug import Response
 
-from connectors import FetchContext, RateLimited, SourceError
-from connectors.reddit import RedditConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import Config, ConfigError, load_config
+from reputation.connectors import FetchContext, RateLimited, SourceError
+from reputation.connectors.reddit import RedditConnector
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store

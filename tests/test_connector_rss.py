@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import FetchContext, SourceError, encode_state
-from connectors.rss import RssConnector, feed_key, unwrap_link
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.connectors import FetchContext, SourceError, encode_state
+from reputation.connectors.rss import RssConnector, feed_key, unwrap_link
 from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store

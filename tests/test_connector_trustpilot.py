@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from werkzeug import Response
 
-from connectors import SourceError
-from connectors.trustpilot import TrustpilotConnector
 from reputation.brands import Brand
 from reputation.cli import main
 from reputation.config import ConfigError, load_config
+from reputation.connectors import SourceError
+from reputation.connectors.trustpilot import TrustpilotConnector
 from reputation.models import Reply
 from reputation.pipeline import RunSummary, run_once
 from tests.conftest import ACME, NOW

@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from connectors import FetchContext
-from connectors.x import (
+from reputation.brands import Brand
+from reputation.cli import main
+from reputation.config import Config, ConfigError, load_config
+from reputation.connectors import FetchContext
+from reputation.connectors.x import (
     BUDGET_NOTE,
     NEWER_NOTE,
     XConnector,
@@ -20,9 +23,6 @@ from connectors.x import (
     snowflake_time,
     to_item,
 )
-from reputation.brands import Brand
-from reputation.cli import main
-from reputation.config import Config, ConfigError, load_config
 from reputation.pipeline import run_once
 from reputation.store import Store
 from tests.conftest import ACME, NOW

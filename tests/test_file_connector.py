@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ALL_BRANDS, FetchContext, encode_state
-from connectors.file import FileConnector
 from reputation.brands import Brand
 from reputation.config import PluginConfig
+from reputation.connectors import ALL_BRANDS, FetchContext, encode_state
+from reputation.connectors.file import FileConnector
 from reputation.pipeline import RunSummary, fetch_into
 from reputation.store import Store
 from reputation.validate import Checker

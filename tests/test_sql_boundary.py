@@ -7,6 +7,7 @@ import ast
 import re
 
 from tests.conftest import REPO
+from tests.layout import source_modules
 
 _ALLOWED = {"reputation/store.py", "reputation/ledger.py", "reputation/schema.py"}
 # The project writes SQL keywords in capitals; prose does not open with these words so.
@@ -30,11 +31,10 @@ def _offences(path_text: str, source: str) -> list[str]:
 
 def test_no_sql_outside_the_store_and_the_ledger() -> None:
     offences = []
-    for package in ("reputation", "connectors"):
-        for path in sorted((REPO / package).rglob("*.py")):
-            name = path.relative_to(REPO).as_posix()
-            if name not in _ALLOWED:
-                offences += _offences(name, path.read_text(encoding="utf-8"))
+    for path in source_modules().values():
+        name = path.relative_to(REPO).as_posix()
+        if name not in _ALLOWED:
+            offences += _offences(name, path.read_text(encoding="utf-8"))
     assert offences == []
 
 

@@ -46,7 +46,7 @@ def checked_connector(
 
 def fetch_batches(connector: Any, cursor: str | None = None, scope: str = "Acme Air") -> list:
     """Every batch one fetch yields at NOW, from `cursor` saved for `scope`."""
-    from connectors import FetchContext
+    from reputation.connectors import FetchContext
     from tests.conftest import NOW
 
     return list(
