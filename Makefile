@@ -18,13 +18,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/reputation run --config config.yaml
 
-# The checks CI runs (.ci/run calls this), cheapest first: lint, format, then the tests.
+# The checks CI runs (.ci/run calls this), cheapest first: lint, format, types, then the tests.
 test: lint
 	$(BIN)/python -m pytest
 
+# mypy checks connectors/ as reputation.connectors, the name it is installed under (through
+# the reputation/connectors symlink); naming connectors/ as well would check it twice.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy reputation
 
 clean:
 	rm -rf $(VENV) data/reputation.db* data/digests

@@ -246,7 +246,8 @@ class GooglePlayConnector:
             {"id": self.app_id, "reviewId": review.native_id}
         )
         reply_text = fields.get("replyContent")
-        answered = isinstance(reply_text, str) and bool(reply_text.strip())
+        reply = reply_text if isinstance(reply_text, str) else ""
+        answered = bool(reply.strip())
         likes = fields.get("thumbsUpCount")
         mention = classify(
             brand,
@@ -289,7 +290,7 @@ class GooglePlayConnector:
                 native_id=f"{review.native_id}-reply",
                 brand=brand.name,
                 parent_id=review.native_id,
-                text=reply_text,
+                text=reply,
                 created_at=review.replied_at,
                 author=brand.name,
                 url=url,

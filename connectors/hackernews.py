@@ -140,7 +140,8 @@ class HackerNewsConnector:
 def _classify(brand: Brand, object_id: str, hit: Mapping[str, Any]) -> tuple[int, Any]:
     """The hit's created_at_i and what it is for `brand`: a Mention, a Reply, or None."""
     created = _created(hit)
-    tags = hit.get("_tags") if isinstance(hit.get("_tags"), list) else []
+    given = hit.get("_tags")
+    tags = given if isinstance(given, list) else []
     comment = "comment" in tags or ("story" not in tags and hit.get("comment_text"))
     if comment:
         text = _str(hit, "comment_text")
@@ -175,8 +176,9 @@ def _created(hit: Mapping[str, Any]) -> int:
     value = hit.get("created_at_i")
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _YEAR_10000:
         return value
+    text = hit.get("created_at")
     try:
-        return _epoch(parse_time(hit.get("created_at")))
+        return _epoch(parse_time(text if isinstance(text, str) else ""))  # "": not a time
     except (TypeError, ValueError, OverflowError):
         raise BadItem("has no created_at_i or created_at time") from None
 

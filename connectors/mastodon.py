@@ -274,7 +274,7 @@ class _Api:
             session=session,
             user_agent=USER_AGENT,
         )
-        self.host = urlsplit(self.client.api_base_url).netloc
+        self.host = urlsplit(str(self.client.api_base_url)).netloc
 
     def _keep(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.last = response

@@ -413,6 +413,7 @@ def _classify(brand: Brand, item: Item) -> Mention | Reply | None:
     if any(data.get(k) in _GONE for k in ("selftext", "body")):
         # Removed or deleted since: yielding it would overwrite the text first stored.
         return None
+    thread_id: str | None
     if item.kind == "t3":
         title, body = _text(data, "title"), _text(data, "selftext")
         text = f"{title}\n\n{body}" if body.strip() else title

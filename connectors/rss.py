@@ -224,8 +224,11 @@ def _item(entry: Mapping[str, Any], feed: Mapping[str, Any], now: datetime) -> I
 
 def _time(parsed: Any) -> datetime | None:
     """feedparser's *_parsed values are struct_time in UTC."""
+    if not parsed:
+        return None
     try:
-        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+        year, month, day, hour, minute, second = parsed[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 

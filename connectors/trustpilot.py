@@ -152,7 +152,8 @@ class TrustpilotConnector:
         title, body = _text(item.get("title")), _text(item.get("text"))
         if not (title or body):
             raise BadItem(f"review {native_id}: no title or text")
-        consumer = item.get("consumer") if isinstance(item.get("consumer"), dict) else {}
+        given = item.get("consumer")
+        consumer = given if isinstance(given, dict) else {}
         likes = item.get("numberOfLikes")
         url = REVIEW_URL.format(id=quote(native_id, safe=""))
         mention = classify(
