@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/reputation run --config config.yaml
 
-# The checks CI runs (.ci/run calls this), cheapest first: lint, format, types, then the tests.
+# The checks CI runs (.ci/run calls this), cheapest first: lint, format, types, the import
+# contracts (pyproject.toml), then the tests.
 test: lint
 	$(BIN)/python -m pytest
 
@@ -28,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy reputation
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) data/reputation.db* data/digests
