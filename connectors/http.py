@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from reputation import __version__
 from reputation.connectors.base import RateLimited, SourceError
 
-USER_AGENT = "reputation-monitor/0.1 (+https://github.com/reputation-monitor/reputation)"
+USER_AGENT = f"reputation-monitor/{__version__} (+https://github.com/reputation-monitor/reputation)"
 
 
 def new_session() -> requests.Session:

@@ -20,6 +20,7 @@ from praw.exceptions import PRAWException
 from praw.models import Comment, Submission
 from prawcore import Requestor
 
+from reputation import __version__
 from reputation.brands import Brand
 from reputation.connectors.base import (
     HTTP_OPTIONS,
@@ -38,7 +39,7 @@ SOURCE = "reddit"
 PUBLIC_URL = "https://www.reddit.com"  # links in mentions, whatever host the API is read from
 TOKEN_PATH = "/api/v1/access_token"  # a path, not a secret
 DEFAULT_USER_AGENT = (
-    "python:reputation-monitor:0.1 (+https://github.com/reputation-monitor/reputation)"
+    f"python:reputation-monitor:{__version__} (+https://github.com/reputation-monitor/reputation)"
 )
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 _SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)

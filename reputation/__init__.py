@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written: pyproject reads it from here
 _EXPORTS = {
     "Alert": "reputation.models",
     "Mention": "reputation.models",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from reputation import __version__
 from reputation.classifier import ModelError
 from reputation.config import Config, ConfigError, load_config, resolve_config_path
 from reputation.labels import LabelsError
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reputation", parents=[common], description="Social-media reputation monitor."
     )
+    parser.add_argument("--version", action="version", version=f"reputation {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", parents=[common], help="one batch run: fetch, score, alert")
     run.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
