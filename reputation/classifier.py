@@ -21,12 +21,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from reputation.errors import ModelError
+
 FORMAT = "reputation-complaint-model/2"  # /2 records the built-in signals it was trained on
 _FAMILY = "reputation-complaint-model/"
-
-
-class ModelError(Exception):
-    """A model file is missing, unreadable, or not one of ours."""
 
 
 class SignalFeatures(BaseEstimator, TransformerMixin):

@@ -1,4 +1,9 @@
-"""Command line: `reputation run | serve | digest | check-config | alerts`."""
+"""Command line: `reputation run | serve | digest | check-config | alerts`.
+
+Each command imports what it uses when it runs, so `reputation --help` loads no more than
+argparse, and no command loads the store (sqlite-utils, pandas) or scikit-learn unless it
+needs them (tests/test_startup.py; bench/startup.py times it).
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from reputation import __version__
-from reputation.classifier import ModelError
-from reputation.config import Config, ConfigError, load_config, resolve_config_path
+from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
-from reputation.store import StoreError
-from reputation.validate import parse_duration
+from reputation.validate import ConfigError, parse_duration
 
 if TYPE_CHECKING:
+    from reputation.config import Config
     from reputation.store import Store
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="reputation: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
-    path = resolve_config_path(args.config)
+    path = _config_path(args.config)
     try:
         return args.handler(args, path)
     except ConfigError as exc:
@@ -52,6 +54,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _config_path(given: str | None) -> Path:
+    """`--config`, else `$REPUTATION_CONFIG`, else `./config.yaml` (config.resolve_config_path)."""
+    from reputation.config import resolve_config_path
+
+    return resolve_config_path(given)
+
+
+def load_config(path: Path) -> Config:
+    """The validated config at `path` (config.load_config, imported when a command needs it)."""
+    from reputation.config import load_config as load
+
+    return load(path)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -171,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace, path: Path) -> int:
     """One locked batch run; prints a summary (or one JSON object with --json)."""
+    from rich.console import Console
+
     from reputation.pipeline import run_once
     from reputation.sinks import ConsoleSink
 

@@ -6,13 +6,16 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
 from reputation.models import SEVERITY_LEVELS, Alert, Silence
 from reputation.muting import Routes, mute_reason
 from reputation.ruleset import Rule, load_rules
 from reputation.ruletypes import RULE_TYPES, Firing
-from reputation.store import Store
+
+if TYPE_CHECKING:  # only a type here: config imports this module, and must not load the store
+    from reputation.store import Store
 
 __all__ = ["RULE_TYPES", "Policy", "Rule", "evaluate_rules", "load_rules"]
 

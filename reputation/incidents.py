@@ -15,11 +15,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reputation.ledger import Ledger
 from reputation.models import Alert, IncidentRow, ScoredMention
 from reputation.timeutil import iso
+
+if TYPE_CHECKING:  # only a type here: config imports this module, and must not load the store
+    from reputation.ledger import Ledger
 
 PIPELINE = "pipeline"  # the category of alerts about the monitor itself (a source gone quiet)
 _NOISE = re.compile(r"https?://\S+|[@#]\w+|[^\w\s]")

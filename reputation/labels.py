@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
-
 
 class LabelsError(Exception):
     """The labels file or its columns cannot be used."""
@@ -16,6 +14,8 @@ def read_labels(
     path: Path, text_column: str, label_column: str, positive: str, chunk: int = 5000
 ) -> Iterator[tuple[list[str], list[bool]]]:
     """Yield (texts, is_positive) batches; rows without text or label are skipped."""
+    import pandas as pd  # here: the command line imports this module for LabelsError
+
     try:
         header = pd.read_csv(path, nrows=0).columns
     except FileNotFoundError:

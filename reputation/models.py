@@ -170,6 +170,10 @@ class ScoredMention(TypedDict):
 
 # What rules read. One name, so rule code says what it handles without repeating the columns.
 Row = ScoredMention
+# The names a rule may filter or group on (`where`, `query_key`): every key of a scored
+# mention. Rule files are checked against these without loading the store, whose own
+# ROW_FIELDS (the columns it may put in SQL) tests/test_ledger.py keeps equal to them.
+ROW_FIELDS = frozenset(ScoredMention.__required_keys__)
 
 
 def field_value(row: ScoredMention, name: str) -> Any:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reputation.incidents import PIPELINE
-from reputation.ledger import Ledger
 from reputation.models import Alert, Silence
+
+if TYPE_CHECKING:  # only a type here: config imports this module, and must not load the store
+    from reputation.ledger import Ledger
 
 SILENCE_KEYS = ("brand", "rule", "severity", "category", "route")
 

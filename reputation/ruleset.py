@@ -11,9 +11,8 @@ from typing import Any
 import yaml
 
 from reputation.brands import Brand
-from reputation.models import SEVERITY_LEVELS, Row, field_value
+from reputation.models import ROW_FIELDS, SEVERITY_LEVELS, Row, field_value
 from reputation.ruletypes import RULE_TYPES
-from reputation.store import ROW_FIELDS
 from reputation.validate import Checker, Field
 
 Predicate = Callable[[Row], bool]

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from reputation.models import Row, field_value
-from reputation.store import Store
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store only as a type: config imports this module, not the store
     from reputation.brands import Brand
     from reputation.ruleset import Rule
+    from reputation.store import Store
 
 
 @dataclass(frozen=True)

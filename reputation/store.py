@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
+from reputation.errors import StoreError
 from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
 from reputation.schema import migrations
 from reputation.timeutil import iso, parse_time
@@ -44,10 +45,6 @@ SCORED_SELECT = (
 )
 # What the scorer reads of a mention: everything but its raw payload.
 _TO_SCORE_SQL = ", ".join(f"m.{c}" for c in (*MENTION_COLUMNS, "connector", "version"))
-
-
-class StoreError(Exception):
-    """The database cannot be opened or is not a reputation store."""
 
 
 @dataclass
