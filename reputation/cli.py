@@ -1,4 +1,4 @@
-"""Command line: `reputation run | serve | digest | check-config | alerts`.
+"""Command line: `reputation init | run | serve | digest | check-config | alerts | ...`.
 
 Each command imports what it uses when it runs, so `reputation --help` loads no more than
 argparse, and no command loads the store (sqlite-utils, pandas) or scikit-learn unless it
@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reputation {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser(
+        "init", parents=[common], help="write the demo config, its rules and data to a folder"
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER")
+    init.set_defaults(handler=cmd_init)
     run = commands.add_parser("run", parents=[common], help="one batch run: fetch, score, alert")
     run.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     run.set_defaults(handler=cmd_run)
@@ -185,6 +190,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_init(args: argparse.Namespace, path: Path) -> int:
+    """Copy the starter config, rules and demo mentions into a folder; overwrite nothing."""
+    from reputation.starter import init
+
+    try:
+        written = init(args.folder)
+    except FileExistsError as exc:
+        print(f"reputation: already there: {exc}; nothing written", file=sys.stderr)
+        return EXIT_FATAL
+    for target in written:
+        print(f"wrote {target}")
+    config = args.folder / "config.yaml"
+    print(f"next: reputation check-config --config {config}, then reputation run --config {config}")
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace, path: Path) -> int:
     """One locked batch run; prints a summary (or one JSON object with --json)."""
     from rich.console import Console
@@ -258,10 +279,13 @@ def _write_digest(config: Config, day: date | None) -> tuple[Path, int]:
 
 def cmd_check_config(args: argparse.Namespace, path: Path) -> int:
     """Exit 0 if the config is valid; otherwise ConfigError prints each problem, exit 2."""
+    from reputation.starter import default_rules
+
     config = load_config(path)
+    shipped = " shipped" if config.rules_dir == default_rules() else ""
     print(
         f"{path}: ok ({len(config.brands)} brand(s), {len(config.connectors)} connector(s), "
-        f"{len(config.rules)} rule(s), {len(config.sinks)} sink(s))"
+        f"{len(config.rules)}{shipped} rule(s), {len(config.sinks)} sink(s))"
     )
     return EXIT_OK
 

@@ -18,6 +18,7 @@ from reputation.incidents import IncidentSettings
 from reputation.muting import QuietHours, Routes
 from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
+from reputation.starter import default_rules
 from reputation.validate import Checker, ConfigError, Field
 
 __all__ = ["Config", "ConfigError", "load_config", "resolve_config_path"]
@@ -86,6 +87,7 @@ class Config:
     brands: tuple[Brand, ...]
     connectors: tuple[PluginConfig, ...]
     rules: tuple[Rule, ...]
+    rules_dir: Path | None  # where the rules were read from (the shipped ones: starter.py)
     sinks: tuple[PluginConfig, ...]
     digest_dir: Path
     digest_cron: str
@@ -142,13 +144,17 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         ),
         routes,
     )
-    rules = load_rules(top["rules"], check, brands) if top["rules"] is not None else []
+    rules_dir = top["rules"]
+    if rules_dir is not None and "rules" not in data and not rules_dir.is_dir():
+        rules_dir = default_rules()  # no `rules:` and no rules/ beside the config
+    rules = load_rules(rules_dir, check, brands) if rules_dir is not None else []
     return Config(
         path=path,
         database=top["database"],
         brands=tuple(brands),
         connectors=tuple(connectors),
         rules=tuple(rules),
+        rules_dir=rules_dir,
         sinks=tuple(sinks),
         digest_dir=digest.get("dir") or check.base_dir / "data/digests",
         digest_cron=digest.get("cron") or "5 0 * * *",
