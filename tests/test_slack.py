@@ -16,7 +16,7 @@ from reputation.pipeline import run_once
 from reputation.sinks import IncidentView
 from reputation.sinks.slack import incident_message
 from reputation.store import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, write_jsonl
 from tests.fakes import TOKEN, FakeSlack
 
 HOSTILE = (
@@ -134,12 +134,16 @@ def test_a_refused_channel_waits_while_other_channels_go_on(
     config = load_config(
         workspace(complaints(make_record, 2), sinks=slack_sinks(slack), rules_dir=rules)
     )
-    slack.answer(404, error="channel_not_found")
-    summary = run_once(config, now=NOW)
+    summary = run_once(config, now=NOW)  # no channel #gone in the workspace
     assert [m["channel"] for m in slack.messages] == ["#rep"]
     assert summary.pending == 1
     assert any("channel_not_found for #gone; invite the bot" in e for e in summary.errors)
-    assert run_once(config, now=NOW).sent == 1  # the bot was invited meanwhile
+    slack.add_channel("#gone", member=False)  # created, but the bot is not in it
+    summary = run_once(config, now=NOW)
+    assert summary.pending == 1
+    assert any("not_in_channel for #gone; invite the bot" in e for e in summary.errors)
+    slack.add_channel("#gone")  # the bot was invited meanwhile
+    assert run_once(config, now=NOW).sent == 1
     assert [m["channel"] for m in slack.messages] == ["#rep", "#gone"]
 
 
@@ -316,3 +320,21 @@ def test_only_web_links_become_buttons(url: str | None, button: bool) -> None:
         if b["type"] == "section" and "*@ann*" in b.get("text", {}).get("text", "")
     ]
     assert ("accessory" in mention) is button
+
+
+def test_an_incident_is_updated_by_the_channel_id_slack_answered(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None, tmp_path: Path
+) -> None:
+    first, second = (
+        make_record(f"Acme Air is terrible, awful service #{i}", minutes=i * 10,
+                    author=f"big{i}", author_followers=50_000)
+        for i in range(2)
+    )  # fmt: skip
+    config = load_config(workspace([first], sinks=slack_sinks(slack)))
+    assert run_once(config, now=NOW).sent == 1
+    write_jsonl(tmp_path / "mentions.jsonl", [second], mode="a")
+    assert run_once(config, now=NOW).sent == 1
+    [main] = slack.top_level
+    # chat.update refuses a "#name": the message is found again by the id Slack gave.
+    assert [(u["channel"], u["ts"]) for u in slack.updates] == [("C0REP", main["ts"])]
+    assert [r["thread_ts"] for r in slack.replies] == [main["ts"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ DEFAULT_BASE_URL = "https://slack.com/api/"
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 MENTION_LIMIT = 2000  # per quoted mention, keeping the whole message under ~12k characters
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 # Errors that a retry can fix without anyone acting: keep the alert pending.
 _TRANSIENT = {
@@ -117,8 +119,7 @@ class SlackSink:
         """Post a new incident as a top-level message."""
         channel = view.incident.get("route") or self.channel
         text, blocks = incident_message(view)
-        ts = self._post(channel, text, blocks, view)
-        return Delivered(message_id=ts, channel=channel)
+        return self._post(channel, text, blocks, view)
 
     def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
         """Rewrite the incident's message in place and reply in its thread with what is new."""
@@ -141,7 +142,7 @@ class SlackSink:
         """Post once to the critical route that the incident became critical."""
         channel = view.critical_route or self.channel
         text, blocks = escalation_message(view, message)
-        return Delivered(message_id=self._post(channel, text, blocks, view), channel=channel)
+        return self._post(channel, text, blocks, view)
 
     def flush(self) -> None:
         """Nothing is buffered."""
@@ -153,7 +154,9 @@ class SlackSink:
         blocks: list[dict[str, Any]],
         view: IncidentView,
         thread_ts: str | None = None,
-    ) -> str | None:
+    ) -> Delivered:
+        """Post a message; Delivered names the channel by the id Slack answered with, which
+        chat.update and conversations.history need (they refuse a `#name`)."""
         self._pace(channel)
         response = self._call(
             self.client.chat_postMessage,
@@ -169,7 +172,7 @@ class SlackSink:
                 "event_payload": {"incident": view.incident["id"]},
             },
         )
-        return response.get("ts")
+        return Delivered(message_id=response.get("ts"), channel=response.get("channel") or channel)
 
     def _pace(self, channel: str) -> None:
         """Wait until `min_interval` has passed since the last post to `channel`: queue, never
@@ -255,7 +258,7 @@ def escalation_message(
     """The one post on the critical route when an incident becomes critical."""
     incident = view.incident
     channel = message.get("channel") if message else None
-    where = f" (thread in {slack_escape(channel)})" if channel else ""
+    where = f" (thread in {_channel_link(channel)})" if channel else ""
     title = slack_escape(incident["title"])
     header = shorten(f"ESCALATED: {incident['title']}", HEADER_LIMIT)
     body = (
@@ -312,6 +315,11 @@ def _fit_quote(raw: str, limit: int) -> str:
         pieces.append(piece)
         used += len(piece)
     return "".join(pieces)
+
+
+def _channel_link(channel: str) -> str:
+    """A channel id as Slack's link to it (`<#C0123>` shows as #name); anything else escaped."""
+    return f"<#{channel}>" if _CHANNEL_ID.match(channel) else slack_escape(channel)
 
 
 def _fit(text: str, limit: int) -> str:
