@@ -232,7 +232,7 @@ class FakeSlack:
         channel = self._resolve(payload.get("channel"), by_name=True)
         if isinstance(channel, str):
             return _error(channel)
-        problem = _check_message(payload) or _check_metadata(payload.get("metadata"))
+        problem = check_message(payload) or _check_metadata(payload.get("metadata"))
         if problem:
             return _error(*problem)
         thread_ts = payload.get("thread_ts")
@@ -259,7 +259,7 @@ class FakeSlack:
         message = channel.find(payload.get("ts"))
         if message is None:
             return _error("message_not_found")
-        problem = _check_message(payload)
+        problem = check_message(payload)
         if problem:
             return _error(*problem)
         message.update(text=payload.get("text", ""), blocks=payload.get("blocks"))
@@ -302,8 +302,8 @@ class FakeSlack:
             self.pings.extend(PING.findall(text))
 
 
-def _check_message(payload: dict[str, Any]) -> tuple[str, str] | None:
-    """Slack's checks of a message body: (error code, detail) or None."""
+def check_message(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """Slack's checks of a message body: (error code, detail), or None if Slack takes it."""
     text, blocks = payload.get("text"), payload.get("blocks")
     if not text and not blocks:
         return ("no_text", "")

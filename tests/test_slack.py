@@ -14,10 +14,10 @@ from reputation.config import load_config
 from reputation.ledger import Ledger
 from reputation.pipeline import run_once
 from reputation.sinks import IncidentView
-from reputation.sinks.slack import incident_message
+from reputation.sinks.slack import escalation_message, incident_message, thread_reply
 from reputation.store import Store
 from tests.conftest import NOW, write_jsonl
-from tests.fakes import TOKEN, FakeSlack
+from tests.fakes import TOKEN, FakeSlack, check_message
 
 HOSTILE = (
     "<!channel> <@U024BE7LH> Acme Air is awful, terrible, stole my money! "
@@ -273,6 +273,47 @@ def _view(alert: dict | None = None, mentions: list[dict] | None = None, **over:
         alerts=[alert or _alert()],
         top=mentions if mentions is not None else [_mention()],
     )
+
+
+def test_oversized_fields_of_strangers_are_capped_not_refused(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    # Ingest allows 2,000 characters of author and 8,000 of url; escaped, "<" is four.
+    huge = make_record(
+        "Acme Air is terrible, awful service " + "<b>&amp; " * 3000,
+        author="<" * 1990 + "ann",
+        author_followers=50_000,
+        source="s" * 500,
+        url="https://x.com/" + "u" * 4000,
+    )
+    config = load_config(workspace([huge], sinks=slack_sinks(slack)))
+    summary = run_once(config, now=NOW)
+    assert (summary.sent, summary.failed, summary.pending, summary.errors) == (1, 0, 0, [])
+    [post] = slack.messages  # the fake applies Slack's limits to every element
+    quote = next(b for b in post["blocks"] if "&lt;&lt;" in b.get("text", {}).get("text", ""))
+    assert "accessory" not in quote  # a url over 3,000 is no button, rather than a refusal
+
+
+def test_every_message_fits_slacks_limits_whatever_strangers_wrote() -> None:
+    mention = _mention(
+        author="<" * 2000, source="&" * 500, text="<!channel> " * 10_000,
+        url="https://x.com/" + "u" * 2990, category="c" * 300,
+    )  # fmt: skip
+    alert = _alert(summary="@" + "<" * 2000, reasons=["<" * 2000] * 5, rule="r" * 300)
+    view = IncidentView(
+        incident=_incident(title="T" * 400, category="c" * 300),
+        alerts=[alert] * 6,
+        top=[mention] * 3,
+        new=[mention] * 3,
+        new_count=10**6,
+    )
+    for text, blocks in (
+        incident_message(view),
+        thread_reply(view),
+        escalation_message(view, {"channel": "C0REP"}),
+    ):
+        assert check_message({"text": text, "blocks": blocks}) is None
+        assert "<!channel>" not in json.dumps([text, blocks])
 
 
 def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:

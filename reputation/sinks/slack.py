@@ -24,9 +24,21 @@ from reputation.timeutil import parse_time
 from reputation.validate import Field, defaults
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
+# Slack's documented limits (Block Kit reference): header 150, section text 3,000, a
+# button's url 3,000. Fallback text may be 40,000; ours stays short, as notifications are.
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
-MENTION_LIMIT = 2000  # per quoted mention, keeping the whole message under ~12k characters
+BUTTON_URL_LIMIT = 3000
+FALLBACK_LIMIT = 3000
+# Our own shares of those, for fields of stranger origin: a quoted mention (three of them
+# keep the whole message under Slack's ~12,000 characters of block text), an author, a
+# source, a summary (it names the author), a rule or category name.
+MENTION_LIMIT = 2000
+AUTHOR_LIMIT = 100
+SOURCE_LIMIT = 40
+SUMMARY_LIMIT = 500
+NAME_LIMIT = 100
+_WEB_URL = re.compile(r"^https?://[^\s<>\"|]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 # Errors that a retry can fix without anyone acting: keep the alert pending.
@@ -209,11 +221,12 @@ def _classify(exc: SlackApiError, channel: str) -> SinkError:
 
 
 def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
+    """Fallback text and blocks of an incident's main message; strangers' text is escaped and
+    every element kept within Slack's limits."""
     incident, lead = view.incident, view.lead
     severity = incident["severity"]
-    summary = slack_escape(lead["summary"])
-    why = slack_escape("; ".join(lead["reasons"])) or "rule matched"
+    summary = _inert(lead["summary"], SUMMARY_LIMIT)
+    why = _inert("; ".join(lead["reasons"]), SECTION_LIMIT // 2) or "rule matched"
     header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
@@ -225,7 +238,8 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
         top = view.top[0]
         blocks.append(
             _context(
-                f"{top['category'].replace('_', ' ')} · {top['engagement']:,} engagements · "
+                f"{_inert(top['category'].replace('_', ' '), NAME_LIMIT)} · "
+                f"{top['engagement']:,} engagements · "
                 f"viral risk {top['viral_risk']:.2f} · severity {top['severity']:.2f}"
             )
         )
@@ -233,23 +247,20 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     blocks.append(
         _context(
             f"Incident #{incident['id']} · {incident['status']} · "
-            f"alerts from rule {slack_escape(lead['rule'])}"
+            f"alerts from rule {_inert(lead['rule'], NAME_LIMIT)}"
         )
     )
-    text = shorten(
-        f"[{severity.upper()}] {lead['rule']}: {summary} ({incident['mentions']} mentions)", 3000
-    )
-    return text, blocks
+    text = f"[{severity.upper()}] {_inert(lead['rule'], NAME_LIMIT)}: {summary}"
+    return _fit(f"{text} ({incident['mentions']} mentions)", FALLBACK_LIMIT), blocks
 
 
 def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """What a run adds to an incident's thread: its new alerts and new mentions."""
-    alerts = "\n".join(f"• {slack_escape(a['summary'])}" for a in view.alerts[:5])
+    alerts = "\n".join(f"• {_inert(a['summary'], SUMMARY_LIMIT)}" for a in view.alerts[:5])
     head = f"*+{view.new_count} new mention(s)*, {len(view.alerts)} new alert(s)\n{alerts}"
     blocks = [_section(_fit(head, SECTION_LIMIT)), *(_mention_block(m) for m in view.new[:3])]
-    return shorten(
-        f"+{view.new_count} new mention(s): {slack_escape(view.lead['summary'])}", 3000
-    ), blocks
+    text = f"+{view.new_count} new mention(s): {_inert(view.lead['summary'], SUMMARY_LIMIT)}"
+    return _fit(text, FALLBACK_LIMIT), blocks
 
 
 def escalation_message(
@@ -259,42 +270,44 @@ def escalation_message(
     incident = view.incident
     channel = message.get("channel") if message else None
     where = f" (thread in {_channel_link(channel)})" if channel else ""
-    title = slack_escape(incident["title"])
+    title = _inert(incident["title"], HEADER_LIMIT)
     header = shorten(f"ESCALATED: {incident['title']}", HEADER_LIMIT)
-    body = (
-        f":rotating_light: *{title} is now critical*{where}\n{slack_escape(view.lead['summary'])}"
-    )
+    summary = _inert(view.lead["summary"], SUMMARY_LIMIT)
+    body = f":rotating_light: *{title} is now critical*{where}\n{summary}"
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         _section(_fit(body, SECTION_LIMIT)),
         {"type": "section", "fields": _fields(incident)},
         *(_mention_block(m) for m in view.top[:1]),
     ]
-    return shorten(f"[CRITICAL] Escalated: {incident['title']}{where}", 3000), blocks
+    return _fit(f"[CRITICAL] Escalated: {title}{where}", FALLBACK_LIMIT), blocks
 
 
 def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
     since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
     last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
+    category = _inert(incident["category"].replace("_", " "), NAME_LIMIT)
     return [
         {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
         {"type": "mrkdwn", "text": f"*Reach:* {compact_count(incident['reach'])} followers"},
-        {"type": "mrkdwn", "text": f"*Category:* {incident['category'].replace('_', ' ')}"},
+        {"type": "mrkdwn", "text": f"*Category:* {category}"},
         {"type": "mrkdwn", "text": f"*Active:* {since} – {last}"},
     ]
 
 
 def _mention_block(m: ScoredMention) -> dict[str, Any]:
+    """One quoted mention: who, where, when, the text, and a button to the post. Every part
+    a stranger wrote is escaped and capped, so no field can push the block over its limit."""
     name = m.get("author")
-    author = slack_escape(f"@{name.lstrip('@')}") if name else "unknown author"
+    author = _inert(f"@{name.lstrip('@')}", AUTHOR_LIMIT) if name else "unknown author"
     followers = m.get("author_followers")
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
-    head = f"*{author}*{reach} on {slack_escape(m['source'])} · {when}\n"
+    head = f"*{author}*{reach} on {_inert(m['source'], SOURCE_LIMIT)} · {when}\n"
     body = _fit_quote(normalize(m["text"]), MENTION_LIMIT - len(head))
     block = _section(head + body)
     url = m.get("url") or ""
-    if url.startswith(("https://", "http://")) and len(url) <= 3000:
+    if _WEB_URL.match(url) and len(url) <= BUTTON_URL_LIMIT:
         block["accessory"] = {
             "type": "button",
             "text": {"type": "plain_text", "text": "Open post"},
@@ -302,6 +315,21 @@ def _mention_block(m: ScoredMention) -> dict[str, Any]:
             "action_id": "open_post",
         }
     return block
+
+
+def _inert(raw: str, limit: int) -> str:
+    """`raw` escaped for Slack and cut, never inside an entity, to at most `limit` chars."""
+    escaped = slack_escape(raw)
+    if len(escaped) <= limit:
+        return escaped
+    pieces, used = [], 0
+    for char in raw:
+        piece = slack_escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces) + "…"
 
 
 def _fit_quote(raw: str, limit: int) -> str:
