@@ -5,10 +5,11 @@ confirmed it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from reputation.ledger import Ledger
 from reputation.models import IncidentSummary, PendingDelivery
@@ -17,6 +18,12 @@ from reputation.store import Store
 
 if TYPE_CHECKING:
     from reputation.config import PluginConfig
+    from reputation.models import IncidentMessage
+    from reputation.sinks import Delivered
+    from reputation.validate import Field
+
+log = logging.getLogger("reputation")
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,7 +49,36 @@ def build_sinks(
             sinks.append(factory(config.name, config.options, env))
         except SinkUnavailable as exc:
             warnings.append(f"sink {config.name!r} skipped: {exc}; its alerts are not queued")
+        except Exception as exc:  # noqa: BLE001 - a sink's bug must not stop the run
+            log.debug("sink %s could not start", config.name, exc_info=True)
+            sinks.append(BrokenSink(config.name, _describe(exc)))
     return sinks, warnings
+
+
+class BrokenSink:
+    """Stands in for a sink whose construction crashed: its alerts are still queued for it
+    and wait, pending, until it starts again; each run reports it in `errors`."""
+
+    type: ClassVar[str] = "broken"
+    OPTIONS: ClassVar[Mapping[str, Field]] = {}
+
+    def __init__(self, name: str, error: str) -> None:
+        self.name, self.error = name, error
+
+    def post(self, view: IncidentView) -> Delivered:
+        """Never called: deliver skips a broken sink."""
+        raise SinkError(self.error)
+
+    def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
+        """Never called: deliver skips a broken sink."""
+        raise SinkError(self.error)
+
+    def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
+        """Never called: deliver skips a broken sink."""
+        raise SinkError(self.error)
+
+    def flush(self) -> None:
+        """Nothing to finish."""
 
 
 def deliver(
@@ -52,11 +88,38 @@ def deliver(
     others."""
     result = NotifyResult()
     for sink in sinks:
+        if isinstance(sink, BrokenSink):
+            result.errors.append(f"sink {sink.name}: could not start: {sink.error}; alerts wait")
+            continue
         try:
             _deliver_to(store.ledger, sink, now, critical_route, result)
+        except Exception as exc:  # noqa: BLE001 - one sink's bug never stops the others
+            log.debug("sink %s crashed", sink.name, exc_info=True)
+            result.errors.append(f"sink {sink.name}: crashed: {_describe(exc)}")
         finally:
-            sink.flush()
+            try:
+                sink.flush()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("sink %s crashed in flush", sink.name, exc_info=True)
+                result.errors.append(f"sink {sink.name}: crashed in flush: {_describe(exc)}")
     return result
+
+
+def _call(method: Callable[..., T], *args: object) -> T:
+    """Call a sink; anything it raises but SinkError is a bug in it, which fails this
+    incident's alerts for that sink (`alerts retry` requeues them) and nothing else."""
+    try:
+        return method(*args)
+    except SinkError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one sink's bug never takes the run down
+        log.debug("sink call %s crashed", getattr(method, "__qualname__", method), exc_info=True)
+        raise SinkError(f"crashed: {_describe(exc)}", permanent=True, scope="alert") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """An unexpected exception in one line: its type and message."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _deliver_to(
@@ -117,7 +180,7 @@ def _deliver_incident(
         new_count=ledger.count_incident_mentions(incident["id"], shown),
         critical_route=critical_route,
     )
-    delivered = sink.post(view) if main is None else sink.update(view, main)
+    delivered = _call(sink.post, view) if main is None else _call(sink.update, view, main)
     with ledger.transaction():
         ledger.save_incident_message(
             incident["id"],
@@ -133,7 +196,8 @@ def _deliver_incident(
                 alert["fingerprint"], sink.name, delivered.message_id, delivered.channel, now
             )
     if _escalated(ledger, incident, sink.name, now):
-        posted = sink.escalate(view, ledger.incident_message(incident["id"], sink.name, "main"))
+        main = ledger.incident_message(incident["id"], sink.name, "main")
+        posted = _call(sink.escalate, view, main)
         ledger.save_incident_message(
             incident["id"],
             sink.name,
