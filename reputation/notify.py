@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from reputation.ledger import Ledger
-from reputation.models import IncidentSummary, PendingDelivery
+from reputation.models import AlertRow, IncidentSummary, PendingDelivery, SinkPost
 from reputation.sinks import SINKS, IncidentView, Sink, SinkError, SinkUnavailable
 from reputation.store import Store
+from reputation.timeutil import parse_time
 
 if TYPE_CHECKING:
     from reputation.config import PluginConfig
@@ -28,10 +29,11 @@ T = TypeVar("T")
 
 @dataclass
 class NotifyResult:
-    """How many alert deliveries went out this run, and what failed."""
+    """How many alert deliveries went out this run, what failed, and what to warn about."""
 
     sent: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def build_sinks(
@@ -91,6 +93,13 @@ def deliver(
         if isinstance(sink, BrokenSink):
             result.errors.append(f"sink {sink.name}: could not start: {sink.error}; alerts wait")
             continue
+        retry_at = store.ledger.sink_retry_at(sink.name)
+        if retry_at and parse_time(retry_at) > now:
+            result.warnings.append(
+                f"sink {sink.name}: rate limited until {parse_time(retry_at):%Y-%m-%d %H:%M:%S}"
+                " UTC; skipped this run"
+            )
+            continue
         try:
             _deliver_to(store.ledger, sink, now, critical_route, result)
         except Exception as exc:  # noqa: BLE001 - one sink's bug never stops the others
@@ -125,16 +134,18 @@ def _describe(exc: BaseException) -> str:
 def _deliver_to(
     ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None, result: NotifyResult
 ) -> None:
-    """One pass over the sink's queue, grouped by incident, oldest first."""
+    """One pass over the sink's queue, grouped by incident, oldest first; then the
+    escalations it owes."""
     blocked: set[str] = set()  # routes whose channel refused us this run
     for incident_id, alerts in _pending_by_incident(ledger, sink.name):
         incident = ledger.incident(incident_id)
         if (incident["route"] or "") in blocked:
             continue
+        posts = LedgerPostLog(ledger, sink.name, incident_id, now, result.warnings)
         try:
-            _deliver_incident(ledger, sink, incident, alerts, now, critical_route)
+            _deliver_incident(ledger, sink, incident, alerts, now, critical_route, posts)
         except SinkError as exc:
-            result.errors.append(f"sink {sink.name}: incident #{incident_id}: {exc}")
+            _failed(ledger, sink, incident_id, exc, now, result)
             for alert in alerts:
                 ledger.mark_undelivered(
                     alert["fingerprint"], sink.name, str(exc), exc.permanent, now
@@ -145,6 +156,25 @@ def _deliver_to(
                 blocked.add(incident["route"] or "")
             continue
         result.sent += len(alerts)
+    for incident_id in ledger.incidents_owing_escalation(sink.name, now):
+        posts = LedgerPostLog(ledger, sink.name, incident_id, now, result.warnings)
+        try:
+            _escalate(ledger, sink, incident_id, now, critical_route, posts)
+        except SinkError as exc:
+            _failed(ledger, sink, incident_id, exc, now, result, "escalation")
+            if exc.scope == "sink":
+                return
+
+
+def _failed(
+    ledger: Ledger, sink: Sink, incident_id: int, exc: SinkError, now: datetime,
+    result: NotifyResult, what: str = "",
+) -> None:  # fmt: skip
+    """Report a failed send; keep a rate limit's end so no later run calls before it."""
+    where = f"incident #{incident_id}" + (f" {what}" if what else "")
+    result.errors.append(f"sink {sink.name}: {where}: {exc}")
+    if exc.retry_after:
+        ledger.sink_rate_limited(sink.name, now + timedelta(seconds=exc.retry_after), str(exc), now)
 
 
 def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[PendingDelivery]]]:
@@ -169,17 +199,13 @@ def _deliver_incident(
     alerts: list[PendingDelivery],
     now: datetime,
     critical_route: str | None,
+    posts: LedgerPostLog,
 ) -> None:
+    """Show the incident (post it, or update it with a thread reply) and record, in one
+    transaction, what the sink confirmed."""
     main = ledger.incident_message(incident["id"], sink.name, "main")
     shown = main["delivered_version"] if main else 0
-    view = IncidentView(
-        incident=incident,
-        alerts=alerts,
-        top=ledger.incident_evidence(incident["id"], 0, 3),
-        new=ledger.incident_evidence(incident["id"], shown, 3),
-        new_count=ledger.count_incident_mentions(incident["id"], shown),
-        critical_route=critical_route,
-    )
+    view = _view(ledger, incident, alerts, shown, critical_route, posts)
     delivered = _call(sink.post, view) if main is None else _call(sink.update, view, main)
     with ledger.transaction():
         ledger.save_incident_message(
@@ -195,25 +221,93 @@ def _deliver_incident(
             ledger.mark_delivered(
                 alert["fingerprint"], sink.name, delivered.message_id, delivered.channel, now
             )
-    if _escalated(ledger, incident, sink.name, now):
-        main = ledger.incident_message(incident["id"], sink.name, "main")
-        posted = _call(sink.escalate, view, main)
-        ledger.save_incident_message(
-            incident["id"],
-            sink.name,
-            "escalation",
-            posted.channel,
-            posted.message_id,
-            incident["version"],
-            now,
+
+
+def _escalate(
+    ledger: Ledger,
+    sink: Sink,
+    incident_id: int,
+    now: datetime,
+    critical_route: str | None,
+    posts: LedgerPostLog,
+) -> None:
+    """Announce, once, that an incident shown below critical on an earlier run is now
+    critical; a failure leaves it owed, never undoes the incident's deliveries."""
+    incident = ledger.incident(incident_id)
+    headline = ledger.incident_headline(incident_id)
+    if headline is None:  # every alert of it was muted: nothing to announce
+        return
+    main = ledger.incident_message(incident_id, sink.name, "main")
+    shown = main["delivered_version"] if main else 0
+    view = _view(ledger, incident, [headline], shown, critical_route, posts)
+    posted = _call(sink.escalate, view, main)
+    ledger.save_incident_message(
+        incident_id, sink.name, "escalation", posted.channel, posted.message_id,
+        incident["version"], now,
+    )  # fmt: skip
+
+
+def _view(
+    ledger: Ledger,
+    incident: IncidentSummary,
+    alerts: Sequence[AlertRow],
+    shown: int,
+    critical_route: str | None,
+    posts: LedgerPostLog,
+) -> IncidentView:
+    """What a sink is shown of an incident it last showed at version `shown`."""
+    return IncidentView(
+        incident=incident,
+        alerts=alerts,
+        top=ledger.incident_evidence(incident["id"], 0, 3),
+        new=ledger.incident_evidence(incident["id"], shown, 3),
+        new_count=ledger.count_incident_mentions(incident["id"], shown),
+        critical_route=critical_route,
+        log=posts,
+    )
+
+
+class LedgerPostLog:
+    """A sink's posts of one incident, kept in the ledger (the PostLog a sink is given), so
+    a post whose outcome was unknown is looked for before it is made again, on any later
+    run; warnings go to the run's, once each."""
+
+    def __init__(
+        self, ledger: Ledger, sink: str, incident_id: int, now: datetime, warnings: list[str]
+    ) -> None:
+        self.ledger, self.sink, self.incident_id = ledger, sink, incident_id
+        self.now, self.warnings = now, warnings
+
+    def get(self, slot: str) -> SinkPost | None:
+        """The post's record, if it was ever attempted."""
+        return self.ledger.sink_post(self.sink, self.incident_id, slot)
+
+    def begin(self, slot: str, channel: str, thread_ts: str | None, at: float) -> SinkPost:
+        """One more attempt, committed before it is sent."""
+        return self.ledger.begin_sink_post(
+            self.sink, self.incident_id, slot, channel, thread_ts, at, self.now
         )
 
+    def done(self, slot: str, message_id: str, channel_id: str | None) -> None:
+        """The post exists."""
+        self.ledger.sink_post_done(
+            self.sink, self.incident_id, slot, message_id, channel_id, self.now
+        )
 
-def _escalated(ledger: Ledger, incident: IncidentSummary, sink: str, now: datetime) -> bool:
-    """Critical now, shown below critical on an earlier run, and not yet announced on the
-    critical route."""
-    if incident["severity"] != "critical":
-        return False
-    if ledger.incident_message(incident["id"], sink, "escalation") is not None:
-        return False
-    return ledger.sent_below_critical(incident["id"], sink, now)
+    def failed(self, slot: str, error: str, *, sent: bool | None) -> None:
+        """The last attempt failed: surely not sent (False), or unknown (None)."""
+        self.ledger.sink_post_failed(self.sink, self.incident_id, slot, error, self.now,
+                                     sent=sent)  # fmt: skip
+
+    def absent(self, slot: str) -> None:
+        """No earlier attempt is in the channel."""
+        self.ledger.sink_post_absent(self.sink, self.incident_id, slot, self.now)
+
+    def channel_id(self, channel: str) -> str | None:
+        """The id an earlier post to `channel` was given."""
+        return self.ledger.sink_channel_id(self.sink, channel)
+
+    def warn(self, message: str) -> None:
+        """A run warning, once per run."""
+        if message not in self.warnings:
+            self.warnings.append(message)

@@ -30,7 +30,7 @@ DEFAULT_CHANNELS = {
     "reputation-critical": "C0CRITICAL",
     "outage-room": "C0OUTAGE",
 }
-DEFAULT_SCOPES = ("chat:write", "channels:history", "groups:history")
+DEFAULT_SCOPES = ("chat:write", "channels:history", "groups:history", "channels:read")
 
 # Block Kit's documented limits (api.slack.com/reference/block-kit): per message, per block
 # type and per element. Slack refuses a message over any of them with `invalid_blocks`.
@@ -75,12 +75,12 @@ class Fault:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    skip: int = 0  # calls of `method` to let through first
 
 
 class FakeSlack:
-    """Slack's Web API: chat.postMessage, chat.update, conversations.history and .replies."""
-
-    METHODS = ("chat.postMessage", "chat.update", "conversations.history", "conversations.replies")
+    """Slack's Web API: chat.postMessage, chat.update, conversations.history, .replies and
+    .list."""
 
     def __init__(self, server: Any, scopes: tuple[str, ...] = DEFAULT_SCOPES):
         self.server = server
@@ -100,6 +100,7 @@ class FakeSlack:
             "chat.update": self._update,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "conversations.list": self._list,
         }
         for method, handler in handlers.items():
             server.expect_request(f"/api/{method}", method="POST").respond_with_handler(
@@ -131,6 +132,10 @@ class FakeSlack:
 
     def _by_name(self, name: str) -> FakeChannel | None:
         return next((c for c in self.channels.values() if c.name == name), None)
+
+    def now(self) -> float:
+        """Slack's clock (epoch seconds): the last ts it gave, or when it started."""
+        return float(self._clock)
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -176,12 +181,14 @@ class FakeSlack:
             self.faults.append(Fault(method, "answer", status, body, dict(headers or {})))
 
     def fail(
-        self, kind: str, times: int = 1, method: str = "chat.postMessage", delay: float = 0.0
-    ) -> None:
-        """Process the next `times` calls of `method`, then fail them: `drop` the connection,
-        answer 500 (`error_after`), or answer too late (`slow`, after `delay` seconds)."""
+        self, kind: str, times: int = 1, method: str = "chat.postMessage", delay: float = 0.0,
+        skip: int = 0,
+    ) -> None:  # fmt: skip
+        """Let `skip` calls of `method` through, then process the next `times` and fail them:
+        `drop` the connection, answer 500 (`error_after`), or answer too late (`slow`, after
+        `delay` seconds)."""
         assert kind in ("drop", "error_after", "slow"), kind
-        self.faults.extend(Fault(method, kind, delay=delay) for _ in range(times))
+        self.faults.extend(Fault(method, kind, delay=delay, skip=skip) for _ in range(times))
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -195,6 +202,9 @@ class FakeSlack:
             if self.down:
                 return _done(call, Response("upstream connect error", status=500))
             fault = next((f for f in self.faults if f.method == method), None)
+            if fault is not None and fault.skip:
+                fault.skip -= 1
+                fault = None
             if fault is not None:
                 self.faults.remove(fault)
                 if fault.kind == "answer":
@@ -292,6 +302,17 @@ class FakeSlack:
             return _error("thread_not_found")
         thread = [parent] + [m for m in channel.messages if m.get("thread_ts") == parent["ts"]]
         return _page(thread, payload)
+
+    def _list(self, payload: dict[str, Any]) -> Response:
+        if "channels:read" not in self.scopes:
+            return _error(
+                "missing_scope", needed="channels:read", provided=",".join(sorted(self.scopes))
+            )
+        channels = [
+            {"id": c.id, "name": c.name, "is_member": c.member} for c in self.channels.values()
+        ]
+        page = _page(channels, payload, key="channels")
+        return page
 
     def _listen(self, payload: dict[str, Any]) -> None:
         """Note every special mention Slack would turn into a notification."""
@@ -427,9 +448,15 @@ def _shown(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
     return shown
 
 
-def _page(messages: list[dict[str, Any]], payload: dict[str, Any]) -> Response:
-    """One page of `messages` by Slack's cursor pagination (`limit`, `cursor`)."""
-    limit = max(1, min(int(payload.get("limit") or 100), 999))
+def _page(
+    messages: list[dict[str, Any]], payload: dict[str, Any], key: str = "messages"
+) -> Response:
+    """One page of `messages` (after `oldest`, if given) by Slack's cursor pagination
+    (`limit`, `cursor`)."""
+    if payload.get("oldest") and key == "messages":
+        oldest = float(payload["oldest"])
+        messages = [m for m in messages if float(m["ts"]) > oldest]
+    limit = max(1, min(int(payload.get("limit") or 100), 1000))
     cursor = payload.get("cursor") or ""
     start = int(cursor.removeprefix("next:")) if cursor.startswith("next:") else 0
     page = messages[start : start + limit]
@@ -437,7 +464,7 @@ def _page(messages: list[dict[str, Any]], payload: dict[str, Any]) -> Response:
     metadata = str(payload.get("include_all_metadata", "")).lower() in ("1", "true")
     return _ok(
         {
-            "messages": [_shown(m, metadata) for m in page],
+            key: [_shown(m, metadata) if key == "messages" else m for m in page],
             "has_more": more,
             "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
         }
