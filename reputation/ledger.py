@@ -467,6 +467,26 @@ class Ledger(Tables):
             )
             self._settle(fingerprint, stamp)
 
+    def mute_unsent(self, fingerprint: str, reason: str, now: datetime) -> None:
+        """Mute an alert at send time: its pending deliveries are dropped and it keeps the
+        reason; it is `muted` unless a sink already had it (then its status stays theirs)."""
+        stamp = iso(now)
+        with self._db.atomic():
+            self._db.execute(
+                "DELETE FROM deliveries WHERE fingerprint = ? AND status = 'pending'",
+                [fingerprint],
+            )
+            self._db.execute(
+                "UPDATE alerts SET muted_reason = ?, updated_at = ? WHERE fingerprint = ?",
+                [reason, stamp, fingerprint],
+            )
+            if self._rows("SELECT 1 FROM deliveries WHERE fingerprint = ?", [fingerprint]):
+                self._settle(fingerprint, stamp)
+            else:
+                self._db.execute(
+                    "UPDATE alerts SET status = 'muted' WHERE fingerprint = ?", [fingerprint]
+                )
+
     def _settle(self, fingerprint: str, stamp: str) -> None:
         rows = self._rows("SELECT status FROM deliveries WHERE fingerprint = ?", [fingerprint])
         states = {r["status"] for r in rows}

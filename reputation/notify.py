@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from reputation.incidents import category_of
 from reputation.ledger import Ledger
-from reputation.models import AlertRow, IncidentSummary, PendingDelivery, SinkPost
+from reputation.models import AlertRow, IncidentSummary, PendingDelivery, Silence, SinkPost
+from reputation.muting import silence_reason, silenced_by
 from reputation.sinks import SINKS, IncidentView, Sink, SinkError, SinkUnavailable
 from reputation.store import Store
 from reputation.timeutil import parse_time
@@ -89,6 +91,9 @@ def deliver(
     """Send what each sink still owes, incident by incident; a failing sink never stops the
     others."""
     result = NotifyResult()
+    # Read once: every sink faces the same silences. Checked again here, at send time, as
+    # alertmanager does: a silence added while Slack was down mutes what was waiting.
+    active = store.ledger.silences(now)
     for sink in sinks:
         if isinstance(sink, BrokenSink):
             result.errors.append(f"sink {sink.name}: could not start: {sink.error}; alerts wait")
@@ -101,7 +106,7 @@ def deliver(
             )
             continue
         try:
-            _deliver_to(store.ledger, sink, now, critical_route, result)
+            _deliver_to(store.ledger, sink, now, critical_route, active, result)
         except Exception as exc:  # noqa: BLE001 - one sink's bug never stops the others
             log.debug("sink %s crashed", sink.name, exc_info=True)
             result.errors.append(f"sink {sink.name}: crashed: {_describe(exc)}")
@@ -132,12 +137,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def _deliver_to(
-    ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None, result: NotifyResult
-) -> None:
-    """One pass over the sink's queue, grouped by incident, oldest first; then the
-    escalations it owes."""
+    ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None,
+    active: list[Silence], result: NotifyResult,
+) -> None:  # fmt: skip
+    """One pass over the sink's queue, grouped by incident, oldest first, muting what a
+    silence now matches; then the escalations it owes."""
     blocked: set[str] = set()  # routes whose channel refused us this run
-    for incident_id, alerts in _pending_by_incident(ledger, sink.name):
+    for incident_id, waiting in _pending_by_incident(ledger, sink.name):
+        alerts = _unsilenced(ledger, waiting, active, now)
+        if not alerts:
+            continue
         incident = ledger.incident(incident_id)
         if (incident["route"] or "") in blocked:
             continue
@@ -164,6 +173,28 @@ def _deliver_to(
             _failed(ledger, sink, incident_id, exc, now, result, "escalation")
             if exc.scope == "sink":
                 return
+
+
+def _unsilenced(
+    ledger: Ledger, alerts: list[PendingDelivery], active: list[Silence], now: datetime
+) -> list[PendingDelivery]:
+    """The alerts no active silence matches; the others are muted, for every sink, with the
+    silence's reason (labels as when the alert was recorded)."""
+    if not active:
+        return alerts
+    kept = []
+    for alert in alerts:
+        labels = {
+            "brand": alert["brand"], "rule": alert["rule"], "severity": alert["severity"],
+            "category": category_of(ledger.evidence(alert["fingerprint"], 10_000)),
+            "route": alert["route"] or "",
+        }  # fmt: skip
+        silence = silenced_by(active, labels)
+        if silence is None:
+            kept.append(alert)
+        else:
+            ledger.mute_unsent(alert["fingerprint"], silence_reason(silence), now)
+    return kept
 
 
 def _failed(
