@@ -264,11 +264,18 @@ class Ledger(Tables):
     def incident_evidence(
         self, incident_id: int, since_version: int = 0, limit: int = 5
     ) -> list[ScoredMention]:
-        """An incident's mentions added after `since_version`, most severe first."""
+        """An incident's mentions added after `since_version`, most severe first: by the
+        level of the alerts that cite them, then engagement, then score (so a smaller reply
+        joining never comes before the post that made the incident)."""
         return self._scored(
-            SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
+            SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"  # noqa: S608
             " WHERE im.incident_id = ? AND im.added_version > ?"
-            " ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            " ORDER BY (SELECT MAX(CASE a.severity WHEN 'critical' THEN 2 WHEN 'warning'"
+            " THEN 1 ELSE 0 END) FROM alert_mentions am JOIN alerts a"
+            " ON a.fingerprint = am.fingerprint WHERE am.mention_key = m.key"
+            " AND a.incident_id = im.incident_id AND a.status != 'muted') DESC,"
+            " m.likes + m.shares + m.replies DESC, s.severity DESC, m.created_at, m.key"
+            " LIMIT ?",
             [incident_id, since_version, limit],
         )
 
@@ -302,17 +309,43 @@ class Ledger(Tables):
         message_id: str | None,
         version: int,
         now: datetime,
+        status: str = "open",
     ) -> None:
-        """Record what a sink has shown of an incident, up to `version`."""
+        """Record what a sink has shown of an incident: up to `version`, as `status`."""
         self._db.execute(
             "INSERT INTO incident_messages (incident_id, sink, kind, channel, message_id,"
-            " delivered_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " delivered_version, updated_at, shown_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (incident_id, sink, kind) DO UPDATE SET"
             " channel = COALESCE(excluded.channel, channel),"
             " message_id = COALESCE(excluded.message_id, message_id),"
-            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at",
-            [incident_id, sink, kind, channel, message_id, version, iso(now)],
+            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at,"
+            " shown_status = excluded.shown_status",
+            [incident_id, sink, kind, channel, message_id, version, iso(now), status],
         )
+
+    def incidents_to_refresh(self, sink: str) -> list[int]:
+        """Incidents whose status changed (resolved, say) since `sink` last showed them, with
+        nothing waiting to be delivered that would show it anyway; oldest first."""
+        return [
+            row["incident_id"]
+            for row in self._rows(
+                "SELECT m.incident_id FROM incident_messages m JOIN incidents i"
+                " ON i.id = m.incident_id WHERE m.sink = ? AND m.kind = 'main'"
+                " AND m.shown_status != i.status AND NOT EXISTS (SELECT 1 FROM deliveries d"
+                " JOIN alerts a ON a.fingerprint = d.fingerprint WHERE a.incident_id = i.id"
+                " AND d.sink = m.sink AND d.status = 'pending') ORDER BY m.incident_id",
+                [sink],
+            )
+        ]
+
+    def incident_span(self, incident_id: int) -> tuple[str, str] | None:
+        """When an incident's first and last mentions were created (UTC ISO text)."""
+        [row] = self._rows(
+            "SELECT MIN(m.created_at) AS first, MAX(m.created_at) AS last FROM incident_mentions"
+            " im JOIN mentions m ON m.key = im.mention_key WHERE im.incident_id = ?",
+            [incident_id],
+        )
+        return (row["first"], row["last"]) if row["first"] else None
 
     # -- a sink's posts, keyed before they are sent ----------------------------------------
 

@@ -242,6 +242,7 @@ class IncidentMessage(TypedDict):
     message_id: str | None
     delivered_version: int
     updated_at: str
+    shown_status: str  # the incident's status (open | resolved) the message shows
 
 
 class Silence(TypedDict):

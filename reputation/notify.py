@@ -173,6 +173,14 @@ def _deliver_to(
             _failed(ledger, sink, incident_id, exc, now, result, "escalation")
             if exc.scope == "sink":
                 return
+    for incident_id in ledger.incidents_to_refresh(sink.name):
+        posts = LedgerPostLog(ledger, sink.name, incident_id, now, result.warnings)
+        try:
+            _refresh(ledger, sink, incident_id, now, critical_route, posts)
+        except SinkError as exc:
+            _failed(ledger, sink, incident_id, exc, now, result, "status update")
+            if exc.scope == "sink":
+                return
 
 
 def _unsilenced(
@@ -247,6 +255,7 @@ def _deliver_incident(
             delivered.message_id,
             incident["version"],
             now,
+            incident["status"],
         )
         for alert in alerts:
             ledger.mark_delivered(
@@ -278,6 +287,34 @@ def _escalate(
     )  # fmt: skip
 
 
+def _refresh(
+    ledger: Ledger,
+    sink: Sink,
+    incident_id: int,
+    now: datetime,
+    critical_route: str | None,
+    posts: LedgerPostLog,
+) -> None:
+    """Update, once, the message of an incident whose status changed since it was shown
+    (resolved): no alerts, no thread reply, just the message as it now stands."""
+    incident = ledger.incident(incident_id)
+    main = ledger.incident_message(incident_id, sink.name, "main")
+    if main is None:
+        return
+    if ledger.incident_headline(incident_id) is None:  # nothing left to show: just note it
+        ledger.save_incident_message(
+            incident_id, sink.name, "main", None, None, main["delivered_version"], now,
+            incident["status"],
+        )  # fmt: skip
+        return
+    view = _view(ledger, incident, [], main["delivered_version"], critical_route, posts)
+    delivered = _call(sink.update, view, main)
+    ledger.save_incident_message(
+        incident_id, sink.name, "main", delivered.channel, delivered.message_id,
+        main["delivered_version"], now, incident["status"],
+    )  # fmt: skip
+
+
 def _view(
     ledger: Ledger,
     incident: IncidentSummary,
@@ -295,6 +332,8 @@ def _view(
         new_count=ledger.count_incident_mentions(incident["id"], shown),
         critical_route=critical_route,
         log=posts,
+        headline=ledger.incident_headline(incident["id"]),
+        span=ledger.incident_span(incident["id"]),
     )
 
 

@@ -78,7 +78,9 @@ def m005_every_alert_in_an_incident(db: Database) -> None:
 @migrations()
 def m006_sink_posts_and_state(db: Database) -> None:
     """Each post a sink makes, keyed before it is sent, so a post whose outcome is unknown is
-    looked for before it is made again; and per-sink state (a rate limit's retry time)."""
+    looked for before it is made again; per-sink state (a rate limit's retry time); and the
+    incident status each message shows (existing ones: the status they were shown with,
+    so no old incident is updated on upgrade)."""
     for statement in _SINK_POSTS_AND_STATE:
         db.execute(statement)
 
@@ -101,6 +103,9 @@ _SINK_POSTS_AND_STATE = (
         PRIMARY KEY (sink, incident_id, slot)
     )""",
     "CREATE INDEX sink_posts_channel ON sink_posts (sink, channel)",
+    "ALTER TABLE incident_messages ADD COLUMN shown_status TEXT NOT NULL DEFAULT 'open'",
+    "UPDATE incident_messages SET shown_status = (SELECT status FROM incidents"
+    " WHERE incidents.id = incident_messages.incident_id)",
     """CREATE TABLE sink_state (
         sink TEXT PRIMARY KEY,
         retry_at TEXT,

@@ -130,3 +130,51 @@ def test_a_sink_that_crashes_in_flush_or_at_start_is_reported_and_waits(
     summary = run_once(load_config(workspace(None, sinks=sinks)), now=NOW)
     assert (summary.errors, summary.sent, summary.pending) == ([], 2, 0)
     assert [(s, k) for s, k, _ in RecordingSink.shown] == [("bad", "post"), ("bad", "post")]
+
+
+OUTCOMES = [
+    ("sent", "sent", "sent"),
+    ("sent", "pending", "pending"),
+    ("sent", "failed", "failed"),
+    ("pending", "failed", "pending"),
+    ("failed", "failed", "failed"),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "status"), OUTCOMES)
+def test_an_alert_is_sent_only_when_every_sink_has_it(
+    store: Store, first: str, second: str, status: str
+) -> None:
+    from reputation.models import Alert
+
+    ledger = store.ledger
+    incident = ledger.open_incident("Acme Air", "other", "warning", "t", None, NOW, NOW)
+    alert = Alert("f" * 32, "r", "warning", "Acme Air", "s", "g", NOW)
+    assert ledger.record_alert(alert, ["a", "b"], NOW, incident_id=incident)
+    for sink, outcome in (("a", first), ("b", second)):
+        if outcome == "sent":
+            ledger.mark_delivered(alert.fingerprint, sink, "ts", "C1", NOW)
+        else:
+            ledger.mark_undelivered(alert.fingerprint, sink, "no", outcome == "failed", NOW)
+    [row] = ledger.alerts()
+    assert row["status"] == status
+    assert (row["sent_at"] is not None) is (status == "sent")
+
+
+def test_alerts_retry_puts_failed_alerts_and_their_deliveries_back_in_the_queue(
+    recording: type[RecordingSink], workspace: Callable, make_record: Callable,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from reputation.cli import main
+
+    path = workspace(two_complaints(make_record), sinks=[{**SINKS[0], "fail_on": "post"}])
+    assert run_once(load_config(path), now=NOW).failed == 2
+    assert main(["alerts", "retry", "--config", str(path)]) == 0
+    assert "requeued 2 failed delivery(ies)" in capsys.readouterr().out
+    store = Store.open(load_config(path).database)
+    try:
+        assert store.ledger.alert_counts() == {"pending": 2, "sent": 0, "failed": 0, "muted": 0}
+    finally:
+        store.close()
+    assert main(["alerts", "--status", "pending", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.count("  pending  ") == 2

@@ -136,8 +136,9 @@ class Delivered:
 class IncidentView:
     """What a sink shows of an incident: the incident (with `mentions` and `reach`), the
     alerts being delivered now, its top mentions, the mentions new since the sink last showed
-    it (and how many), the critical route for escalations, and the log where the sink keeps
-    its posts of this incident between runs."""
+    it (and how many), the critical route for escalations, the log where the sink keeps
+    its posts of this incident between runs, the incident's headline alert, and the span
+    of its mentions (first and last created_at)."""
 
     incident: IncidentSummary
     alerts: Sequence[AlertRow]
@@ -146,11 +147,24 @@ class IncidentView:
     new_count: int = 0
     critical_route: str | None = None
     log: PostLog = field(default_factory=MemoryPostLog)
+    headline: AlertRow | None = None
+    span: tuple[str, str] | None = None
 
     @property
     def lead(self) -> AlertRow:
-        """The most severe alert being delivered (the first on ties)."""
+        """The most severe alert being delivered (the first on ties); with none (a status
+        change), the headline."""
+        if not self.alerts:
+            if self.headline is None:
+                raise ValueError("an incident view needs alerts or a headline")
+            return self.headline
         return max(self.alerts, key=lambda a: SEVERITY_LEVELS.index(a["severity"]))
+
+    @property
+    def title_alert(self) -> AlertRow:
+        """The alert the incident is known by: its headline (most severe, then most engaged,
+        of all its alerts), else the lead of those delivered now."""
+        return self.headline or self.lead
 
 
 class Sink(Protocol):

@@ -408,15 +408,18 @@ def _classify(exc: SlackApiError, channel: str) -> SinkError:
 def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an incident's main message; strangers' text is escaped and
     every element kept within Slack's limits."""
-    incident, lead = view.incident, view.lead
+    incident, lead = view.incident, view.title_alert
     severity = incident["severity"]
+    resolved = incident["status"] == "resolved"
     summary = _inert(lead["summary"], SUMMARY_LIMIT)
     why = _inert("; ".join(lead["reasons"]), SECTION_LIMIT // 2) or "rule matched"
-    header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
+    state = f"RESOLVED ({severity})" if resolved else severity.upper()
+    header = shorten(f"{state}: {incident['title']}", HEADER_LIMIT)
+    icon = ":white_check_mark:" if resolved else _ICON.get(severity, "")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
-        _section(_fit(f"{_ICON.get(severity, '')} *{summary}*\n*Why:* {why}", SECTION_LIMIT)),
-        {"type": "section", "fields": _fields(incident)},
+        _section(_fit(f"{icon} *{summary}*\n*Why:* {why}", SECTION_LIMIT)),
+        {"type": "section", "fields": _fields(incident, view.span)},
     ]
     blocks.extend(_mention_block(m) for m in view.top[:3])
     if view.top:
@@ -429,13 +432,16 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
             )
         )
     blocks.append(_context(f"*Next:* {next_step(incident['category'])}"))
+    status = incident["status"]
+    if resolved and incident["resolved_at"]:
+        status += f" {parse_time(incident['resolved_at']):%Y-%m-%d %H:%M} UTC"
     blocks.append(
         _context(
-            f"Incident #{incident['id']} · {incident['status']} · "
+            f"Incident #{incident['id']} · {status} · "
             f"alerts from rule {_inert(lead['rule'], NAME_LIMIT)}"
         )
     )
-    text = f"[{severity.upper()}] {_inert(lead['rule'], NAME_LIMIT)}: {summary}"
+    text = f"[{state}] {_inert(lead['rule'], NAME_LIMIT)}: {summary}"
     return _fit(f"{text} ({incident['mentions']} mentions)", FALLBACK_LIMIT), blocks
 
 
@@ -462,21 +468,25 @@ def escalation_message(
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         _section(_fit(body, SECTION_LIMIT)),
-        {"type": "section", "fields": _fields(incident)},
+        {"type": "section", "fields": _fields(incident, view.span)},
         *(_mention_block(m) for m in view.top[:1]),
     ]
     return _fit(f"[CRITICAL] Escalated: {title}{where}", FALLBACK_LIMIT), blocks
 
 
-def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
-    since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
-    last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
+def _fields(incident: IncidentSummary, span: tuple[str, str] | None) -> list[dict[str, Any]]:
+    """Mentions, reach, category, and the time from the first mention to the last (the
+    alerts' own times only when the mentions are unknown)."""
+    first, last = span or (incident["opened_at"], incident["last_event_at"])
+    start, end = parse_time(first), parse_time(last)
+    since = f"{start:%Y-%m-%d %H:%M}"
+    until = f"{end:%H:%M} UTC" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M} UTC"
     category = _inert(incident["category"].replace("_", " "), NAME_LIMIT)
     return [
         {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
         {"type": "mrkdwn", "text": f"*Reach:* {compact_count(incident['reach'])} followers"},
         {"type": "mrkdwn", "text": f"*Category:* {category}"},
-        {"type": "mrkdwn", "text": f"*Active:* {since} – {last}"},
+        {"type": "mrkdwn", "text": f"*Active:* {since} – {until}"},
     ]
 
 
