@@ -195,7 +195,7 @@ class FakeSlack:
     def _wrap(self, method: str, handler: Any) -> Any:
         def handle(request: Request) -> Response:
             payload = _payload(request)
-            call = {"method": method, "payload": payload, "outcome": None}
+            call: dict[str, Any] = {"method": method, "payload": payload, "outcome": None}
             self.calls.append(call)
             if request.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return _done(call, _json(200, {"ok": False, "error": "invalid_auth"}))

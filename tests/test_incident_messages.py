@@ -67,7 +67,7 @@ def field(message: dict[str, Any], name: str) -> str:
 
 
 def test_a_resolved_incident_is_updated_once_and_no_longer_says_open(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     runner([viral(make_record, 0, "ann", 50_000)])
     [main] = slack.top_level
@@ -84,7 +84,7 @@ def test_a_resolved_incident_is_updated_once_and_no_longer_says_open(
 
 
 def test_a_smaller_reply_joining_does_not_take_the_headline(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     big = viral(make_record, 0, "big_account", 90_000, likes=400, shares=100)
     runner([big])
@@ -106,7 +106,7 @@ def test_a_smaller_reply_joining_does_not_take_the_headline(
 
 
 def test_the_active_span_runs_from_the_first_mention_to_the_last(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     burst = [
         make_record(f"Acme Air lost my bag, terrible service ({i})", minutes=10 + 2 * i,
@@ -120,7 +120,7 @@ def test_the_active_span_runs_from_the_first_mention_to_the_last(
 
 
 def test_the_console_lists_an_incident_once_per_run_most_severe_first(
-    runner: Callable, make_record: Callable
+    runner: Any, make_record: Callable
 ) -> None:
     runner([viral(make_record, 0, "ann", 50_000)])
     # Same run: incident #1 grows and escalates, and a new warning incident #2 opens.
@@ -135,7 +135,7 @@ def test_the_console_lists_an_incident_once_per_run_most_severe_first(
 
 
 def test_a_critical_alert_on_an_escalated_incident_is_not_escalated_again(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     runner([viral(make_record, 0, "ann", 50_000)])
     runner([viral(make_record, 10, "celebrity", 3_000_000)], minutes=10)
@@ -147,7 +147,7 @@ def test_a_critical_alert_on_an_escalated_incident_is_not_escalated_again(
 
 
 def test_a_stranger_named_to_ping_pings_no_one_in_replies_or_escalations(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     runner([viral(make_record, 0, "ann<!channel>", 50_000)])
     runner([viral(make_record, 10, "ann<!channel>", 3_000_000)], minutes=10)
@@ -159,7 +159,7 @@ def test_a_stranger_named_to_ping_pings_no_one_in_replies_or_escalations(
 
 
 def test_the_thread_reply_counts_the_new_mentions(
-    runner: Callable, make_record: Callable, slack: FakeSlack
+    runner: Any, make_record: Callable, slack: FakeSlack
 ) -> None:
     runner([viral(make_record, 0, "ann", 50_000)])
     runner([viral(make_record, 10 + i, f"author{i}", 40_000) for i in range(4)], minutes=10)

@@ -181,7 +181,7 @@ def test_an_open_critical_incident_inhibits_warnings_of_its_category(
     rules_statuses = statuses(path)
     assert rules_statuses[0][1] == "sent"
     assert rules_statuses[1][1] == "muted"
-    assert rules_statuses[1][2].startswith("inhibited by critical incident #")
+    assert str(rules_statuses[1][2]).startswith("inhibited by critical incident #")
     assert len(slack.top_level) == 1
 
 

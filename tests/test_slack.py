@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -228,7 +229,7 @@ def test_a_crash_after_sending_resends_nothing(
     assert len(texts) == 3 == len(set(texts))  # the post in flight was recorded first
 
 
-def _alert(**over: object) -> dict:
+def _alert(**over: object) -> Any:
     return {
         "fingerprint": "f" * 32,
         "rule": "viral-complaint",
@@ -241,7 +242,7 @@ def _alert(**over: object) -> dict:
     }
 
 
-def _mention(**over: object) -> dict:
+def _mention(**over: object) -> Any:
     return {
         "key": "x:1",
         "source": "x",
@@ -258,7 +259,7 @@ def _mention(**over: object) -> dict:
     }
 
 
-def _incident(**over: object) -> dict:
+def _incident(**over: object) -> Any:
     return {
         "id": 7,
         "brand": "Acme Air",
@@ -276,7 +277,7 @@ def _incident(**over: object) -> dict:
     }
 
 
-def _view(alert: dict | None = None, mentions: list[dict] | None = None, **over: object):
+def _view(alert: Any = None, mentions: Any = None, **over: object) -> IncidentView:
     return IncidentView(
         incident=_incident(**over),
         alerts=[alert or _alert()],
@@ -319,7 +320,7 @@ def test_every_message_fits_slacks_limits_whatever_strangers_wrote() -> None:
     for text, blocks in (
         incident_message(view),
         thread_reply(view),
-        escalation_message(view, {"channel": "C0REP"}),
+        escalation_message(view, cast(Any, {"channel": "C0REP"})),
     ):
         assert check_message({"text": text, "blocks": blocks}) is None
         assert "<!channel>" not in json.dumps([text, blocks])

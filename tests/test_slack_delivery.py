@@ -16,8 +16,8 @@ from pytest_httpserver import HTTPServer
 
 from reputation.cli import main
 from reputation.config import load_config
-from reputation.notify import LedgerPostLog
 from reputation.pipeline import RunSummary, run_once
+from reputation.postlog import LedgerPostLog
 from reputation.sinks import SlackSink
 from reputation.store import Store
 from tests.conftest import NOW, write_jsonl

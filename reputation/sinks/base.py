@@ -93,21 +93,24 @@ class MemoryPostLog:
             thread_ts=thread_ts, first_attempt_at=at, attempts=0, in_doubt=0, message_id=None,
             channel_id=None, last_error=None, updated_at="",
         )  # fmt: skip
-        post.update(channel=channel, thread_ts=thread_ts, attempts=post["attempts"] + 1,
-                    in_doubt=post["in_doubt"] + 1)  # fmt: skip
+        post["channel"], post["thread_ts"] = channel, thread_ts
+        post["attempts"] += 1
+        post["in_doubt"] += 1
         self.posts[slot] = post
         return post
 
     def done(self, slot: str, message_id: str, channel_id: str | None) -> None:
         """The post exists."""
         post = self.posts[slot]
-        post.update(message_id=message_id, in_doubt=0, last_error=None,
-                    channel_id=channel_id or post["channel_id"])  # fmt: skip
+        post["message_id"], post["in_doubt"], post["last_error"] = message_id, 0, None
+        post["channel_id"] = channel_id or post["channel_id"]
 
     def failed(self, slot: str, error: str, *, sent: bool | None) -> None:
         """The last attempt failed: surely not sent, or unknown."""
         post = self.posts[slot]
-        post.update(last_error=error, in_doubt=post["in_doubt"] - (sent is False))
+        post["last_error"] = error
+        if sent is False:
+            post["in_doubt"] = max(0, post["in_doubt"] - 1)
 
     def absent(self, slot: str) -> None:
         """None of the earlier attempts is in doubt any more."""

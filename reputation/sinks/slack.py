@@ -226,7 +226,8 @@ class SlackSink:
         except SinkError as exc:
             if exc.code not in _UNREADABLE:
                 raise
-            return self._unreadable(view, record, str(exc))
+            self._unreadable(view, record, str(exc))  # raises if no post is allowed
+            return None
         if found is None:
             view.log.absent(record["slot"])
             return None
@@ -293,7 +294,6 @@ class SlackSink:
                 permanent=True,
                 scope="alert",
             )
-        return None
 
     def _pace(self, channel: str) -> None:
         """Wait until `min_interval` has passed since the last post to `channel`: queue, never
