@@ -72,8 +72,8 @@ def posts(opened: Callable[[], Store]) -> list[dict[str, Any]]:
 def test_a_post_slack_took_but_did_not_confirm_is_found_not_repeated(
     setup: Callable, make_record: Callable, slack: FakeSlack, opened: Callable, fault: str
 ) -> None:
-    run = setup(timeout="1s")
-    slack.fail(fault, delay=1.5)  # slow: answers after the client's 1 s timeout
+    run = setup(timeout="2s")
+    slack.fail(fault, delay=2.5)  # slow: answers after the client's 2 s timeout
     first = run([complaint(make_record, 0)])
     assert (first.sent, first.pending) == (0, 1)
     assert len(slack.messages) == 1  # Slack did post it; the client could not know

@@ -24,10 +24,10 @@ def test_each_fault_after_a_processed_post_leaves_one_message_per_incident(
                     author=f"big{i}", author_followers=50_000)
         for i in range(len(FAULTS))
     ]  # fmt: skip
-    sink = {"type": "slack", "channel": "#rep", "base_url": slack.base_url, "timeout": "1s"}
+    sink = {"type": "slack", "channel": "#rep", "base_url": slack.base_url, "timeout": "2s"}
     path = workspace(records, sinks=[sink])
     for kind in FAULTS:  # one per post, in order: each incident's first post meets one
-        slack.fail(kind, delay=1.5)
+        slack.fail(kind, delay=2.5)
     env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "NO_PROXY": "127.0.0.1,localhost"}
     runs = []
     for _ in range(len(FAULTS) + 1):
