@@ -535,10 +535,10 @@ class Ledger(Tables):
         """Put every permanently failed delivery back in the queue; return how many."""
         stamp = iso(now)
         with self._db.atomic():
-            # The operator asked for it: posts given up as possibly sent twice may go again.
+            # The operator looked: a post given up as possibly sent twice may go once more.
             self._db.execute(
-                "UPDATE sink_posts SET in_doubt = 0, updated_at = ? WHERE message_id IS NULL"
-                " AND EXISTS (SELECT 1 FROM deliveries d JOIN alerts a"
+                "UPDATE sink_posts SET in_doubt = 1, updated_at = ? WHERE message_id IS NULL"
+                " AND in_doubt > 1 AND EXISTS (SELECT 1 FROM deliveries d JOIN alerts a"
                 " ON a.fingerprint = d.fingerprint WHERE d.status = 'failed'"
                 " AND d.sink = sink_posts.sink AND a.incident_id = sink_posts.incident_id)",
                 [stamp],

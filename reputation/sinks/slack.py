@@ -195,7 +195,7 @@ class SlackSink:
                 log.done(slot, *found)
                 return Delivered(*found)
         record = log.begin(slot, channel, thread_ts, self.wall())
-        self._pace(channel)
+        self._pace(channel if _CHANNEL_ID.match(channel) else log.channel_id(channel) or channel)
         try:
             response = self._request(
                 "chat_postMessage", channel, idempotent=False, channel=channel, text=text,
@@ -362,6 +362,8 @@ class SlackSink:
 def _never_sent(exc: BaseException) -> bool:
     """Whether a connection error proves the request never reached Slack: the connection was
     refused or the host not found, before anything was written."""
+    if isinstance(exc, SlackRequestError):  # refused by the client before sending
+        return True
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
 
