@@ -384,7 +384,8 @@ def _open_store(path: Path) -> Store:
 
 def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     """Mute alerts matching every KEY=VALUE for a while."""
-    from reputation.muting import parse_matchers
+    from reputation.muting import check_matchers, parse_matchers
+    from reputation.store import Store
     from reputation.timeutil import utcnow
 
     try:
@@ -392,7 +393,20 @@ def cmd_silence_add(args: argparse.Namespace, path: Path) -> int:
     except ValueError as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    store = _open_store(path)
+    config = load_config(path)
+    routes = config.policy.routes
+    problems = check_matchers(
+        matchers,
+        brands=[b.name for b in config.brands],
+        rules=[r.name for r in config.rules],
+        routes=[*(r.route for r in config.rules if r.route), *routes.by_severity.values(),
+                *routes.quiet],
+    )  # fmt: skip
+    if problems:
+        for problem in problems:
+            print(f"reputation: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    store = Store.open(config.database)
     try:
         now = utcnow()
         silence_id = store.ledger.add_silence(matchers, args.duration, args.comment, now)

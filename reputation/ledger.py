@@ -4,6 +4,7 @@ them, and silences. It shares the Store's connection, so one transaction spans b
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, cast
@@ -20,6 +21,7 @@ from reputation.models import (
     RuleAlert,
     ScoredMention,
     Silence,
+    SinkPost,
 )
 from reputation.store import SCORED_SELECT, Tables
 from reputation.timeutil import iso
@@ -31,9 +33,11 @@ LEDGER_TABLES = (
     "deliveries",
     "alerts",
     "incident_mentions",
+    "sink_posts",
     "incident_messages",
     "incidents",
     "silences",
+    "sink_state",
 )
 
 
@@ -260,11 +264,18 @@ class Ledger(Tables):
     def incident_evidence(
         self, incident_id: int, since_version: int = 0, limit: int = 5
     ) -> list[ScoredMention]:
-        """An incident's mentions added after `since_version`, most severe first."""
+        """An incident's mentions added after `since_version`, most severe first: by the
+        level of the alerts that cite them, then engagement, then score (so a smaller reply
+        joining never comes before the post that made the incident)."""
         return self._scored(
-            SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"
+            SCORED_SELECT + " JOIN incident_mentions im ON im.mention_key = m.key"  # noqa: S608
             " WHERE im.incident_id = ? AND im.added_version > ?"
-            " ORDER BY s.severity DESC, m.created_at LIMIT ?",
+            " ORDER BY (SELECT MAX(CASE a.severity WHEN 'critical' THEN 2 WHEN 'warning'"
+            " THEN 1 ELSE 0 END) FROM alert_mentions am JOIN alerts a"
+            " ON a.fingerprint = am.fingerprint WHERE am.mention_key = m.key"
+            " AND a.incident_id = im.incident_id AND a.status != 'muted') DESC,"
+            " m.likes + m.shares + m.replies DESC, s.severity DESC, m.created_at, m.key"
+            " LIMIT ?",
             [incident_id, since_version, limit],
         )
 
@@ -298,16 +309,131 @@ class Ledger(Tables):
         message_id: str | None,
         version: int,
         now: datetime,
+        status: str = "open",
     ) -> None:
-        """Record what a sink has shown of an incident, up to `version`."""
+        """Record what a sink has shown of an incident: up to `version`, as `status`."""
         self._db.execute(
             "INSERT INTO incident_messages (incident_id, sink, kind, channel, message_id,"
-            " delivered_version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " delivered_version, updated_at, shown_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (incident_id, sink, kind) DO UPDATE SET"
             " channel = COALESCE(excluded.channel, channel),"
             " message_id = COALESCE(excluded.message_id, message_id),"
-            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at",
-            [incident_id, sink, kind, channel, message_id, version, iso(now)],
+            " delivered_version = excluded.delivered_version, updated_at = excluded.updated_at,"
+            " shown_status = excluded.shown_status",
+            [incident_id, sink, kind, channel, message_id, version, iso(now), status],
+        )
+
+    def incidents_to_refresh(self, sink: str) -> list[int]:
+        """Incidents whose status changed (resolved, say) since `sink` last showed them, with
+        nothing waiting to be delivered that would show it anyway; oldest first."""
+        return [
+            row["incident_id"]
+            for row in self._rows(
+                "SELECT m.incident_id FROM incident_messages m JOIN incidents i"
+                " ON i.id = m.incident_id WHERE m.sink = ? AND m.kind = 'main'"
+                " AND m.shown_status != i.status AND NOT EXISTS (SELECT 1 FROM deliveries d"
+                " JOIN alerts a ON a.fingerprint = d.fingerprint WHERE a.incident_id = i.id"
+                " AND d.sink = m.sink AND d.status = 'pending') ORDER BY m.incident_id",
+                [sink],
+            )
+        ]
+
+    def incident_span(self, incident_id: int) -> tuple[str, str] | None:
+        """When an incident's first and last mentions were created (UTC ISO text)."""
+        [row] = self._rows(
+            "SELECT MIN(m.created_at) AS first, MAX(m.created_at) AS last FROM incident_mentions"
+            " im JOIN mentions m ON m.key = im.mention_key WHERE im.incident_id = ?",
+            [incident_id],
+        )
+        return (row["first"], row["last"]) if row["first"] else None
+
+    # -- a sink's posts, keyed before they are sent ----------------------------------------
+
+    def sink_post(self, sink: str, incident_id: int, slot: str) -> SinkPost | None:
+        """What a sink attempted for one post of an incident, if anything."""
+        rows = self._typed(
+            SinkPost,
+            "SELECT * FROM sink_posts WHERE sink = ? AND incident_id = ? AND slot = ?",
+            [sink, incident_id, slot],
+        )
+        return rows[0] if rows else None
+
+    def begin_sink_post(
+        self, sink: str, incident_id: int, slot: str, channel: str, thread_ts: str | None,
+        at: float, now: datetime,
+    ) -> SinkPost:  # fmt: skip
+        """Record, before it is sent, one more attempt of a post whose outcome stays in doubt
+        until `sink_post_done` or `sink_post_not_sent`; the post's key is made on its first
+        attempt (`at`: epoch seconds) and kept for every later one."""
+        self._db.execute(
+            "INSERT INTO sink_posts (sink, incident_id, slot, post_key, channel, thread_ts,"
+            " first_attempt_at, attempts, in_doubt, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1, ?) ON CONFLICT (sink, incident_id, slot)"
+            " DO UPDATE SET attempts = attempts + 1, in_doubt = in_doubt + 1,"
+            " channel = excluded.channel, thread_ts = excluded.thread_ts,"
+            " updated_at = excluded.updated_at",
+            [sink, incident_id, slot, secrets.token_hex(12), channel, thread_ts, at, iso(now)],
+        )
+        found = self.sink_post(sink, incident_id, slot)
+        assert found is not None
+        return found
+
+    def sink_post_done(
+        self, sink: str, incident_id: int, slot: str, message_id: str, channel_id: str | None,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """The post exists (confirmed, or found in the channel): nothing is in doubt."""
+        self._db.execute(
+            "UPDATE sink_posts SET message_id = ?, channel_id = COALESCE(?, channel_id),"
+            " in_doubt = 0, last_error = NULL, updated_at = ?"
+            " WHERE sink = ? AND incident_id = ? AND slot = ?",
+            [message_id, channel_id, iso(now), sink, incident_id, slot],
+        )
+
+    def sink_post_failed(
+        self, sink: str, incident_id: int, slot: str, error: str, now: datetime, *,
+        sent: bool | None,
+    ) -> None:  # fmt: skip
+        """An attempt failed: surely not sent (`sent=False`: one doubt fewer), or with its
+        outcome unknown (`sent=None`: the doubt stays); `error` says which."""
+        self._db.execute(
+            "UPDATE sink_posts SET in_doubt = MAX(0, in_doubt - ?), last_error = ?,"
+            " updated_at = ? WHERE sink = ? AND incident_id = ? AND slot = ?",
+            [0 if sent is None else 1, error, iso(now), sink, incident_id, slot],
+        )
+
+    def sink_post_absent(self, sink: str, incident_id: int, slot: str, now: datetime) -> None:
+        """The channel was read and no earlier attempt of this post is in it: none is in
+        doubt any more."""
+        self._db.execute(
+            "UPDATE sink_posts SET in_doubt = 0, updated_at = ?"
+            " WHERE sink = ? AND incident_id = ? AND slot = ?",
+            [iso(now), sink, incident_id, slot],
+        )
+
+    def sink_channel_id(self, sink: str, channel: str) -> str | None:
+        """The id the service gave `channel` (as configured, a `#name`) on an earlier post."""
+        rows = self._rows(
+            "SELECT channel_id FROM sink_posts WHERE sink = ? AND channel = ?"
+            " AND channel_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
+            [sink, channel],
+        )
+        return rows[0]["channel_id"] if rows else None
+
+    # -- per-sink state -------------------------------------------------------------------
+
+    def sink_retry_at(self, sink: str) -> str | None:
+        """When a rate-limited sink may be called again (UTC ISO text), if it was limited."""
+        rows = self._rows("SELECT retry_at FROM sink_state WHERE sink = ?", [sink])
+        return rows[0]["retry_at"] if rows else None
+
+    def sink_rate_limited(self, sink: str, retry_at: datetime, error: str, now: datetime) -> None:
+        """Keep a rate limit's end, so no later run calls the sink before it."""
+        self._db.execute(
+            "INSERT INTO sink_state (sink, retry_at, last_error, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (sink) DO UPDATE SET retry_at = excluded.retry_at,"
+            " last_error = excluded.last_error, updated_at = excluded.updated_at",
+            [sink, iso(retry_at), error, iso(now)],
         )
 
     def pending_deliveries(
@@ -374,6 +500,26 @@ class Ledger(Tables):
             )
             self._settle(fingerprint, stamp)
 
+    def mute_unsent(self, fingerprint: str, reason: str, now: datetime) -> None:
+        """Mute an alert at send time: its pending deliveries are dropped and it keeps the
+        reason; it is `muted` unless a sink already had it (then its status stays theirs)."""
+        stamp = iso(now)
+        with self._db.atomic():
+            self._db.execute(
+                "DELETE FROM deliveries WHERE fingerprint = ? AND status = 'pending'",
+                [fingerprint],
+            )
+            self._db.execute(
+                "UPDATE alerts SET muted_reason = ?, updated_at = ? WHERE fingerprint = ?",
+                [reason, stamp, fingerprint],
+            )
+            if self._rows("SELECT 1 FROM deliveries WHERE fingerprint = ?", [fingerprint]):
+                self._settle(fingerprint, stamp)
+            else:
+                self._db.execute(
+                    "UPDATE alerts SET status = 'muted' WHERE fingerprint = ?", [fingerprint]
+                )
+
     def _settle(self, fingerprint: str, stamp: str) -> None:
         rows = self._rows("SELECT status FROM deliveries WHERE fingerprint = ?", [fingerprint])
         states = {r["status"] for r in rows}
@@ -389,6 +535,14 @@ class Ledger(Tables):
         """Put every permanently failed delivery back in the queue; return how many."""
         stamp = iso(now)
         with self._db.atomic():
+            # The operator looked: a post given up as possibly sent twice may go once more.
+            self._db.execute(
+                "UPDATE sink_posts SET in_doubt = 1, updated_at = ? WHERE message_id IS NULL"
+                " AND in_doubt > 1 AND EXISTS (SELECT 1 FROM deliveries d JOIN alerts a"
+                " ON a.fingerprint = d.fingerprint WHERE d.status = 'failed'"
+                " AND d.sink = sink_posts.sink AND a.incident_id = sink_posts.incident_id)",
+                [stamp],
+            )
             count = self._db.execute(
                 "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'failed'",
                 [stamp],
@@ -406,17 +560,37 @@ class Ledger(Tables):
             counts[row["status"]] = row["n"]
         return counts
 
-    def sent_below_critical(self, incident_id: int, sink: str, before: datetime) -> bool:
-        """Whether `sink` confirmed, before `before`, an alert of the incident below critical
-        (so the incident was shown as less than critical on an earlier run)."""
-        return bool(
-            self._rows(
-                "SELECT 1 FROM alerts a JOIN deliveries d ON d.fingerprint = a.fingerprint"
-                " WHERE a.incident_id = ? AND d.sink = ? AND d.status = 'sent'"
-                " AND a.severity != 'critical' AND d.sent_at < ? LIMIT 1",
-                [incident_id, sink, iso(before)],
+    def incidents_owing_escalation(self, sink: str, before: datetime) -> list[int]:
+        """Open critical incidents that `sink` showed below critical on an earlier run (it
+        confirmed, before `before`, one of their alerts below critical) and has not yet
+        announced as escalated; oldest first."""
+        return [
+            row["id"]
+            for row in self._rows(
+                "SELECT i.id FROM incidents i WHERE i.status = 'open' AND i.severity = 'critical'"
+                " AND NOT EXISTS (SELECT 1 FROM incident_messages e WHERE e.incident_id = i.id"
+                " AND e.sink = ? AND e.kind = 'escalation')"
+                " AND EXISTS (SELECT 1 FROM alerts a JOIN deliveries d"
+                " ON d.fingerprint = a.fingerprint WHERE a.incident_id = i.id AND d.sink = ?"
+                " AND d.status = 'sent' AND a.severity != 'critical' AND d.sent_at < ?)"
+                " ORDER BY i.id",
+                [sink, sink, iso(before)],
             )
+        ]
+
+    def incident_headline(self, incident_id: int) -> AlertRow | None:
+        """The alert an incident is known by: its most severe, then the one whose evidence
+        is most engaged, then the earliest (a smaller reply joining never takes over)."""
+        rows = self._alerts(
+            AlertRow,
+            "SELECT a.* FROM alerts a WHERE a.incident_id = ? AND a.status != 'muted'"
+            " ORDER BY CASE a.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END"
+            " DESC, (SELECT MAX(m.likes + m.shares + m.replies) FROM alert_mentions am"
+            " JOIN mentions m ON m.key = am.mention_key WHERE am.fingerprint = a.fingerprint)"
+            " DESC, a.event_at, a.fingerprint LIMIT 1",
+            [incident_id],
         )
+        return rows[0] if rows else None
 
     # -- listing and reports --------------------------------------------------------------
 

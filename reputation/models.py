@@ -246,6 +246,7 @@ class IncidentMessage(TypedDict):
     message_id: str | None
     delivered_version: int
     updated_at: str
+    shown_status: str  # the incident's status (open | resolved) the message shows
 
 
 class Silence(TypedDict):
@@ -293,3 +294,24 @@ class DayReportRow(TypedDict):
     alert_status: str | None
     alert_rules: str | None
     key: str
+
+
+class SinkPost(TypedDict):
+    """One post a sink makes for an incident (`slot`: main, reply:<version>, escalation...),
+    keyed before it is sent: `post_key` travels in the message's metadata, `in_doubt` counts
+    attempts whose outcome is unknown, `message_id` is set once the post is known to exist.
+    `first_attempt_at` is epoch seconds, the clock of the service's timestamps."""
+
+    sink: str
+    incident_id: int
+    slot: str
+    post_key: str
+    channel: str
+    thread_ts: str | None
+    first_attempt_at: float
+    attempts: int
+    in_doubt: int
+    message_id: str | None
+    channel_id: str | None
+    last_error: str | None
+    updated_at: str

@@ -7,14 +7,15 @@ critical incident of the brand and category active when the alert happened).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reputation.incidents import PIPELINE
-from reputation.models import Alert, Silence
+from reputation.models import SEVERITY_LEVELS, Alert, Silence
+from reputation.signals import CATEGORIES
 
 if TYPE_CHECKING:  # only a type here: config imports this module, and must not load the store
     from reputation.ledger import Ledger
@@ -65,6 +66,50 @@ def parse_matchers(pairs: list[str]) -> dict[str, str]:
     return matchers
 
 
+def check_matchers(
+    matchers: Mapping[str, str],
+    brands: Iterable[str],
+    rules: Iterable[str],
+    routes: Iterable[str],
+) -> list[str]:
+    """Problems with matchers that could never match an alert: an unknown brand (compared
+    ignoring case), rule, severity, category or route, each named with what is known."""
+    known = {
+        "brand": sorted(set(brands)),
+        "rule": sorted(set(rules)),
+        "severity": list(SEVERITY_LEVELS),
+        "category": [*CATEGORIES, PIPELINE],
+        "route": sorted(set(routes)),
+    }
+    problems = []
+    for key, value in matchers.items():
+        choices = known[key]
+        if not any(_matches(key, value, choice) for choice in choices):
+            listed = ", ".join(choices) if choices else "none is configured"
+            problems.append(f"{key}={value!r} can never match: no such {key} (known: {listed})")
+    return problems
+
+
+def silenced_by(active: Iterable[Silence], labels: Mapping[str, str]) -> Silence | None:
+    """The first silence whose matchers all match `labels` (brand ignoring case), if any."""
+    for silence in active:
+        if all(_matches(key, want, labels.get(key)) for key, want in silence["matchers"].items()):
+            return silence
+    return None
+
+
+def silence_reason(silence: Silence) -> str:
+    """How a muted alert names the silence that muted it."""
+    comment = f": {silence['comment']}" if silence["comment"] else ""
+    return f"silenced by #{silence['id']}{comment}"
+
+
+def _matches(key: str, want: str, have: str | None) -> bool:
+    if have is None:
+        return False
+    return want.casefold() == have.casefold() if key == "brand" else want == have
+
+
 def mute_reason(
     ledger: Ledger,
     alert: Alert,
@@ -77,10 +122,9 @@ def mute_reason(
     """Why `alert` must not be sent, or None to send it (`active`: the silences in force)."""
     labels = {"brand": alert.brand, "rule": alert.rule, "severity": alert.severity,
               "category": category, "route": alert.route or ""}  # fmt: skip
-    for silence in active:
-        if all(labels.get(k) == v for k, v in silence["matchers"].items()):
-            comment = f": {silence['comment']}" if silence["comment"] else ""
-            return f"silenced by #{silence['id']}{comment}"
+    silence = silenced_by(active, labels)
+    if silence is not None:
+        return silence_reason(silence)
     if alert.severity == "critical":
         return None  # critical passes through quiet hours and inhibition
     quiet = routes.quiet.get(alert.route or "")

@@ -221,7 +221,9 @@ def run_once(
             store, config.rules, [s.name for s in sinks], now, config.policy
         )
         critical = config.policy.routes.by_severity.get("critical")
-        summary.errors.extend(deliver(store, sinks, now, critical).errors)
+        delivered = deliver(store, sinks, now, critical)
+        summary.errors.extend(delivered.errors)
+        summary.warnings.extend(delivered.warnings)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

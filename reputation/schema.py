@@ -75,6 +75,45 @@ def m005_every_alert_in_an_incident(db: Database) -> None:
         )
 
 
+@migrations()
+def m006_sink_posts_and_state(db: Database) -> None:
+    """Each post a sink makes, keyed before it is sent, so a post whose outcome is unknown is
+    looked for before it is made again; per-sink state (a rate limit's retry time); and the
+    incident status each message shows (existing ones: the status they were shown with,
+    so no old incident is updated on upgrade)."""
+    for statement in _SINK_POSTS_AND_STATE:
+        db.execute(statement)
+
+
+_SINK_POSTS_AND_STATE = (
+    """CREATE TABLE sink_posts (
+        sink TEXT NOT NULL,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        slot TEXT NOT NULL,
+        post_key TEXT NOT NULL UNIQUE,
+        channel TEXT NOT NULL,
+        thread_ts TEXT,
+        first_attempt_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        in_doubt INTEGER NOT NULL DEFAULT 0,
+        message_id TEXT,
+        channel_id TEXT,
+        last_error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sink, incident_id, slot)
+    )""",
+    "CREATE INDEX sink_posts_channel ON sink_posts (sink, channel)",
+    "ALTER TABLE incident_messages ADD COLUMN shown_status TEXT NOT NULL DEFAULT 'open'",
+    "UPDATE incident_messages SET shown_status = (SELECT status FROM incidents"
+    " WHERE incidents.id = incident_messages.incident_id)",
+    """CREATE TABLE sink_state (
+        sink TEXT PRIMARY KEY,
+        retry_at TEXT,
+        last_error TEXT,
+        updated_at TEXT NOT NULL
+    )""",
+)
+
 _INCIDENTS = (
     "ALTER TABLE alerts ADD COLUMN incident_id INTEGER",
     "ALTER TABLE alerts ADD COLUMN muted_reason TEXT",

@@ -213,6 +213,7 @@ def test_a_brand_wide_burst_joins_its_majority_category(tmp_path: Path, store: S
 
 
 def test_posts_to_one_channel_are_paced_and_none_is_dropped(slack: FakeSlack) -> None:
+    slack.add_channel("#other")
     clock = {"now": 100.0}
     slept: list[float] = []
 

@@ -181,7 +181,7 @@ def test_an_open_critical_incident_inhibits_warnings_of_its_category(
     rules_statuses = statuses(path)
     assert rules_statuses[0][1] == "sent"
     assert rules_statuses[1][1] == "muted"
-    assert rules_statuses[1][2].startswith("inhibited by critical incident #")
+    assert str(rules_statuses[1][2]).startswith("inhibited by critical incident #")
     assert len(slack.top_level) == 1
 
 
@@ -196,3 +196,78 @@ def test_muted_alerts_appear_in_the_digest(
     with (tmp_path / "digests" / "2026-11-22.csv").open() as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["alert_status"], row["alert_rules"]) == ("muted", "viral-complaint")
+
+
+def test_a_silence_added_while_slack_was_down_mutes_what_was_waiting(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    path = slack_config(workspace, slack)
+    write_jsonl(
+        tmp_path / "mentions.jsonl",
+        [complaint(make_record, 0), complaint(make_record, 300, followers=3_000_000)],
+    )
+    down = {"SLACK_BOT_TOKEN": "xoxb-revoked"}  # Slack refuses everything: all waits
+    first = run_once(load_config(path), now=utcnow(), env=down, sink_factories=NO_SLEEP)
+    assert (first.alerts, first.pending, slack.messages) == (2, 2, [])
+    # The operator mutes the flood while it waits; the brand written in another case.
+    args = ["silence", "add", 'brand="ACME AIR"', "severity=critical", "--for", "4h"]
+    assert main([*args, "--config", str(path)]) == 0
+    capsys.readouterr()
+    second = run_once(load_config(path), now=utcnow(), env=ENV, sink_factories=NO_SLEEP)
+    assert (second.sent, second.pending, second.errors) == (1, 0, [])
+    assert statuses(path) == [
+        ("viral-complaint", "sent", None),
+        ("viral-complaint", "muted", "silenced by #1"),
+    ]
+    assert len(slack.messages) == 1 and "WARNING" in slack.messages[0]["text"]
+    store = Store.open(load_config(path).database)
+    try:  # nothing is owed for the muted one, on any later run
+        assert store._rows("SELECT sink, status FROM deliveries ORDER BY status") == [
+            {"sink": "slack", "status": "sent"}
+        ]
+    finally:
+        store.close()
+    assert run_once(load_config(path), now=utcnow(), env=ENV, sink_factories=NO_SLEEP).sent == 0
+
+
+def test_brand_matching_ignores_case(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, tmp_path: Path
+) -> None:
+    path = slack_config(workspace, slack)
+    assert main(["silence", "add", "brand=acme air", "--for", "1h", "--config", str(path)]) == 0
+    write_jsonl(tmp_path / "mentions.jsonl", [complaint(make_record, 0)])
+    run_once(load_config(path), now=utcnow(), env=ENV, sink_factories=NO_SLEEP)
+    assert statuses(path) == [("viral-complaint", "muted", "silenced by #1")]
+    assert slack.messages == []
+
+
+@pytest.mark.parametrize(
+    ("pair", "named"),
+    [
+        ("rule=viral-complaints", "rule='viral-complaints' can never match: no such rule"),
+        ("rule=source-flatline", "rule='source-flatline' can never match"),  # disabled
+        ("severity=urgent", "severity='urgent' can never match: no such severity (known: info,"),
+        ("category=weather", "category='weather' can never match: no such category (known: leg"),
+        ("route=#nowhere", "route='#nowhere' can never match: no such route (known: #rep-crit"),
+        ("brand=Globex", "brand='Globex' can never match: no such brand (known: Acme Air)"),
+    ],
+)
+def test_silence_add_refuses_matchers_that_can_never_match(
+    workspace: Callable, capsys: pytest.CaptureFixture[str], pair: str, named: str
+) -> None:
+    path = workspace([], routes={"critical": "#rep-crit"})
+    assert main(["silence", "add", pair, "--for", "1h", "--config", str(path)]) == 2
+    assert named in capsys.readouterr().err
+    assert main(["silence", "list", "--all", "--config", str(path)]) == 0
+    assert "no active silences" in capsys.readouterr().out
+
+
+def test_silence_add_takes_every_known_value(
+    workspace: Callable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = workspace([], routes={"critical": "#rep-crit"})
+    pairs = ["brand=acme air", "rule=complaint-burst", "severity=critical",
+             "category=pipeline", "route=#rep-crit"]  # fmt: skip
+    assert main(["silence", "add", *pairs, "--for", "1h", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("silence #1 until ")

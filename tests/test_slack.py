@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -14,10 +16,10 @@ from reputation.config import load_config
 from reputation.ledger import Ledger
 from reputation.pipeline import run_once
 from reputation.sinks import IncidentView
-from reputation.sinks.slack import incident_message
+from reputation.sinks.slack import escalation_message, incident_message, thread_reply
 from reputation.store import Store
-from tests.conftest import NOW
-from tests.fakes import TOKEN, FakeSlack
+from tests.conftest import NOW, write_jsonl
+from tests.fakes import TOKEN, FakeSlack, check_message
 
 HOSTILE = (
     "<!channel> <@U024BE7LH> Acme Air is awful, terrible, stole my money! "
@@ -95,10 +97,12 @@ def test_slack_down_then_up_delivers_each_alert_exactly_once(
     first = run_once(config, now=NOW)
     assert (first.alerts, first.sent, first.pending, len(slack.messages)) == (3, 0, 3, 0)
     assert any("Slack answered HTTP 500" in e for e in first.errors)
-    assert slack.attempts == 2  # one in-process retry, then the sink is paused for the run
+    assert slack.attempts == 1  # a post is never repeated blind, and the sink pauses
     slack.down = False
     second = run_once(config, now=NOW)
     assert (second.sent, second.pending, second.errors) == (3, 0, [])
+    # The one post whose outcome was unknown was looked for in #rep before it was made.
+    assert [c["payload"]["channel"] for c in slack.calls_of("conversations.history")] == ["C0REP"]
     assert run_once(config, now=NOW).sent == 0
     texts = [m["text"] for m in slack.messages]
     assert len(texts) == 3 == len(set(texts))
@@ -121,7 +125,13 @@ def test_a_long_retry_after_leaves_the_alert_for_a_later_run(
     first = run_once(config, now=NOW)
     assert (first.pending, slack.attempts, len(slack.messages)) == (1, 1, 0)
     assert any("HTTP 429" in e for e in first.errors)
-    assert run_once(config, now=NOW).sent == 1
+    # Kept in the store: the next runs leave Slack alone until the hour has passed.
+    later = run_once(config, now=NOW + timedelta(minutes=59))
+    assert (later.sent, later.pending, len(slack.calls)) == (0, 1, 1)
+    assert later.warnings == [
+        "sink slack: rate limited until 2026-11-22 13:00:00 UTC; skipped this run"
+    ]
+    assert run_once(config, now=NOW + timedelta(hours=1, seconds=1)).sent == 1
     assert len(slack.messages) == 1
 
 
@@ -135,12 +145,16 @@ def test_a_refused_channel_waits_while_other_channels_go_on(
     config = load_config(
         workspace(complaints(make_record, 2), sinks=slack_sinks(slack), rules_dir=rules)
     )
-    slack.answer(404, error="channel_not_found")
-    summary = run_once(config, now=NOW)
+    summary = run_once(config, now=NOW)  # no channel #gone in the workspace
     assert [m["channel"] for m in slack.messages] == ["#rep"]
     assert summary.pending == 1
     assert any("channel_not_found for #gone; invite the bot" in e for e in summary.errors)
-    assert run_once(config, now=NOW).sent == 1  # the bot was invited meanwhile
+    slack.add_channel("#gone", member=False)  # created, but the bot is not in it
+    summary = run_once(config, now=NOW)
+    assert summary.pending == 1
+    assert any("not_in_channel for #gone; invite the bot" in e for e in summary.errors)
+    slack.add_channel("#gone")  # the bot was invited meanwhile
+    assert run_once(config, now=NOW).sent == 1
     assert [m["channel"] for m in slack.messages] == ["#rep", "#gone"]
 
 
@@ -185,7 +199,7 @@ def test_without_a_token_the_sink_is_skipped_with_one_warning(
     assert (summary.alerts, summary.sent, summary.pending, slack.attempts) == (2, 2, 0, 0)
 
 
-def test_a_crash_after_sending_resends_at_most_that_message(
+def test_a_crash_after_sending_resends_nothing(
     workspace: Callable,
     make_record: Callable,
     slack: FakeSlack,
@@ -213,10 +227,10 @@ def test_a_crash_after_sending_resends_at_most_that_message(
     monkeypatch.setattr(Ledger, "mark_delivered", real)
     assert run_once(config, now=NOW).sent == 2
     texts = [m["text"] for m in slack.messages]
-    assert len(texts) == 4 and len(set(texts)) == 3  # one duplicate: the one in flight
+    assert len(texts) == 3 == len(set(texts))  # the post in flight was recorded first
 
 
-def _alert(**over: object) -> dict:
+def _alert(**over: object) -> Any:
     return {
         "fingerprint": "f" * 32,
         "rule": "viral-complaint",
@@ -229,7 +243,7 @@ def _alert(**over: object) -> dict:
     }
 
 
-def _mention(**over: object) -> dict:
+def _mention(**over: object) -> Any:
     return {
         "key": "x:1",
         "source": "x",
@@ -246,7 +260,7 @@ def _mention(**over: object) -> dict:
     }
 
 
-def _incident(**over: object) -> dict:
+def _incident(**over: object) -> Any:
     return {
         "id": 7,
         "brand": "Acme Air",
@@ -264,12 +278,53 @@ def _incident(**over: object) -> dict:
     }
 
 
-def _view(alert: dict | None = None, mentions: list[dict] | None = None, **over: object):
+def _view(alert: Any = None, mentions: Any = None, **over: object) -> IncidentView:
     return IncidentView(
         incident=_incident(**over),
         alerts=[alert or _alert()],
         top=mentions if mentions is not None else [_mention()],
     )
+
+
+def test_oversized_fields_of_strangers_are_capped_not_refused(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
+) -> None:
+    # Ingest allows 2,000 characters of author and 8,000 of url; escaped, "<" is four.
+    huge = make_record(
+        "Acme Air is terrible, awful service " + "<b>&amp; " * 3000,
+        author="<" * 1990 + "ann",
+        author_followers=50_000,
+        source="s" * 500,
+        url="https://x.com/" + "u" * 4000,
+    )
+    config = load_config(workspace([huge], sinks=slack_sinks(slack)))
+    summary = run_once(config, now=NOW)
+    assert (summary.sent, summary.failed, summary.pending, summary.errors) == (1, 0, 0, [])
+    [post] = slack.messages  # the fake applies Slack's limits to every element
+    quote = next(b for b in post["blocks"] if "&lt;&lt;" in b.get("text", {}).get("text", ""))
+    assert "accessory" not in quote  # a url over 3,000 is no button, rather than a refusal
+
+
+def test_every_message_fits_slacks_limits_whatever_strangers_wrote() -> None:
+    mention = _mention(
+        author="<" * 2000, source="&" * 500, text="<!channel> " * 10_000,
+        url="https://x.com/" + "u" * 2990, category="c" * 300,
+    )  # fmt: skip
+    alert = _alert(summary="@" + "<" * 2000, reasons=["<" * 2000] * 5, rule="r" * 300)
+    view = IncidentView(
+        incident=_incident(title="T" * 400, category="c" * 300),
+        alerts=[alert] * 6,
+        top=[mention] * 3,
+        new=[mention] * 3,
+        new_count=10**6,
+    )
+    for text, blocks in (
+        incident_message(view),
+        thread_reply(view),
+        escalation_message(view, cast(Any, {"channel": "C0REP"})),
+    ):
+        assert check_message({"text": text, "blocks": blocks}) is None
+        assert "<!channel>" not in json.dumps([text, blocks])
 
 
 def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
@@ -317,3 +372,21 @@ def test_only_web_links_become_buttons(url: str | None, button: bool) -> None:
         if b["type"] == "section" and "*@ann*" in b.get("text", {}).get("text", "")
     ]
     assert ("accessory" in mention) is button
+
+
+def test_an_incident_is_updated_by_the_channel_id_slack_answered(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None, tmp_path: Path
+) -> None:
+    first, second = (
+        make_record(f"Acme Air is terrible, awful service #{i}", minutes=i * 10,
+                    author=f"big{i}", author_followers=50_000)
+        for i in range(2)
+    )  # fmt: skip
+    config = load_config(workspace([first], sinks=slack_sinks(slack)))
+    assert run_once(config, now=NOW).sent == 1
+    write_jsonl(tmp_path / "mentions.jsonl", [second], mode="a")
+    assert run_once(config, now=NOW).sent == 1
+    [main] = slack.top_level
+    # chat.update refuses a "#name": the message is found again by the id Slack gave.
+    assert [(u["channel"], u["ts"]) for u in slack.updates] == [("C0REP", main["ts"])]
+    assert [r["thread_ts"] for r in slack.replies] == [main["ts"]]

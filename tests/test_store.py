@@ -124,6 +124,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m003_incidents_and_muting",
         "m004_mention_threads",
         "m005_every_alert_in_an_incident",
+        "m006_sink_posts_and_state",
     ]
     assert "thread_id" in again._db["mentions"].columns_dict
     assert again._db.journal_mode == "wal"

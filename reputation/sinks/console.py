@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reputation.models import IncidentMessage
+from reputation.models import SEVERITY_LEVELS, IncidentMessage
 from reputation.sinks.base import Delivered, IncidentView
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.validate import Field
@@ -32,33 +33,50 @@ class ConsoleSink:
     ) -> None:
         self.name = name
         self.console = console or Console()
-        self.rows: list[tuple[str, IncidentView]] = []
+        # One row per incident per run: its changes, and the view it was last shown with.
+        self.rows: dict[int, tuple[list[str], IncidentView]] = {}
 
     def post(self, view: IncidentView) -> Delivered:
         """Queue a new incident for the table printed by `flush`."""
-        self.rows.append(("new", view))
-        return Delivered()
+        return self._queue("new", view)
 
     def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
-        """Queue an incident's update."""
-        self.rows.append((f"+{view.new_count} mention(s)", view))
-        return Delivered()
+        """Queue an incident's update (or its change of status)."""
+        if not view.alerts:
+            return self._queue(view.incident["status"], view)
+        return self._queue(f"+{view.new_count} mention(s)", view)
 
     def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Queue the escalation notice."""
-        self.rows.append(("escalated", view))
+        return self._queue("escalated", view)
+
+    def _queue(self, change: str, view: IncidentView) -> Delivered:
+        """Note a change of an incident; an incident shown twice in a run keeps one row, with
+        every change and its alerts, and the latest view."""
+        changes, earlier = self.rows.get(view.incident["id"], ([], None))
+        if earlier is not None:
+            seen = {a["fingerprint"] for a in earlier.alerts}
+            alerts = [*earlier.alerts, *(a for a in view.alerts if a["fingerprint"] not in seen)]
+            view = replace(view, alerts=alerts, new=earlier.new or view.new)
+        self.rows[view.incident["id"]] = ([*changes, change], view)
         return Delivered()
 
     def flush(self) -> None:
-        """Print queued incidents as one table."""
+        """Print queued incidents as one table, most severe first."""
         if not self.rows:
             return
-        table = Table(title=f"{len(self.rows)} incident update(s)", show_lines=True, expand=True)
+        rows = sorted(
+            self.rows.values(),
+            key=lambda row: (-SEVERITY_LEVELS.index(row[1].incident["severity"]),
+                             row[1].incident["id"]),
+        )  # fmt: skip
+        table = Table(title=f"{len(rows)} incident update(s)", show_lines=True, expand=True)
         table.add_column("severity", no_wrap=True)
         table.add_column("incident", ratio=1)
         table.add_column("what happened", ratio=3)
         table.add_column("why", ratio=2)
-        for change, view in self.rows:
+        for changes, view in rows:
+            change = "; ".join(changes)
             incident = view.incident
             table.add_row(
                 Text(incident["severity"], style=_STYLE.get(incident["severity"], "")),
@@ -69,7 +87,7 @@ class ConsoleSink:
                     )
                 ),
                 _what(view),
-                Text(terminal_safe("; ".join(view.lead["reasons"]))),
+                Text(terminal_safe("; ".join(view.title_alert["reasons"]))),
             )
         self.console.print(table)
         self.rows.clear()

@@ -1,7 +1,20 @@
-"""The Slack sink: Block Kit messages through slack-sdk's WebClient, user text escaped."""
+"""The Slack sink: Block Kit messages through slack-sdk's WebClient, user text escaped.
+
+`chat.postMessage` has no idempotency key, so a post is only ever retried where it surely
+did not arrive (the connection was refused, Slack answered 429). Where the outcome is unknown
+(the connection dropped after the request went out, a 500, a client timeout) the attempt is
+recorded as in doubt, and before posting again the sink looks for it in the channel by the
+key its metadata carries (`conversations.history` / `.replies`, scope `channels:history`).
+Without that scope it says so once per run and posts at most once more. `chat.update` and
+the history reads are idempotent and retried.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import http.client
+import re
+import socket
 import time
 import urllib.error
 from collections.abc import Callable, Mapping
@@ -9,13 +22,8 @@ from typing import Any, ClassVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
-from reputation.models import IncidentMessage, IncidentSummary, ScoredMention
+from reputation.models import IncidentMessage, IncidentSummary, ScoredMention, SinkPost
 from reputation.playbook import next_step
 from reputation.sinks.base import Delivered, IncidentView, SinkError, SinkUnavailable
 from reputation.text import compact_count, normalize, shorten, slack_escape
@@ -23,9 +31,31 @@ from reputation.timeutil import parse_time
 from reputation.validate import Field, defaults
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
+EVENT_TYPE = "reputation_incident"  # the metadata event type of every post
+# Slack's documented limits (Block Kit reference): header 150, section text 3,000, a
+# button's url 3,000. Fallback text may be 40,000; ours stays short, as notifications are.
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
-MENTION_LIMIT = 2000  # per quoted mention, keeping the whole message under ~12k characters
+BUTTON_URL_LIMIT = 3000
+FALLBACK_LIMIT = 3000
+# Our own shares of those, for fields of stranger origin: a quoted mention (three of them
+# keep the whole message under Slack's ~12,000 characters of block text), an author, a
+# source, a summary (it names the author), a rule or category name.
+MENTION_LIMIT = 2000
+AUTHOR_LIMIT = 100
+SOURCE_LIMIT = 40
+SUMMARY_LIMIT = 500
+NAME_LIMIT = 100
+# Calls per request: the first and two retries, where a retry is safe.
+TRIES = 3
+# A 429 without Retry-After (Slack always sends one; a proxy may not) waits this long.
+DEFAULT_RETRY_AFTER = 60.0
+# How far to read a channel for an earlier attempt: from its first try, less this much for
+# the difference between our clock and Slack's, at most this many messages.
+SEARCH_MARGIN = 600.0
+SEARCH_PAGE, SEARCH_PAGES = 200, 10
+_WEB_URL = re.compile(r"^https?://[^\s<>\"|]+$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 # Errors that a retry can fix without anyone acting: keep the alert pending.
 _TRANSIENT = {
@@ -36,6 +66,8 @@ _TRANSIENT = {
     "request_timeout",
     "team_added_to_org",
 }
+# Of those, the ones after which Slack says some of the call may have been done.
+_MAYBE_DONE = {"internal_error", "fatal_error", "service_unavailable"}
 # Errors of the whole sink (credentials): pending until an operator fixes the token.
 _SINK_LEVEL = {
     "invalid_auth",
@@ -49,23 +81,13 @@ _SINK_LEVEL = {
 }
 # Errors of one channel (the bot is not invited, say): pending, other channels go on.
 _CHANNEL_LEVEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action"}
+# Why a channel's history cannot be read to look for an earlier attempt.
+_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found", "thread_not_found",
+               "no_permission", "access_denied", "busy"}  # fmt: skip
 
 
-class _CappedRateLimitRetry(RateLimitErrorRetryHandler):
-    """Retries a 429 after its Retry-After, unless Slack asks for a longer wait than `max_wait`."""
-
-    def __init__(self, max_wait: float, max_retry_count: int = 2):
-        super().__init__(max_retry_count=max_retry_count)
-        self.max_wait = max_wait
-
-    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        values = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or ["1"]
-        try:
-            return float(values[0]) <= self.max_wait
-        except ValueError:
-            return False
+class _Unknown(Exception):
+    """A call that may have been done: the request went out and no answer came back."""
 
 
 class SlackSink:
@@ -91,6 +113,7 @@ class SlackSink:
         client: WebClient | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         options = {**defaults(self.OPTIONS), **options}
         self.name = name
@@ -100,76 +123,177 @@ class SlackSink:
             raise SinkUnavailable(f"environment variable {options['token_env']} is not set")
         base_url = options["base_url"]
         self.min_interval = options["min_interval"].total_seconds()
-        self.clock, self.sleep = clock, sleep
+        self.max_wait = options["max_retry_wait"].total_seconds()
+        self.clock, self.sleep, self.wall = clock, sleep, wall
         self.last_post: dict[str, float] = {}
+        # No retry handlers: whether a call may be repeated depends on the call (_request).
         self.client = client or WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             timeout=int(options["timeout"].total_seconds()),  # durations are whole seconds
-            retry_handlers=[
-                ConnectionErrorRetryHandler(max_retry_count=1),
-                _CappedRateLimitRetry(max_wait=options["max_retry_wait"].total_seconds()),
-                ServerErrorRetryHandler(max_retry_count=1),
-            ],
+            retry_handlers=[],
         )
 
     def post(self, view: IncidentView) -> Delivered:
         """Post a new incident as a top-level message."""
         channel = view.incident.get("route") or self.channel
         text, blocks = incident_message(view)
-        ts = self._post(channel, text, blocks, view)
-        return Delivered(message_id=ts, channel=channel)
+        return self._post(view, "main", channel, text, blocks)
 
     def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
-        """Rewrite the incident's message in place and reply in its thread with what is new."""
+        """Rewrite the incident's message in place and, if alerts are being delivered, reply
+        in its thread with what is new."""
         channel = message.get("channel") or view.incident.get("route") or self.channel
+        if not _CHANNEL_ID.match(channel):  # stored by a version that kept the #name
+            channel = view.log.channel_id(channel) or channel
         ts = message.get("message_id")
         text, blocks = incident_message(view)
         try:
-            self._call(
-                self.client.chat_update, channel, channel=channel, ts=ts, text=text, blocks=blocks
-            )
+            self._request(
+                "chat_update", channel, idempotent=True, channel=channel, ts=ts, text=text,
+                blocks=blocks,
+            )  # fmt: skip
         except SinkError as exc:
-            if "message_not_found" not in str(exc) and "cant_update_message" not in str(exc):
+            if exc.code not in ("message_not_found", "cant_update_message"):
                 raise
-            return self.post(view)  # someone deleted it: start the thread again
-        reply_text, reply_blocks = thread_reply(view)
-        self._post(channel, reply_text, reply_blocks, view, thread_ts=ts)
+            # Someone deleted it: start the thread again, once per deleted message.
+            route = view.incident.get("route") or self.channel
+            return self._post(view, f"main after {ts}", route, text, blocks)
+        if view.alerts:
+            reply_text, reply_blocks = thread_reply(view)
+            slot = f"reply after version {message['delivered_version']}"
+            self._post(view, slot, channel, reply_text, reply_blocks, thread_ts=ts)
         return Delivered(message_id=ts, channel=channel)
 
     def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Post once to the critical route that the incident became critical."""
         channel = view.critical_route or self.channel
         text, blocks = escalation_message(view, message)
-        return Delivered(message_id=self._post(channel, text, blocks, view), channel=channel)
+        return self._post(view, "escalation", channel, text, blocks)
 
     def flush(self) -> None:
         """Nothing is buffered."""
 
     def _post(
         self,
+        view: IncidentView,
+        slot: str,
         channel: str,
         text: str,
         blocks: list[dict[str, Any]],
-        view: IncidentView,
         thread_ts: str | None = None,
-    ) -> str | None:
-        self._pace(channel)
-        response = self._call(
-            self.client.chat_postMessage,
-            channel,
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            unfurl_media=False,
-            metadata={
-                "event_type": "reputation_incident",
-                "event_payload": {"incident": view.incident["id"]},
-            },
+    ) -> Delivered:
+        """Post one message of the incident, at most once: a post already made is returned
+        as it was; one whose outcome is in doubt is looked for before it is made again."""
+        log = view.log
+        record = log.get(slot)
+        if record and record["message_id"]:
+            return Delivered(record["message_id"], record["channel_id"] or record["channel"])
+        if record and record["in_doubt"]:
+            found = self._find(view, record)
+            if found:
+                log.done(slot, *found)
+                return Delivered(*found)
+        record = log.begin(slot, channel, thread_ts, self.wall())
+        self._pace(channel if _CHANNEL_ID.match(channel) else log.channel_id(channel) or channel)
+        try:
+            response = self._request(
+                "chat_postMessage", channel, idempotent=False, channel=channel, text=text,
+                blocks=blocks, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": EVENT_TYPE, "event_payload": {
+                    "incident": view.incident["id"], "post": record["post_key"]}},
+            )  # fmt: skip
+        except _Unknown as exc:
+            log.failed(slot, str(exc), sent=None)
+            raise SinkError(
+                f"{exc}; Slack may have posted it, so the next run looks for it in"
+                f" {channel} before posting again"
+            ) from None
+        except SinkError as exc:
+            log.failed(slot, str(exc), sent=False)
+            raise
+        ts, channel_id = response["ts"], response.get("channel") or channel
+        log.done(slot, ts, channel_id)
+        return Delivered(message_id=ts, channel=channel_id)
+
+    def _find(self, view: IncidentView, record: SinkPost) -> tuple[str, str] | None:
+        """(ts, channel id) of an earlier attempt found in its channel by its key; None when
+        the channel was read and it is not there (the record then has no doubt left), or
+        cannot be read and one more post is allowed. Raises when not even that is allowed."""
+        try:
+            channel = record["channel_id"] or self._channel_id(view, record["channel"])
+            found = self._search(channel, record)
+        except SinkError as exc:
+            if exc.code not in _UNREADABLE:
+                raise
+            self._unreadable(view, record, str(exc))  # raises if no post is allowed
+            return None
+        if found is None:
+            view.log.absent(record["slot"])
+            return None
+        return found, channel
+
+    def _channel_id(self, view: IncidentView, channel: str) -> str:
+        """The id of a channel given by name (history is read by id only): from an earlier
+        answer, else from conversations.list (scope channels:read)."""
+        if _CHANNEL_ID.match(channel):
+            return channel
+        known = view.log.channel_id(channel)
+        if known:
+            return known
+        name, cursor = channel.lstrip("#").lower(), None
+        for _ in range(SEARCH_PAGES):
+            page = self._request(
+                "conversations_list", channel, idempotent=True, exclude_archived=True,
+                types="public_channel,private_channel", limit=1000, cursor=cursor,
+            )  # fmt: skip
+            for found in page.get("channels") or []:
+                if str(found.get("name", "")).lower() == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more", bool(cursor)) or not cursor:
+                break
+        raise SinkError(f"no channel {channel} in the workspace", code="channel_not_found")
+
+    def _search(self, channel: str, record: SinkPost) -> str | None:
+        """The ts of the message carrying `record`'s key, reading `channel` (or the thread)
+        from just before its first attempt; None if it is not there. A channel too busy to
+        read to the end counts as unreadable."""
+        method, extra = "conversations_history", {}
+        if record["thread_ts"]:
+            method, extra = "conversations_replies", {"ts": record["thread_ts"]}
+        oldest = f"{max(0.0, record['first_attempt_at'] - SEARCH_MARGIN):.6f}"
+        cursor = None
+        for _ in range(SEARCH_PAGES):
+            page = self._request(
+                method, channel, idempotent=True, channel=channel, oldest=oldest,
+                include_all_metadata=True, limit=SEARCH_PAGE, cursor=cursor, **extra,
+            )  # fmt: skip
+            for message in page.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("post") == record["post_key"]:
+                    return message["ts"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        raise SinkError(f"more than {SEARCH_PAGE * SEARCH_PAGES} messages to read", code="busy")
+
+    def _unreadable(self, view: IncidentView, record: SinkPost, why: str) -> None:
+        """The channel cannot be read for an earlier attempt: say so, and allow one more post
+        (so at most two messages), or none if that one was made already."""
+        view.log.warn(
+            f"sink {self.name}: cannot look for posts whose outcome was unknown ({why}); give"
+            " the bot the channels:history and channels:read scopes (groups:history and"
+            " groups:read for private channels), or a message may appear twice"
         )
-        return response.get("ts")
+        if record["in_doubt"] >= 2:
+            raise SinkError(
+                f"posted twice to {record['channel']} with no answer, and its history cannot be"
+                " read; not posting a third time: check the channel, then run"
+                " `reputation alerts retry`",
+                permanent=True,
+                scope="alert",
+            )
 
     def _pace(self, channel: str) -> None:
         """Wait until `min_interval` has passed since the last post to `channel`: queue, never
@@ -181,72 +305,155 @@ class SlackSink:
                 self.sleep(wait)
         self.last_post[channel] = self.clock()
 
-    def _call(self, method: Callable[..., Any], where: str, **kwargs: Any) -> Any:
-        """Call a WebClient method; Slack's failures become SinkErrors naming `where`."""
+    def _request(self, method: str, where: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        """Call a WebClient method, retrying only what is safe to repeat: anything that surely
+        did not arrive (connection refused, a 429 asking for at most `max_retry_wait`), and
+        any failure of an `idempotent` call. A non-idempotent call whose request went out
+        unanswered raises _Unknown; every other failure a SinkError naming `where`."""
+        for attempt in range(1, TRIES + 1):
+            last = attempt == TRIES
+            try:
+                return getattr(self.client, method)(**kwargs)
+            except SlackApiError as exc:
+                status = getattr(exc.response, "status_code", 0) or 0
+                code = _code(exc)
+                if status == 429 or code == "ratelimited":
+                    wait = self._retry_after(exc.response)
+                    if wait > self.max_wait or last:
+                        raise _rate_limited(status, wait) from None
+                    self.sleep(wait)
+                    continue
+                maybe_done = status >= 500 or code in _MAYBE_DONE
+                if maybe_done and not idempotent:
+                    raise _Unknown(f"Slack answered HTTP {status} {code or ''}".strip()) from None
+                if (maybe_done or code in _TRANSIENT) and not last:
+                    self.sleep(attempt)
+                    continue
+                raise _classify(exc, where) from None
+            except (SlackRequestError, urllib.error.URLError, OSError) as exc:
+                if not idempotent and not _never_sent(exc):
+                    raise _Unknown(f"no answer from Slack ({_reason(exc)})") from None
+                if last:
+                    raise SinkError(f"cannot reach Slack: {_reason(exc)}", scope="sink") from None
+                self.sleep(attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _retry_after(self, response: Any) -> float:
+        """Seconds a 429 asks to wait: Retry-After in seconds or as an HTTP date, else
+        DEFAULT_RETRY_AFTER."""
+        headers = {k.lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+        value = headers.get("retry-after")
+        value = value[0] if isinstance(value, list) and value else value
+        if not isinstance(value, str) or not value.strip():
+            return DEFAULT_RETRY_AFTER
         try:
-            return method(**kwargs)
-        except SlackApiError as exc:
-            raise _classify(exc, where) from None
-        except (SlackRequestError, urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise SinkError(f"cannot reach Slack: {exc}", scope="sink") from None
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return DEFAULT_RETRY_AFTER
+        if when.tzinfo is None:  # an HTTP date is GMT
+            return DEFAULT_RETRY_AFTER
+        return max(0.0, when.timestamp() - self.wall())
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a connection error proves the request never reached Slack: the connection was
+    refused or the host not found, before anything was written."""
+    if isinstance(exc, SlackRequestError):  # refused by the client before sending
+        return True
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+
+
+def _reason(exc: BaseException) -> str:
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return "timed out"
+    if isinstance(reason, http.client.RemoteDisconnected):
+        return "connection closed"
+    return str(reason) or type(reason).__name__
+
+
+def _code(exc: SlackApiError) -> str | None:
+    data = getattr(exc.response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _rate_limited(status: int, wait: float) -> SinkError:
+    return SinkError(
+        f"Slack answered HTTP {status} ratelimited; no call before {wait:.0f}s have passed",
+        scope="sink",
+        code="ratelimited",
+        retry_after=wait,
+    )
 
 
 def _classify(exc: SlackApiError, channel: str) -> SinkError:
     status = getattr(exc.response, "status_code", 0) or 0
-    data = getattr(exc.response, "data", None)
-    code = data.get("error") if isinstance(data, dict) else None
+    code = _code(exc)
     what = f"Slack answered HTTP {status}" + (f" {code}" if code else "")
-    if status == 429 or status >= 500 or code in _TRANSIENT:
-        return SinkError(f"{what}; will retry on a later run", scope="sink")
+    if status >= 500 or code in _TRANSIENT:
+        return SinkError(f"{what}; will retry on a later run", scope="sink", code=code)
     if code in _SINK_LEVEL:
-        return SinkError(f"{what}; check the bot token and its scopes", scope="sink")
+        return SinkError(f"{what}; check the bot token and its scopes", scope="sink", code=code)
     if code in _CHANNEL_LEVEL:
-        return SinkError(f"{what} for {channel}; invite the bot or fix the route", scope="channel")
-    return SinkError(f"{what}; the message was refused", permanent=True, scope="alert")
+        return SinkError(
+            f"{what} for {channel}; invite the bot or fix the route", scope="channel", code=code
+        )
+    return SinkError(f"{what}; the message was refused", permanent=True, scope="alert", code=code)
 
 
 def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
-    incident, lead = view.incident, view.lead
+    """Fallback text and blocks of an incident's main message; strangers' text is escaped and
+    every element kept within Slack's limits."""
+    incident, lead = view.incident, view.title_alert
     severity = incident["severity"]
-    summary = slack_escape(lead["summary"])
-    why = slack_escape("; ".join(lead["reasons"])) or "rule matched"
-    header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
+    resolved = incident["status"] == "resolved"
+    summary = _inert(lead["summary"], SUMMARY_LIMIT)
+    why = _inert("; ".join(lead["reasons"]), SECTION_LIMIT // 2) or "rule matched"
+    state = f"RESOLVED ({severity})" if resolved else severity.upper()
+    header = shorten(f"{state}: {incident['title']}", HEADER_LIMIT)
+    icon = ":white_check_mark:" if resolved else _ICON.get(severity, "")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
-        _section(_fit(f"{_ICON.get(severity, '')} *{summary}*\n*Why:* {why}", SECTION_LIMIT)),
-        {"type": "section", "fields": _fields(incident)},
+        _section(_fit(f"{icon} *{summary}*\n*Why:* {why}", SECTION_LIMIT)),
+        {"type": "section", "fields": _fields(incident, view.span)},
     ]
     blocks.extend(_mention_block(m) for m in view.top[:3])
     if view.top:
         top = view.top[0]
         blocks.append(
             _context(
-                f"{top['category'].replace('_', ' ')} · {top['engagement']:,} engagements · "
+                f"{_inert(top['category'].replace('_', ' '), NAME_LIMIT)} · "
+                f"{top['engagement']:,} engagements · "
                 f"viral risk {top['viral_risk']:.2f} · severity {top['severity']:.2f}"
             )
         )
     blocks.append(_context(f"*Next:* {next_step(incident['category'])}"))
+    status = incident["status"]
+    if resolved and incident["resolved_at"]:
+        status += f" {parse_time(incident['resolved_at']):%Y-%m-%d %H:%M} UTC"
     blocks.append(
         _context(
-            f"Incident #{incident['id']} · {incident['status']} · "
-            f"alerts from rule {slack_escape(lead['rule'])}"
+            f"Incident #{incident['id']} · {status} · "
+            f"alerts from rule {_inert(lead['rule'], NAME_LIMIT)}"
         )
     )
-    text = shorten(
-        f"[{severity.upper()}] {lead['rule']}: {summary} ({incident['mentions']} mentions)", 3000
-    )
-    return text, blocks
+    text = f"[{state}] {_inert(lead['rule'], NAME_LIMIT)}: {summary}"
+    return _fit(f"{text} ({incident['mentions']} mentions)", FALLBACK_LIMIT), blocks
 
 
 def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """What a run adds to an incident's thread: its new alerts and new mentions."""
-    alerts = "\n".join(f"• {slack_escape(a['summary'])}" for a in view.alerts[:5])
+    alerts = "\n".join(f"• {_inert(a['summary'], SUMMARY_LIMIT)}" for a in view.alerts[:5])
     head = f"*+{view.new_count} new mention(s)*, {len(view.alerts)} new alert(s)\n{alerts}"
     blocks = [_section(_fit(head, SECTION_LIMIT)), *(_mention_block(m) for m in view.new[:3])]
-    return shorten(
-        f"+{view.new_count} new mention(s): {slack_escape(view.lead['summary'])}", 3000
-    ), blocks
+    text = f"+{view.new_count} new mention(s): {_inert(view.lead['summary'], SUMMARY_LIMIT)}"
+    return _fit(text, FALLBACK_LIMIT), blocks
 
 
 def escalation_message(
@@ -255,43 +462,49 @@ def escalation_message(
     """The one post on the critical route when an incident becomes critical."""
     incident = view.incident
     channel = message.get("channel") if message else None
-    where = f" (thread in {slack_escape(channel)})" if channel else ""
-    title = slack_escape(incident["title"])
+    where = f" (thread in {_channel_link(channel)})" if channel else ""
+    title = _inert(incident["title"], HEADER_LIMIT)
     header = shorten(f"ESCALATED: {incident['title']}", HEADER_LIMIT)
-    body = (
-        f":rotating_light: *{title} is now critical*{where}\n{slack_escape(view.lead['summary'])}"
-    )
+    summary = _inert(view.lead["summary"], SUMMARY_LIMIT)
+    body = f":rotating_light: *{title} is now critical*{where}\n{summary}"
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         _section(_fit(body, SECTION_LIMIT)),
-        {"type": "section", "fields": _fields(incident)},
+        {"type": "section", "fields": _fields(incident, view.span)},
         *(_mention_block(m) for m in view.top[:1]),
     ]
-    return shorten(f"[CRITICAL] Escalated: {incident['title']}{where}", 3000), blocks
+    return _fit(f"[CRITICAL] Escalated: {title}{where}", FALLBACK_LIMIT), blocks
 
 
-def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
-    since = parse_time(incident["opened_at"]).strftime("%Y-%m-%d %H:%M")
-    last = parse_time(incident["last_event_at"]).strftime("%H:%M UTC")
+def _fields(incident: IncidentSummary, span: tuple[str, str] | None) -> list[dict[str, Any]]:
+    """Mentions, reach, category, and the time from the first mention to the last (the
+    alerts' own times only when the mentions are unknown)."""
+    first, last = span or (incident["opened_at"], incident["last_event_at"])
+    start, end = parse_time(first), parse_time(last)
+    since = f"{start:%Y-%m-%d %H:%M}"
+    until = f"{end:%H:%M} UTC" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M} UTC"
+    category = _inert(incident["category"].replace("_", " "), NAME_LIMIT)
     return [
         {"type": "mrkdwn", "text": f"*Mentions:* {incident['mentions']:,}"},
         {"type": "mrkdwn", "text": f"*Reach:* {compact_count(incident['reach'])} followers"},
-        {"type": "mrkdwn", "text": f"*Category:* {incident['category'].replace('_', ' ')}"},
-        {"type": "mrkdwn", "text": f"*Active:* {since} \N{EN DASH} {last}"},
+        {"type": "mrkdwn", "text": f"*Category:* {category}"},
+        {"type": "mrkdwn", "text": f"*Active:* {since} \N{EN DASH} {until}"},
     ]
 
 
 def _mention_block(m: ScoredMention) -> dict[str, Any]:
+    """One quoted mention: who, where, when, the text, and a button to the post. Every part
+    a stranger wrote is escaped and capped, so no field can push the block over its limit."""
     name = m.get("author")
-    author = slack_escape(f"@{name.lstrip('@')}") if name else "unknown author"
+    author = _inert(f"@{name.lstrip('@')}", AUTHOR_LIMIT) if name else "unknown author"
     followers = m.get("author_followers")
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
-    head = f"*{author}*{reach} on {slack_escape(m['source'])} · {when}\n"
+    head = f"*{author}*{reach} on {_inert(m['source'], SOURCE_LIMIT)} · {when}\n"
     body = _fit_quote(normalize(m["text"]), MENTION_LIMIT - len(head))
     block = _section(head + body)
     url = m.get("url") or ""
-    if url.startswith(("https://", "http://")) and len(url) <= 3000:
+    if _WEB_URL.match(url) and len(url) <= BUTTON_URL_LIMIT:
         block["accessory"] = {
             "type": "button",
             "text": {"type": "plain_text", "text": "Open post"},
@@ -299,6 +512,21 @@ def _mention_block(m: ScoredMention) -> dict[str, Any]:
             "action_id": "open_post",
         }
     return block
+
+
+def _inert(raw: str, limit: int) -> str:
+    """`raw` escaped for Slack and cut, never inside an entity, to at most `limit` chars."""
+    escaped = slack_escape(raw)
+    if len(escaped) <= limit:
+        return escaped
+    pieces, used = [], 0
+    for char in raw:
+        piece = slack_escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        pieces.append(piece)
+        used += len(piece)
+    return "".join(pieces) + "…"
 
 
 def _fit_quote(raw: str, limit: int) -> str:
@@ -312,6 +540,11 @@ def _fit_quote(raw: str, limit: int) -> str:
         pieces.append(piece)
         used += len(piece)
     return "".join(pieces)
+
+
+def _channel_link(channel: str) -> str:
+    """A channel id as Slack's link to it (`<#C0123>` shows as #name); anything else escaped."""
+    return f"<#{channel}>" if _CHANNEL_ID.match(channel) else slack_escape(channel)
 
 
 def _fit(text: str, limit: int) -> str:
