@@ -13,15 +13,21 @@ from reputation.models import (
     SEVERITY_LEVELS,
     Alert,
     AlertRow,
+    BrandReply,
     DayReportRow,
+    IncidentListing,
     IncidentMessage,
     IncidentRow,
     IncidentSummary,
+    LabelRow,
     PendingDelivery,
     RuleAlert,
     ScoredMention,
     Silence,
     SinkPost,
+    Transition,
+    WorkflowFact,
+    WorkflowRow,
 )
 from reputation.store import SCORED_SELECT, Tables
 from reputation.timeutil import iso
@@ -38,6 +44,15 @@ LEDGER_TABLES = (
     "incidents",
     "silences",
     "sink_state",
+    "incident_transitions",
+    "incident_escalations",
+    "incident_workflow",
+    "slack_requests",
+)
+# Workflow columns a state change may set (the only names that reach its SQL).
+WORKFLOW_SETTABLE = frozenset(
+    """assignee assignee_name acknowledged_at acknowledged_by first_response_at responded_at
+    snoozed_until snoozed_from snoozed_at paused_seconds""".split()
 )
 
 
@@ -666,6 +681,226 @@ class Ledger(Tables):
         )
         return cursor.rowcount == 1
 
+    # -- the answering workflow (reputation/workflow.py decides; this keeps) --------------
+
+    def workflow(self, incident_id: int) -> WorkflowRow:
+        """An incident's workflow state (every incident has one: a trigger makes it)."""
+        [row] = self._typed(
+            WorkflowRow, "SELECT * FROM incident_workflow WHERE incident_id = ?", [incident_id]
+        )
+        return row
+
+    def has_incident(self, incident_id: int) -> bool:
+        """Whether an incident with this id exists."""
+        return bool(self._rows("SELECT 1 FROM incidents WHERE id = ?", [incident_id]))
+
+    def change_state(
+        self, current: WorkflowRow, to_state: str, changes: Mapping[str, Any],
+        event: Mapping[str, Any], now: datetime,
+    ) -> Transition | None:  # fmt: skip
+        """Move an incident from `current` (its row as read) to `to_state` only if it is
+        still at that version: a conditional update, so of two concurrent changes one wins.
+        Set `changes`, record `event` (action, actor, actor_name, source, detail) as its
+        transition; None if the incident had moved on."""
+        unknown = set(changes) - WORKFLOW_SETTABLE
+        if unknown:
+            raise ValueError(f"not a workflow column: {sorted(unknown)}")
+        sets = "".join(f", {column} = ?" for column in changes)  # names checked above
+        with self._db.atomic():  # the update first: it takes the write lock, then reads
+            cursor = self._db.execute(
+                f"UPDATE incident_workflow SET state = ?, version = version + 1,"  # noqa: S608
+                f" updated_at = ?{sets} WHERE incident_id = ? AND version = ? AND state = ?",
+                [to_state, iso(now), *changes.values(), current["incident_id"],
+                 current["version"], current["state"]],
+            )  # fmt: skip
+            if cursor.rowcount != 1:
+                return None
+            return self._transition(
+                current["incident_id"], current["version"] + 1, event, current["state"],
+                to_state, now,
+            )  # fmt: skip
+
+    def note_event(self, incident_id: int, event: Mapping[str, Any], now: datetime) -> Transition:
+        """Record an event that changes no state (a public reply, an escalation) at the
+        incident's current version."""
+        with self._db.atomic():
+            row = self.workflow(incident_id)
+            return self._transition(
+                incident_id, row["version"], event, row["state"], row["state"], now
+            )
+
+    def _transition(
+        self, incident_id: int, version: int, event: Mapping[str, Any], from_state: str,
+        to_state: str, now: datetime,
+    ) -> Transition:  # fmt: skip
+        transition_id = self._insert(
+            "INSERT INTO incident_transitions (incident_id, version, action, from_state,"
+            " to_state, actor, actor_name, source, detail, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [incident_id, version, event["action"], from_state, to_state, event["actor"],
+             event["actor_name"], event["source"], json.dumps(event.get("detail") or {}),
+             iso(now)],
+        )  # fmt: skip
+        return self._events("SELECT * FROM incident_transitions WHERE id = ?", [transition_id])[0]
+
+    def _events(self, sql: str, params: Sequence[Any]) -> list[Transition]:
+        rows = self._typed(Transition, sql, params)
+        for row in rows:
+            row["detail"] = json.loads(cast("str", row["detail"]))
+        return rows
+
+    def last_change(self, incident_id: int) -> Transition | None:
+        """The latest transition that changed the incident's state (who moved it last)."""
+        found = self._events(
+            "SELECT * FROM incident_transitions WHERE incident_id = ? AND from_state != to_state"
+            " ORDER BY id DESC LIMIT 1",
+            [incident_id],
+        )
+        return found[0] if found else None
+
+    def events(self, incident_id: int, after: int = 0) -> list[Transition]:
+        """An incident's history after transition id `after`, oldest first."""
+        return self._events(
+            "SELECT * FROM incident_transitions WHERE incident_id = ? AND id > ? ORDER BY id",
+            [incident_id, after],
+        )
+
+    def mark_workflow_shown(
+        self, incident_id: int, sink: str, version: int | None, event_id: int | None
+    ) -> None:
+        """Record that `sink`'s main message of the incident shows workflow `version` and
+        its thread every event up to `event_id` (either None: unchanged)."""
+        self._db.execute(
+            "UPDATE incident_messages SET shown_workflow = COALESCE(?, shown_workflow),"
+            " shown_event = MAX(shown_event, COALESCE(?, 0)) WHERE incident_id = ? AND sink = ?"
+            " AND kind = 'main'",
+            [version, event_id, incident_id, sink],
+        )
+
+    def incidents_with_workflow_news(self, sink: str) -> list[int]:
+        """Incidents whose main message on `sink` shows an older workflow state, or whose
+        thread lacks some of their events; oldest first."""
+        return [
+            row["incident_id"]
+            for row in self._rows(
+                "SELECT m.incident_id FROM incident_messages m JOIN incident_workflow w"
+                " ON w.incident_id = m.incident_id WHERE m.sink = ? AND m.kind = 'main'"
+                " AND (m.shown_workflow < w.version OR EXISTS"
+                " (SELECT 1 FROM incident_transitions t WHERE t.incident_id = m.incident_id"
+                " AND t.id > m.shown_event)) ORDER BY m.incident_id",
+                [sink],
+            )
+        ]
+
+    def workflow_in(self, states: Sequence[str]) -> list[WorkflowRow]:
+        """Workflow rows in any of `states`, by incident id."""
+        marks = ", ".join("?" * len(states))
+        return self._typed(
+            WorkflowRow,
+            f"SELECT * FROM incident_workflow WHERE state IN ({marks})"  # noqa: S608
+            " ORDER BY incident_id",
+            list(states),
+        )
+
+    def responded_and_resolved(self) -> list[WorkflowRow]:
+        """Responded incidents whose incident has gone quiet (resolved): due to close."""
+        return self._typed(
+            WorkflowRow,
+            "SELECT w.* FROM incident_workflow w JOIN incidents i ON i.id = w.incident_id"
+            " WHERE w.state = 'responded' AND i.status = 'resolved' ORDER BY w.incident_id",
+        )
+
+    def first_brand_replies(self) -> list[tuple[int, BrandReply]]:
+        """For each incident not dismissed, the brand's earliest public reply in its
+        conversation (to one of its mentions, or to a post of their threads) that is
+        earlier than the first response it knows; (incident id, reply)."""
+        rows = self._rows(_FIRST_REPLIES)
+        return [(row.pop("incident_id"), cast("BrandReply", row)) for row in rows]
+
+    def brand_reply(self, key: str) -> BrandReply | None:
+        """One stored brand reply by key."""
+        rows = self._typed(
+            BrandReply,
+            "SELECT key, mention_key, author, text, url, created_at FROM replies WHERE key = ?",
+            [key],
+        )
+        return rows[0] if rows else None
+
+    def sla_candidates(self) -> list[dict[str, Any]]:
+        """Incidents with an SLA clock and no public response that are waiting on the team
+        (new, acknowledged, assigned), with their severity and the breaches already
+        escalated (a comma-separated text)."""
+        return self._rows(
+            "SELECT w.*, i.severity, (SELECT group_concat(breach) FROM incident_escalations e"
+            " WHERE e.incident_id = w.incident_id) AS escalated FROM incident_workflow w"
+            " JOIN incidents i ON i.id = w.incident_id WHERE w.sla_from IS NOT NULL"
+            " AND w.first_response_at IS NULL AND w.state IN ('new', 'acknowledged', 'assigned')"
+            " ORDER BY w.incident_id"
+        )
+
+    def record_breach(self, incident_id: int, breach: str, due_at: datetime, now: datetime) -> bool:
+        """Record that an incident breached its `breach` SLA; False if it already had."""
+        return (
+            self._db.execute(
+                "INSERT OR IGNORE INTO incident_escalations (incident_id, breach, due_at,"
+                " escalated_at) VALUES (?, ?, ?, ?)",
+                [incident_id, breach, iso(due_at), iso(now)],
+            ).rowcount
+            == 1
+        )
+
+    def first_sight_of_request(self, signature: str, now: datetime, window: timedelta) -> bool:
+        """Remember a signed request's signature; False if it was seen before (a replay).
+        Signatures older than `window` are forgotten: the timestamp check refuses those."""
+        with self._db.atomic():
+            self._db.execute(
+                "DELETE FROM slack_requests WHERE seen_at < ?", [iso(now - 2 * window)]
+            )
+            return (
+                self._db.execute(
+                    "INSERT OR IGNORE INTO slack_requests (signature, seen_at) VALUES (?, ?)",
+                    [signature, iso(now)],
+                ).rowcount
+                == 1
+            )
+
+    def incident_listing(
+        self, state: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[IncidentListing]:
+        """Incidents (in `state`, opened since `since`) newest first, with their workflow
+        state, assignee and headline."""
+        sql = _LISTING + " WHERE 1 = 1"
+        params: list[Any] = []
+        if state is not None:
+            sql += " AND w.state = ?"
+            params.append(state)
+        if since is not None:
+            sql += " AND i.opened_at >= ?"
+            params.append(iso(since))
+        return self._typed(IncidentListing, sql + " ORDER BY i.opened_at DESC, i.id DESC LIMIT ?",
+                           [*params, limit])  # fmt: skip
+
+    def workflow_facts(self, start: datetime, end: datetime) -> list[WorkflowFact]:
+        """Incidents opened in [start, end) with their workflow times and SLA breaches."""
+        return self._typed(
+            WorkflowFact,
+            "SELECT i.id, i.brand, i.category, i.severity, w.state, i.opened_at, w.sla_from,"
+            " w.acknowledged_at, w.first_response_at, (SELECT COUNT(*) FROM"
+            " incident_escalations e WHERE e.incident_id = i.id) AS breaches"
+            " FROM incidents i JOIN incident_workflow w ON w.incident_id = i.id"
+            " WHERE i.opened_at >= ? AND i.opened_at < ? ORDER BY i.brand, i.category, i.id",
+            [iso(start), iso(end)],
+        )
+
+    def labels(self) -> list[LabelRow]:
+        """Every mention of an incident a person marked responded (`relevant`) or not
+        relevant (`not_relevant`): their latest such judgement of it, oldest first."""
+        rows = self._typed(LabelRow, _LABELS)
+        latest: dict[str, LabelRow] = {}
+        for row in rows:  # ordered by time: a later judgement replaces an earlier one
+            latest[row["key"]] = row
+        return sorted(latest.values(), key=lambda r: (r["at"], r["key"]))
+
 
 _STATUS_ORDER = (
     "CASE a.status WHEN 'sent' THEN 0 WHEN 'pending' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"
@@ -684,3 +919,41 @@ SELECT m.created_at, m.brand, m.source, m.author, m.author_followers, m.text, m.
  WHERE m.created_at >= ? AND m.created_at < ?
  ORDER BY s.severity IS NULL, s.severity DESC, m.created_at, m.key
 """  # noqa: S608 - a constant; every value is a bound parameter
+
+# The brand's replies to an incident's mentions, or to any post of an incident mention's
+# conversation (its thread root is a `{source}:{thread_id}` key), earliest per incident.
+_FIRST_REPLIES = """
+SELECT incident_id, key, mention_key, author, text, url, created_at FROM (
+  SELECT im.incident_id, r.key, r.mention_key, r.author, r.text, r.url, r.created_at,
+         ROW_NUMBER() OVER (PARTITION BY im.incident_id ORDER BY r.created_at, r.key) AS n
+    FROM incident_mentions im
+    JOIN mentions m ON m.key = im.mention_key
+    JOIN replies r ON r.mention_key = m.key
+      OR (m.thread_id IS NOT NULL AND (r.mention_key = m.source || ':' || m.thread_id
+          OR r.mention_key IN (SELECT p.key FROM mentions p
+                                WHERE p.source = m.source AND p.thread_id = m.thread_id)))
+    JOIN incident_workflow w ON w.incident_id = im.incident_id
+   WHERE w.state != 'dismissed'
+     AND r.created_at < COALESCE(w.first_response_at, '9999')
+) WHERE n = 1 ORDER BY incident_id
+"""
+_LISTING = """
+SELECT i.id, i.brand, i.category, w.state, w.assignee_name AS assignee, i.severity,
+       COALESCE((SELECT a.summary FROM alerts a WHERE a.incident_id = i.id
+                  AND a.status != 'muted'
+                ORDER BY CASE a.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0
+                END DESC, a.event_at LIMIT 1), i.title) AS headline,
+       i.opened_at, w.acknowledged_at, w.first_response_at
+  FROM incidents i JOIN incident_workflow w ON w.incident_id = i.id
+"""
+_LABELS = """
+SELECT m.key, m.text, CASE t.action WHEN 'respond' THEN 'relevant' ELSE 'not_relevant' END
+       AS label, t.incident_id, t.actor_name, t.at
+  FROM incident_transitions t
+  JOIN incident_mentions im ON im.incident_id = t.incident_id
+  JOIN mentions m ON m.key = im.mention_key
+ WHERE t.id = (SELECT MAX(j.id) FROM incident_transitions j WHERE j.incident_id = t.incident_id
+                AND j.source IN ('button', 'command') AND j.action IN ('respond', 'dismiss')
+                AND j.from_state != j.to_state)
+ ORDER BY t.at, t.id, m.key
+"""

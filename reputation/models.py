@@ -247,6 +247,8 @@ class IncidentMessage(TypedDict):
     delivered_version: int
     updated_at: str
     shown_status: str  # the incident's status (open | resolved) the message shows
+    shown_workflow: int  # the workflow version the message shows
+    shown_event: int  # the last workflow event its thread shows
 
 
 class Silence(TypedDict):
@@ -315,3 +317,103 @@ class SinkPost(TypedDict):
     channel_id: str | None
     last_error: str | None
     updated_at: str
+
+
+# -- the answering workflow (reputation/workflow.py) -------------------------------------------
+
+WORKFLOW_STATES = (
+    "new", "acknowledged", "assigned", "responded", "closed", "snoozed", "dismissed",
+)  # fmt: skip
+
+
+class WorkflowRow(TypedDict):
+    """An incident's place in the answering workflow. `version` grows with every change of
+    state (a click carries the version it was shown, and loses if it moved); `sla_from` is
+    when its SLA clock started (None: from before the workflow, no SLA), `paused_seconds`
+    how long it was snoozed."""
+
+    incident_id: int
+    state: str
+    version: int
+    assignee: str | None
+    assignee_name: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    first_response_at: str | None
+    responded_at: str | None
+    snoozed_until: str | None
+    snoozed_from: str | None
+    snoozed_at: str | None
+    paused_seconds: float
+    sla_from: str | None
+    updated_at: str
+
+
+class Transition(TypedDict):
+    """One event in an incident's history: a change of state, or a note that changes none
+    (a public reply found, an SLA escalation). `source` is button, command or automatic."""
+
+    id: int
+    incident_id: int
+    version: int
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    actor_name: str
+    source: str
+    detail: dict[str, Any]
+    at: str
+
+
+class BrandReply(TypedDict):
+    """A public reply by one of the brand's own accounts in an incident's conversation."""
+
+    key: str
+    mention_key: str
+    author: str | None
+    text: str
+    url: str | None
+    created_at: str
+
+
+class IncidentListing(TypedDict):
+    """An incident as `reputation incidents` lists it."""
+
+    id: int
+    brand: str
+    category: str
+    state: str
+    assignee: str | None
+    severity: str
+    headline: str
+    opened_at: str
+    acknowledged_at: str | None
+    first_response_at: str | None
+
+
+class WorkflowFact(TypedDict):
+    """What the workflow numbers are computed from: one incident's brand, category, times
+    and SLA breaches."""
+
+    id: int
+    brand: str
+    category: str
+    severity: str
+    state: str
+    opened_at: str
+    sla_from: str | None
+    acknowledged_at: str | None
+    first_response_at: str | None
+    breaches: int
+
+
+class LabelRow(TypedDict):
+    """A mention labeled by a person's click: relevant (marked responded) or not."""
+
+    key: str
+    text: str
+    label: str
+    incident_id: int
+    actor_name: str
+    at: str

@@ -85,6 +85,18 @@ def m006_sink_posts_and_state(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m007_incident_workflow(db: Database) -> None:
+    """The answering workflow: each incident's state (new, acknowledged, assigned, responded,
+    closed, snoozed, dismissed) with a version for conditional updates, every transition with
+    who, when and from where, SLA escalations (one per breach), the signatures of Slack
+    requests already taken (replays are refused), and what each message shows of it.
+    Incidents from before have no SLA clock (none escalates on upgrade); resolved ones are
+    closed. A trigger gives every new incident its state row in the same statement."""
+    for statement in _WORKFLOW:
+        db.execute(statement)
+
+
 _SINK_POSTS_AND_STATE = (
     """CREATE TABLE sink_posts (
         sink TEXT NOT NULL,
@@ -295,4 +307,60 @@ _INITIAL = (
         failed INTEGER NOT NULL DEFAULT 0,
         errors TEXT NOT NULL DEFAULT '[]'
     )""",
+)
+
+_WORKFLOW = (
+    """CREATE TABLE incident_workflow (
+        incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+        state TEXT NOT NULL CHECK (state IN ('new', 'acknowledged', 'assigned', 'responded',
+            'closed', 'snoozed', 'dismissed')),
+        version INTEGER NOT NULL DEFAULT 1,
+        assignee TEXT,
+        assignee_name TEXT,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT,
+        first_response_at TEXT,
+        responded_at TEXT,
+        snoozed_until TEXT,
+        snoozed_from TEXT,
+        snoozed_at TEXT,
+        paused_seconds REAL NOT NULL DEFAULT 0,
+        sla_from TEXT,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX incident_workflow_state ON incident_workflow (state)",
+    "INSERT INTO incident_workflow (incident_id, state, updated_at) SELECT id, CASE status"
+    " WHEN 'resolved' THEN 'closed' ELSE 'new' END, updated_at FROM incidents",
+    """CREATE TRIGGER incident_workflow_new AFTER INSERT ON incidents BEGIN
+        INSERT INTO incident_workflow (incident_id, state, sla_from, updated_at)
+        VALUES (NEW.id, 'new', NEW.updated_at, NEW.updated_at);
+    END""",
+    """CREATE TABLE incident_transitions (
+        id INTEGER PRIMARY KEY,
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        version INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('button', 'command', 'automatic')),
+        detail TEXT NOT NULL DEFAULT '{}',
+        at TEXT NOT NULL
+    )""",
+    "CREATE INDEX incident_transitions_incident ON incident_transitions (incident_id, id)",
+    """CREATE TABLE incident_escalations (
+        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+        breach TEXT NOT NULL CHECK (breach IN ('acknowledge', 'respond')),
+        due_at TEXT NOT NULL,
+        escalated_at TEXT NOT NULL,
+        PRIMARY KEY (incident_id, breach)
+    )""",
+    """CREATE TABLE slack_requests (
+        signature TEXT PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    )""",
+    "ALTER TABLE incident_messages ADD COLUMN shown_workflow INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE incident_messages ADD COLUMN shown_event INTEGER NOT NULL DEFAULT 0",
+    "UPDATE incident_messages SET shown_workflow = 1",
 )
