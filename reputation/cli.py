@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reputation import __version__
+from reputation.cli_workflow import add_commands as add_workflow_commands
 from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
@@ -24,6 +25,7 @@ from reputation.validate import ConfigError, parse_duration
 
 if TYPE_CHECKING:
     from reputation.config import Config
+    from reputation.interactivity import Interactivity
     from reputation.store import Store
 
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
@@ -155,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     test.add_argument("--json", action="store_true", help="print one JSON object")
     test.set_defaults(handler=cmd_rules_test)
+    add_workflow_commands(commands, common, load_config)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),
@@ -234,11 +237,37 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, path: Path) -> int:
-    """Run and digest on a schedule until stopped."""
+    """Run and digest on a schedule until stopped; answer Slack clicks beside them."""
     from reputation.schedule import serve
 
-    serve(path, _scheduled_run, _scheduled_digest)
+    clicks = _start_interactivity(load_config(path))
+    try:
+        serve(path, _scheduled_run, _scheduled_digest)
+    finally:
+        if clicks is not None:
+            clicks.stop()
     return EXIT_OK
+
+
+def _start_interactivity(config: Config) -> Interactivity | None:
+    """The Slack click handler, if a slack sink names its secrets; a handler that cannot
+    start is logged and the schedule runs without it."""
+    import os
+
+    from reputation.interactivity import Interactivity, InteractivityError, slack_sink_config
+
+    if slack_sink_config(config) is None:
+        return None
+    try:
+        handler = Interactivity(config, os.environ)
+        handler.start()
+    except (InteractivityError, OSError) as exc:
+        log.error("Slack buttons will not be answered: %s", exc)
+        return None
+    except Exception:  # Slack unreachable at start (Socket Mode), say: the schedule goes on
+        log.exception("Slack buttons will not be answered")
+        return None
+    return handler
 
 
 def _scheduled_run(path: Path) -> None:
@@ -255,14 +284,41 @@ def _scheduled_run(path: Path) -> None:
 
 
 def _scheduled_digest(path: Path) -> None:
-    _write_digest(load_config(path), None)
+    config = load_config(path)
+    _write_digest(config, None)
+    for line in _write_numbers(config, None)[1]:
+        log.warning("summary: %s", line)
 
 
 def cmd_digest(args: argparse.Namespace, path: Path) -> int:
-    """Write the digest CSV of one UTC day."""
-    out, rows = _write_digest(load_config(path), args.date)
+    """Write the digest CSV of one UTC day, and its incident numbers."""
+    config = load_config(path)
+    out, rows = _write_digest(config, args.date)
     print(f"wrote {out} ({rows} mention(s))")
+    numbers, summary = _write_numbers(config, args.date)
+    print(f"wrote {numbers}")
+    for line in summary:
+        print(line)
     return EXIT_OK
+
+
+def _write_numbers(config: Config, day: date | None) -> tuple[Path, list[str]]:
+    """The day's workflow numbers per brand and category: a CSV beside the digest, and the
+    daily summary's lines."""
+    from reputation.digest import yesterday
+    from reputation.report import day_numbers, summary_lines, write_numbers
+    from reputation.store import Store
+    from reputation.text import terminal_safe
+    from reputation.timeutil import utcnow
+
+    day = day or yesterday(utcnow())
+    store = Store.open(config.database)
+    try:
+        rows = day_numbers(store, day)
+    finally:
+        store.close()
+    path = write_numbers(rows, day, config.digest_dir)
+    return path, [terminal_safe(line) for line in summary_lines(rows, day)]
 
 
 def _write_digest(config: Config, day: date | None) -> tuple[Path, int]:

@@ -15,11 +15,13 @@ import yaml
 from reputation.brands import Brand
 from reputation.engine import Policy
 from reputation.incidents import IncidentSettings
+from reputation.models import SEVERITY_LEVELS
 from reputation.muting import QuietHours, Routes
 from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
 from reputation.starter import default_rules
 from reputation.validate import Checker, ConfigError, Field
+from reputation.workflow import SlaSettings
 
 __all__ = ["Config", "ConfigError", "load_config", "resolve_config_path"]
 
@@ -34,6 +36,20 @@ TOP: dict[str, Field] = {
     "scoring": Field("any", default={}),
     "routes": Field("any", default={}),
     "incidents": Field("any", default={}),
+    "sla": Field("any", default={}),
+    "drafts": Field("any", default={}),
+    "interactivity": Field("any", default={}),
+}
+SLA: dict[str, Field] = {
+    "enabled": Field("bool"),
+    "acknowledge": Field("any"),
+    "respond": Field("any"),
+    "timezone": Field("str", default="UTC"),
+    "workday_starts": Field("str", default="09:00"),
+}
+INTERACTIVITY: dict[str, Field] = {
+    "host": Field("str", default="127.0.0.1"),
+    "port": Field("int", default=3000, min=1, max=65535),
 }
 BRAND: dict[str, Field] = {
     "name": Field("str", required=True),
@@ -94,6 +110,9 @@ class Config:
     every: timedelta
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     policy: Policy = field(default_factory=Policy)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+    drafts: Mapping[str, str] = field(default_factory=dict)  # category (or default) -> template
+    interactivity: tuple[str, int] = ("127.0.0.1", 3000)  # where `serve` listens for Slack
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -161,7 +180,67 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         every=schedule.get("every") or timedelta(minutes=10),
         scoring=scoring,
         policy=policy,
+        sla=_sla(top["sla"], check, sinks),
+        drafts=_drafts(top["drafts"], check),
+        interactivity=_interactivity(top["interactivity"], check),
     )
+
+
+def _sla(value: Any, check: Checker, sinks: list[PluginConfig]) -> SlaSettings:
+    """The SLA; escalation is on by default only where a Slack sink answers the workflow's
+    buttons (without them, nobody could acknowledge in time)."""
+    fields = check.fields(value, SLA, "sla") or {}
+    enabled = fields.get("enabled")
+    if enabled is None:
+        enabled = any(s.type == "slack" and (s.options.get("app_token_env")
+                      or s.options.get("signing_secret_env")) for s in sinks)  # fmt: skip
+    defaults = SlaSettings()
+    limits = {}
+    for breach in ("acknowledge", "respond"):
+        given = fields.get(breach)
+        if given is None:
+            limits[breach] = getattr(defaults, breach)
+            continue
+        spec = {level: Field("duration") for level in SEVERITY_LEVELS}
+        limits[breach] = {k: v for k, v in (check.fields(given, spec, f"sla.{breach}") or {})
+                          .items() if v is not None}  # fmt: skip
+    try:
+        zone = ZoneInfo(fields.get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        check.error("sla.timezone", f"{fields.get('timezone')!r} is not a time zone")
+        zone = ZoneInfo("UTC")
+    try:
+        starts = time.fromisoformat(fields.get("workday_starts") or "09:00")
+    except ValueError:
+        check.error("sla.workday_starts", f"{fields.get('workday_starts')!r} is not a time like"
+                    " 09:00")  # fmt: skip
+        starts = defaults.workday_starts
+    return SlaSettings(limits["acknowledge"], limits["respond"], zone, starts, enabled)
+
+
+def _drafts(value: Any, check: Checker) -> dict[str, str]:
+    """Reply templates by category (or `default`); each may use {handle}, {issue}, {brand}."""
+    from reputation.drafts import check_template
+    from reputation.signals import CATEGORIES
+
+    templates = check.mapping(value, "drafts") or {}
+    out = {}
+    for key, template in templates.items():
+        where = f"drafts.{key}"
+        if key != "default" and key not in CATEGORIES:
+            check.error(where, f"not a category (one of: default, {', '.join(CATEGORIES)})")
+        elif not isinstance(template, str) or not template.strip():
+            check.error(where, "expected a template text")
+        elif problem := check_template(template):
+            check.error(where, problem)
+        else:
+            out[str(key)] = template
+    return out
+
+
+def _interactivity(value: Any, check: Checker) -> tuple[str, int]:
+    fields = check.fields(value, INTERACTIVITY, "interactivity") or {}
+    return (fields.get("host") or "127.0.0.1", fields.get("port") or 3000)
 
 
 def _routes(value: Any, check: Checker) -> Routes:

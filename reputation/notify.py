@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from reputation.followup import incident_lock, workflow_view
 from reputation.incidents import category_of
 from reputation.ledger import Ledger
 from reputation.models import AlertRow, IncidentSummary, PendingDelivery, Silence
@@ -253,6 +254,14 @@ def _deliver_incident(
 ) -> None:
     """Show the incident (post it, or update it with a thread reply) and record, in one
     transaction, what the sink confirmed."""
+    with incident_lock(incident["id"]):  # a click shown at the same time waits (serve)
+        _deliver_locked(ledger, sink, incident, alerts, now, critical_route, posts)
+
+
+def _deliver_locked(
+    ledger: Ledger, sink: Sink, incident: IncidentSummary, alerts: list[PendingDelivery],
+    now: datetime, critical_route: str | None, posts: LedgerPostLog,
+) -> None:  # fmt: skip
     main = ledger.incident_message(incident["id"], sink.name, "main")
     shown = main["delivered_version"] if main else 0
     view = _view(ledger, incident, alerts, shown, critical_route, posts)
@@ -272,6 +281,7 @@ def _deliver_incident(
             ledger.mark_delivered(
                 alert["fingerprint"], sink.name, delivered.message_id, delivered.channel, now
             )
+        _shown_workflow(ledger, sink.name, view)
 
 
 def _escalate(
@@ -324,6 +334,14 @@ def _refresh(
         incident_id, sink.name, "main", delivered.channel, delivered.message_id,
         main["delivered_version"], now, incident["status"],
     )  # fmt: skip
+    _shown_workflow(ledger, sink.name, view)
+
+
+def _shown_workflow(ledger: Ledger, sink: str, view: IncidentView) -> None:
+    """The message just written shows the workflow state it was rendered with."""
+    if view.workflow is not None:
+        version = view.workflow.state["version"]
+        ledger.mark_workflow_shown(view.incident["id"], sink, version, None)
 
 
 def _view(
@@ -345,4 +363,5 @@ def _view(
         log=posts,
         headline=ledger.incident_headline(incident["id"]),
         span=ledger.incident_span(incident["id"]),
+        workflow=workflow_view(ledger, incident["id"]),
     )

@@ -20,10 +20,12 @@ from reputation.connectors import (
     encode_state,
 )
 from reputation.engine import evaluate_rules
+from reputation.followup import show_changes
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer
 from reputation.store import Store, month_reads
 from reputation.timeutil import parse_time, utcnow
+from reputation.workflow import advance
 
 log = logging.getLogger("reputation")
 # How long to leave a source alone after a 429 that did not say when to come back.
@@ -220,10 +222,12 @@ def run_once(
         summary.alerts = evaluate_rules(
             store, config.rules, [s.name for s in sinks], now, config.policy
         )
+        advance(store.ledger, now, config.sla)  # snoozes over, brand replies, SLA breaches
         critical = config.policy.routes.by_severity.get("critical")
         delivered = deliver(store, sinks, now, critical)
         summary.errors.extend(delivered.errors)
         summary.warnings.extend(delivered.warnings)
+        summary.errors.extend(show_changes(store.ledger, sinks, now, critical, summary.warnings))
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

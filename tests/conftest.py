@@ -187,5 +187,7 @@ def opened(tmp_path: Path) -> Iterator[Callable[[], Store]]:
 
 
 @pytest.fixture
-def slack(httpserver: Any) -> FakeSlack:
-    return FakeSlack(httpserver)
+def slack(httpserver: Any) -> Iterator[FakeSlack]:
+    fake = FakeSlack(httpserver)
+    yield fake
+    fake.close()

@@ -12,14 +12,26 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug import Request, Response
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-A0REP-test-token"  # an app-level token (connections:write)
 BOT_ID = "B0REPBOT"
+BOT_USER = "U0REPBOT"
+TEAM = "T0REP"
+APP_ID = "A0REP"
+# Workspace members users.info knows: id -> (name, real name, display name).
+DEFAULT_USERS = {
+    "U0ANN": ("ann", "Ann Smith", "ann"),
+    "U0BOB": ("bob", "Bob Jones", ""),
+    "U0EVE": ("eve", "<!channel> Eve", "<!channel> eve"),
+}
 # Channels every test workspace has, the bot a member of each (name -> id).
 DEFAULT_CHANNELS = {
     "rep": "C0REP",
@@ -30,7 +42,9 @@ DEFAULT_CHANNELS = {
     "reputation-critical": "C0CRITICAL",
     "outage-room": "C0OUTAGE",
 }
-DEFAULT_SCOPES = ("chat:write", "channels:history", "groups:history", "channels:read")
+DEFAULT_SCOPES = (
+    "chat:write", "channels:history", "groups:history", "channels:read", "users:read",
+)  # fmt: skip
 
 # Block Kit's documented limits (api.slack.com/reference/block-kit): per message, per block
 # type and per element. Slack refuses a message over any of them with `invalid_blocks`.
@@ -42,6 +56,8 @@ SECTION_TEXT = 3000
 SECTION_FIELDS, FIELD_TEXT = 10, 2000
 CONTEXT_ELEMENTS, CONTEXT_TEXT = 10, 3000
 BUTTON_TEXT, BUTTON_URL, ACTION_ID = 75, 3000, 255
+ACTION_ELEMENTS, BUTTON_VALUE, BLOCK_ID = 25, 2000, 255
+PLACEHOLDER_TEXT, OPTIONS, OPTION_TEXT, OPTION_VALUE = 150, 100, 75, 150
 # What makes Slack notify people: special mentions and user or group mentions.
 PING = re.compile(r"<!(?:channel|here|everyone)(?:\|[^>]*)?>|<!subteam\^[^>]*>|<@[UW][A-Z0-9]+>")
 EVENT_TYPE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
@@ -95,17 +111,27 @@ class FakeSlack:
         self.faults: list[Fault] = []
         self.down = False  # every call answers HTTP 500 without processing
         self._clock = int(time.time())
+        self.users = dict(DEFAULT_USERS)
+        self.ephemerals: list[dict[str, Any]] = []  # accepted chat.postEphemeral calls
+        self.socket: FakeSocketMode | None = None  # started by `socket_mode()`
+        self.gates: dict[str, threading.Event] = {}  # methods held until released
         handlers = {
             "chat.postMessage": self._post,
             "chat.update": self._update,
+            "chat.postEphemeral": self._ephemeral,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.list": self._list,
+            "auth.test": self._auth_test,
+            "users.info": self._user_info,
         }
         for method, handler in handlers.items():
             server.expect_request(f"/api/{method}", method="POST").respond_with_handler(
                 self._wrap(method, handler)
             )
+        server.expect_request("/api/apps.connections.open", method="POST").respond_with_handler(
+            self._connections_open
+        )
 
     # -- the workspace ---------------------------------------------------------------------
 
@@ -190,10 +216,89 @@ class FakeSlack:
         assert kind in ("drop", "error_after", "slow"), kind
         self.faults.extend(Fault(method, kind, delay=delay, skip=skip) for _ in range(times))
 
+    def hold(self, method: str) -> None:
+        """Keep every call of `method` waiting until `release`."""
+        self.gates[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        self.gates.pop(method).set()
+
+    # -- interactions: what Slack sends when someone clicks -----------------------------------
+
+    def click(
+        self, message: dict[str, Any], action_id: str, user: str = "U0ANN", *,
+        option: str | None = None, selected_user: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The block_actions payload Slack sends when `user` uses element `action_id` of
+        `message` as it now stands (its current blocks): a button's value, a select's chosen
+        option or user, the block's id."""
+        channel = next(c for c in self.channels.values() if c.find(message["ts"]))
+        shown = channel.find(message["ts"])
+        assert shown is not None
+        block, element = next(
+            (b, e) for b in shown.get("blocks") or [] for e in b.get("elements") or []
+            if isinstance(e, dict) and e.get("action_id") == action_id
+        )  # fmt: skip
+        action: dict[str, Any] = {"type": element["type"], "action_id": action_id,
+                                  "block_id": block.get("block_id", "b0"),
+                                  "action_ts": f"{self._clock}.000100"}  # fmt: skip
+        if element["type"] == "button":
+            action.update(text=element["text"], value=element.get("value"))
+        elif element["type"] == "static_select":
+            chosen = next(o for o in element["options"] if o["value"].endswith(f":{option}"))
+            action.update(selected_option=chosen, placeholder=element["placeholder"])
+        elif element["type"] == "users_select":
+            action["selected_user"] = selected_user
+        name = self.users.get(user, ("someone", "", ""))[0]
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": shown["ts"],
+                          "channel_id": channel.id, "is_ephemeral": False},
+            "trigger_id": f"{self._clock}.{TEAM}.{uuid.uuid4().hex}",
+            "team": {"id": TEAM, "domain": "rep"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel.id, "name": channel.name},
+            "message": _shown(shown, False),
+            "state": {"values": {}},
+            "response_url": f"https://hooks.slack.com/actions/{TEAM}/1/{uuid.uuid4().hex}",
+            "actions": [action],
+        }  # fmt: skip
+
+    # -- Socket Mode --------------------------------------------------------------------------
+
+    def socket_mode(self) -> FakeSocketMode:
+        """Start the websocket server that `apps.connections.open` hands out."""
+        if self.socket is None:
+            self.socket = FakeSocketMode()
+        return self.socket
+
+    def close(self) -> None:
+        """Stop the websocket server, if one was started."""
+        if self.socket is not None:
+            self.socket.close()
+
+    def _connections_open(self, request: Request) -> Response:
+        """apps.connections.open: an app-level token gets a websocket URL (a fresh ticket)."""
+        self.calls.append({"method": "apps.connections.open", "payload": {}, "outcome": None})
+        if request.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+            error = "not_allowed_token_type" if "xoxb-" in str(request.headers.get(
+                "Authorization")) else "invalid_auth"  # fmt: skip
+            return _json(200, {"ok": False, "error": error})
+        if self.socket is None:
+            return _error("internal_error", "no Socket Mode server in this test")
+        return _ok({"url": self.socket.url_for_ticket()})
+
     # -- the API ---------------------------------------------------------------------------
 
     def _wrap(self, method: str, handler: Any) -> Any:
         def handle(request: Request) -> Response:
+            gate = self.gates.get(method)
+            if gate is not None:
+                gate.wait(30)
             payload = _payload(request)
             call: dict[str, Any] = {"method": method, "payload": payload, "outcome": None}
             self.calls.append(call)
@@ -277,6 +382,38 @@ class FakeSlack:
         self._listen(payload)
         return _ok({"channel": channel.id, "ts": message["ts"], "text": message["text"]})
 
+    def _ephemeral(self, payload: dict[str, Any]) -> Response:
+        channel = self._resolve(payload.get("channel"), by_name=False)
+        if isinstance(channel, str):
+            return _error(channel)
+        if payload.get("user") not in self.users:
+            return _error("user_not_in_channel")
+        problem = check_message(payload)
+        if problem:
+            return _error(*problem)
+        self.ephemerals.append(payload)
+        self._listen(payload)
+        return _ok({"message_ts": f"{self._clock}.{len(self.ephemerals):06d}"})
+
+    def _auth_test(self, payload: dict[str, Any]) -> Response:
+        return _ok({"url": "https://rep.example.slack.com/", "team": "Rep", "user": "reputation",
+                    "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
+                    "is_enterprise_install": False})  # fmt: skip
+
+    def _user_info(self, payload: dict[str, Any]) -> Response:
+        if "users:read" not in self.scopes:
+            return _error("missing_scope", needed="users:read",
+                          provided=",".join(sorted(self.scopes)))  # fmt: skip
+        found = self.users.get(payload.get("user") or "")
+        if found is None:
+            return _error("user_not_found")
+        name, real, display = found
+        return _ok({"user": {
+            "id": payload["user"], "team_id": TEAM, "name": name, "deleted": False,
+            "real_name": real, "tz": "Europe/London", "is_bot": False,
+            "profile": {"real_name": real, "display_name": display, "team": TEAM},
+        }})  # fmt: skip
+
     def _read(self, payload: dict[str, Any]) -> FakeChannel | Response:
         if "channels:history" not in self.scopes:
             return _error(
@@ -357,7 +494,50 @@ def _check_block(block: Any) -> str | None:
         return _check_context(block)
     if kind == "divider":
         return None
+    if kind == "actions":
+        return _check_actions(block)
     return f"unsupported block type {kind!r}"
+
+
+def _check_actions(block: dict[str, Any]) -> str | None:
+    elements = block.get("elements") or []
+    if not elements or len(elements) > ACTION_ELEMENTS:
+        return f"an actions block needs 1 to {ACTION_ELEMENTS} elements"
+    if len(str(block.get("block_id", ""))) > BLOCK_ID:
+        return f"block_id over {BLOCK_ID} characters"
+    action_ids = [e.get("action_id") for e in elements]
+    if len(set(action_ids)) != len(action_ids):
+        return "action_id must be unique in a block"
+    for element in elements:
+        kind = element.get("type")
+        if kind == "button":
+            problem = _check_button(element)
+            value = element.get("value")
+            if problem is None and value is not None and len(value) > BUTTON_VALUE:
+                problem = f"value over {BUTTON_VALUE} characters"
+        elif kind in ("static_select", "users_select"):
+            problem = _check_select(element)
+        else:
+            problem = f"unsupported element {kind!r}"
+        if problem:
+            return problem
+    return None
+
+
+def _check_select(element: dict[str, Any]) -> str | None:
+    if problem := _check_text(element.get("placeholder"), PLACEHOLDER_TEXT, plain=True):
+        return problem
+    if element["type"] == "users_select":
+        return None
+    options = element.get("options") or []
+    if not 1 <= len(options) <= OPTIONS:
+        return f"a select needs 1 to {OPTIONS} options"
+    for option in options:
+        if problem := _check_text(option.get("text"), OPTION_TEXT, plain=True):
+            return problem
+        if not 1 <= len(str(option.get("value", ""))) <= OPTION_VALUE:
+            return f"option value must be 1 to {OPTION_VALUE} characters"
+    return None
 
 
 def _check_section(block: dict[str, Any]) -> str | None:
@@ -438,7 +618,8 @@ def _texts(block: dict[str, Any]) -> list[str]:
     """Every text of a block (its text, fields, context elements, button text)."""
     found = [block.get("text", {}).get("text", "")]
     found += [f.get("text", "") for f in block.get("fields", [])]
-    found += [e.get("text", "") for e in block.get("elements", [])]
+    found += [e["text"] if isinstance(e.get("text"), str) else (e.get("text") or {}).get(
+        "text", "") for e in block.get("elements", [])]  # fmt: skip
     found.append(block.get("accessory", {}).get("text", {}).get("text", ""))
     return [t for t in found if t]
 
@@ -447,6 +628,85 @@ def _mrkdwn(block: dict[str, Any]) -> list[str]:
     """The texts of a block that Slack reads as mrkdwn (where mentions are live)."""
     objects = [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
     return [o.get("text", "") for o in objects if o.get("type") == "mrkdwn"]
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode end: a websocket server on 127.0.0.1 that greets each connection
+    with `hello`, sends envelopes (`send`) and checks that each is acknowledged with its
+    `envelope_id` (`acks`), as Slack does before it gives up on an app."""
+
+    def __init__(self) -> None:
+        from websockets.sync.server import serve
+
+        self.tickets: set[str] = set()
+        self.connections: list[Any] = []
+        self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> the acknowledgement
+        self.unknown: list[str] = []  # frames that acknowledge nothing we sent
+        self._sent: set[str] = set()
+        self._acked = threading.Condition()
+        self.server = serve(self._session, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url_for_ticket(self) -> str:
+        ticket = uuid.uuid4().hex
+        self.tickets.add(ticket)
+        return f"ws://127.0.0.1:{self.port}/link/?ticket={ticket}&app_id={APP_ID}"
+
+    def _session(self, connection: Any) -> None:
+        path = connection.request.path if connection.request else ""
+        ticket = path.partition("ticket=")[2].partition("&")[0]
+        if ticket not in self.tickets:
+            connection.close(1008, "invalid ticket")
+            return
+        self.tickets.discard(ticket)  # a URL is good for one connection
+        self.connections.append(connection)
+        connection.send(json.dumps({
+            "type": "hello", "num_connections": 1,
+            "debug_info": {"host": "applink-fake", "build_number": 1,
+                           "approximate_connection_time": 18060},
+            "connection_info": {"app_id": APP_ID},
+        }))  # fmt: skip
+        for frame in connection:
+            message = json.loads(frame)
+            envelope_id = message.get("envelope_id")
+            with self._acked:
+                if envelope_id in self._sent:
+                    self.acks[envelope_id] = message
+                    self._acked.notify_all()
+                else:
+                    self.unknown.append(str(frame))
+
+    def wait_connected(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.connections, "the app never connected"
+
+    def send(self, payload: dict[str, Any], kind: str = "interactive") -> str:
+        """Send an envelope carrying `payload` on the latest connection; its envelope_id."""
+        self.wait_connected()
+        envelope_id = str(uuid.uuid4())
+        with self._acked:
+            self._sent.add(envelope_id)
+        self.connections[-1].send(json.dumps({
+            "envelope_id": envelope_id, "payload": payload, "type": kind,
+            "accepts_response_payload": False,
+        }))  # fmt: skip
+        return envelope_id
+
+    def wait_ack(self, envelope_id: str, timeout: float = 3.0) -> dict[str, Any]:
+        """The acknowledgement of an envelope; fails if none came within `timeout` (Slack
+        waits 3 seconds)."""
+        with self._acked:
+            self._acked.wait_for(lambda: envelope_id in self.acks, timeout)
+        assert envelope_id in self.acks, f"envelope {envelope_id} was not acknowledged"
+        return self.acks[envelope_id]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
 
 
 def _shown(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:

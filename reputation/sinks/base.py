@@ -11,10 +11,13 @@ from typing import Any, ClassVar, Protocol
 from reputation.models import (
     SEVERITY_LEVELS,
     AlertRow,
+    BrandReply,
     IncidentMessage,
     IncidentSummary,
     ScoredMention,
     SinkPost,
+    Transition,
+    WorkflowRow,
 )
 from reputation.validate import Field
 
@@ -136,12 +139,22 @@ class Delivered:
 
 
 @dataclass(frozen=True)
+class WorkflowView:
+    """Where an incident stands in the answering workflow: its state row, the latest change
+    of state (who moved it, when, from where) and the brand's first public reply, if any."""
+
+    state: WorkflowRow
+    last: Transition | None = None
+    reply: BrandReply | None = None
+
+
+@dataclass(frozen=True)
 class IncidentView:
     """What a sink shows of an incident: the incident (with `mentions` and `reach`), the
     alerts being delivered now, its top mentions, the mentions new since the sink last showed
     it (and how many), the critical route for escalations, the log where the sink keeps
-    its posts of this incident between runs, the incident's headline alert, and the span
-    of its mentions (first and last created_at)."""
+    its posts of this incident between runs, the incident's headline alert, the span
+    of its mentions (first and last created_at), and its place in the answering workflow."""
 
     incident: IncidentSummary
     alerts: Sequence[AlertRow]
@@ -152,6 +165,7 @@ class IncidentView:
     log: PostLog = field(default_factory=MemoryPostLog)
     headline: AlertRow | None = None
     span: tuple[str, str] | None = None
+    workflow: WorkflowView | None = None
 
     @property
     def lead(self) -> AlertRow:

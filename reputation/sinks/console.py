@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reputation.models import SEVERITY_LEVELS, IncidentMessage
+from reputation.models import SEVERITY_LEVELS, IncidentMessage, Transition
 from reputation.sinks.base import Delivered, IncidentView
 from reputation.text import normalize, shorten, terminal_safe
 from reputation.validate import Field
@@ -49,6 +49,15 @@ class ConsoleSink:
     def escalate(self, view: IncidentView, message: IncidentMessage | None) -> Delivered:
         """Queue the escalation notice."""
         return self._queue("escalated", view)
+
+    def show_workflow(
+        self, view: IncidentView, message: IncidentMessage, events: Sequence[Transition],
+        refresh: bool,
+    ) -> None:  # fmt: skip
+        """Queue each workflow event (a click, a reply, an SLA breach) as a change of the
+        incident's row."""
+        for event in events:
+            self._queue(_event_words(event), view)
 
     def _queue(self, change: str, view: IncidentView) -> Delivered:
         """Note a change of an incident; an incident shown twice in a run keeps one row, with
@@ -103,3 +112,12 @@ def _what(view: IncidentView) -> Text:
         if url:
             out.append("\n" + terminal_safe(url), style="dim")
     return out
+
+
+def _event_words(event: Transition) -> str:
+    detail = event["detail"]
+    if event["action"] == "escalate":
+        done = {"acknowledge": "acknowledged", "respond": "answered"}.get(str(detail.get("breach")))
+        return f"SLA breached: not {done} within {detail.get('limit')}"
+    target = f" {detail['assignee_name']}" if detail.get("assignee_name") else ""
+    return f"{event['action']}{target} by {event['actor_name']} ({event['source']})"

@@ -17,15 +17,21 @@ import re
 import socket
 import time
 import urllib.error
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from reputation.models import IncidentMessage, IncidentSummary, ScoredMention, SinkPost
+from reputation.models import IncidentMessage, IncidentSummary, ScoredMention, SinkPost, Transition
 from reputation.playbook import next_step
-from reputation.sinks.base import Delivered, IncidentView, SinkError, SinkUnavailable
+from reputation.sinks.base import (
+    Delivered,
+    IncidentView,
+    SinkError,
+    SinkUnavailable,
+    WorkflowView,
+)
 from reputation.text import compact_count, normalize, shorten, slack_escape
 from reputation.timeutil import parse_time
 from reputation.validate import Field, defaults
@@ -103,6 +109,10 @@ class SlackSink:
         "timeout": Field("duration", default="15s", min=1, max=300, bare_seconds=True),
         "max_retry_wait": Field("duration", default="30s"),
         "min_interval": Field("duration", default="1s"),
+        # Interactivity (reputation/interactivity.py): either one puts the workflow's buttons
+        # on every incident message; `reputation serve` answers their clicks.
+        "app_token_env": Field("env"),
+        "signing_secret_env": Field("env"),
     }
 
     def __init__(
@@ -126,6 +136,7 @@ class SlackSink:
         self.max_wait = options["max_retry_wait"].total_seconds()
         self.clock, self.sleep, self.wall = clock, sleep, wall
         self.last_post: dict[str, float] = {}
+        self.buttons = bool(options.get("app_token_env") or options.get("signing_secret_env"))
         # No retry handlers: whether a call may be repeated depends on the call (_request).
         self.client = client or WebClient(
             token=token,
@@ -137,7 +148,7 @@ class SlackSink:
     def post(self, view: IncidentView) -> Delivered:
         """Post a new incident as a top-level message."""
         channel = view.incident.get("route") or self.channel
-        text, blocks = incident_message(view)
+        text, blocks = incident_message(view, buttons=self.buttons)
         return self._post(view, "main", channel, text, blocks)
 
     def update(self, view: IncidentView, message: IncidentMessage) -> Delivered:
@@ -147,7 +158,7 @@ class SlackSink:
         if not _CHANNEL_ID.match(channel):  # stored by a version that kept the #name
             channel = view.log.channel_id(channel) or channel
         ts = message.get("message_id")
-        text, blocks = incident_message(view)
+        text, blocks = incident_message(view, buttons=self.buttons)
         try:
             self._request(
                 "chat_update", channel, idempotent=True, channel=channel, ts=ts, text=text,
@@ -173,6 +184,49 @@ class SlackSink:
 
     def flush(self) -> None:
         """Nothing is buffered."""
+
+    def show_workflow(
+        self, view: IncidentView, message: IncidentMessage, events: Sequence[Transition],
+        refresh: bool,
+    ) -> None:  # fmt: skip
+        """Show workflow changes: rewrite the incident's message in place (`refresh`), post
+        one thread line per event, and announce an SLA breach once on the critical route."""
+        ts = message.get("message_id")
+        if not ts:
+            return  # never posted (or deleted and not yet posted again): the next post shows it
+        channel = self._message_channel(view, message)
+        if refresh:
+            text, blocks = incident_message(view, buttons=self.buttons)
+            self._request("chat_update", channel, idempotent=True, channel=channel, ts=ts,
+                          text=text, blocks=blocks)  # fmt: skip
+        for event in events:
+            line = _fit(event_line(event), SECTION_LIMIT)
+            self._post(view, f"event {event['id']}", channel, line, [_section(line)],
+                       thread_ts=ts)  # fmt: skip
+            if event["action"] == "escalate":
+                text, blocks = sla_message(view, event, channel)
+                target = view.critical_route or self.channel
+                self._post(view, f"sla {event['detail'].get('breach')}", target, text, blocks)
+
+    def note(self, view: IncidentView, message: IncidentMessage, slot: str, text: str) -> bool:
+        """Post `text` (mrkdwn, already inert) once in the incident's thread under `slot`;
+        False if it was posted before."""
+        ts = message.get("message_id")
+        if not ts:
+            raise SinkError("the incident has no message to reply to", scope="alert")
+        record = view.log.get(slot)
+        if record and record["message_id"]:
+            return False
+        channel = self._message_channel(view, message)
+        self._post(view, slot, channel, _fit(text, FALLBACK_LIMIT), [_section(
+            _fit(text, SECTION_LIMIT))], thread_ts=ts)  # fmt: skip
+        return True
+
+    def _message_channel(self, view: IncidentView, message: IncidentMessage) -> str:
+        channel = message.get("channel") or view.incident.get("route") or self.channel
+        if not _CHANNEL_ID.match(channel):  # stored by a version that kept the #name
+            channel = view.log.channel_id(channel) or channel
+        return channel
 
     def _post(
         self,
@@ -407,9 +461,11 @@ def _classify(exc: SlackApiError, channel: str) -> SinkError:
     return SinkError(f"{what}; the message was refused", permanent=True, scope="alert", code=code)
 
 
-def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
+def incident_message(
+    view: IncidentView, *, buttons: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an incident's main message; strangers' text is escaped and
-    every element kept within Slack's limits."""
+    every element kept within Slack's limits. With `buttons`, the workflow's actions."""
     incident, lead = view.incident, view.title_alert
     severity = incident["severity"]
     resolved = incident["status"] == "resolved"
@@ -433,7 +489,11 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
                 f"viral risk {top['viral_risk']:.2f} · severity {top['severity']:.2f}"
             )
         )
-    blocks.append(_context(f"*Next:* {next_step(incident['category'])}"))
+    flow = view.workflow
+    if flow is not None and flow.reply is not None:
+        blocks.append(_context(answered_line(flow, incident)))
+    else:
+        blocks.append(_context(f"*Next:* {next_step(incident['category'])}"))
     status = incident["status"]
     if resolved and incident["resolved_at"]:
         status += f" {parse_time(incident['resolved_at']):%Y-%m-%d %H:%M} UTC"
@@ -443,6 +503,10 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
             f"alerts from rule {_inert(lead['rule'], NAME_LIMIT)}"
         )
     )
+    if flow is not None:
+        blocks.append(_context(state_line(flow)))
+        if buttons:
+            blocks.extend(workflow_actions(flow))
     text = f"[{state}] {_inert(lead['rule'], NAME_LIMIT)}: {summary}"
     return _fit(f"{text} ({incident['mentions']} mentions)", FALLBACK_LIMIT), blocks
 
@@ -557,3 +621,143 @@ def _section(text: str) -> dict[str, Any]:
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+
+
+# -- the answering workflow: state, buttons, thread lines, SLA breaches ------------------
+
+# action_id of each workflow element; the incident and version travel in its value.
+ACTION_IDS = {
+    "acknowledge": "wf_acknowledge",
+    "assign_me": "wf_assign_me",
+    "assign": "wf_assign",
+    "respond": "wf_respond",
+    "snooze": "wf_snooze",
+    "dismiss": "wf_dismiss",
+    "draft": "wf_draft",
+}
+_OPEN_STATES = {"new", "acknowledged", "assigned", "snoozed"}
+_SNOOZE_CHOICES = (("1h", "1 hour"), ("4h", "4 hours"), ("tomorrow", "Until tomorrow"))
+_STATE_ICON = {
+    "new": ":new:", "acknowledged": ":eyes:", "assigned": ":bust_in_silhouette:",
+    "responded": ":speech_balloon:", "closed": ":lock:", "snoozed": ":zzz:",
+    "dismissed": ":no_entry_sign:",
+}  # fmt: skip
+
+
+def button_value(flow: WorkflowView, extra: str = "") -> str:
+    """What a workflow element carries: `incident:version[:extra]`."""
+    state = flow.state
+    return f"{state['incident_id']}:{state['version']}" + (f":{extra}" if extra else "")
+
+
+def workflow_actions(flow: WorkflowView) -> list[dict[str, Any]]:
+    """The actions block for an incident's state: what may be done from it, and the draft."""
+    value = button_value(flow)
+    elements: list[dict[str, Any]] = []
+    state = flow.state["state"]
+    if state in ("new", "snoozed"):
+        elements.append(_button("Acknowledge", "acknowledge", value, style="primary"))
+    if state in _OPEN_STATES:
+        elements += [
+            _button("Assign to me", "assign_me", value),
+            {"type": "users_select", "action_id": ACTION_IDS["assign"],
+             "placeholder": {"type": "plain_text", "text": "Assign to…"}},
+            _button("Mark responded", "respond", value),
+            {"type": "static_select", "action_id": ACTION_IDS["snooze"],
+             "placeholder": {"type": "plain_text", "text": "Snooze…"},
+             "options": [{"text": {"type": "plain_text", "text": label},
+                          "value": f"{value}:{choice}"} for choice, label in _SNOOZE_CHOICES]},
+            _button("Not relevant", "dismiss", value, style="danger"),
+        ]  # fmt: skip
+    if state != "dismissed":
+        elements.append(_button("Show draft reply", "draft", value))
+    if not elements:
+        return []
+    # The users select carries no value of ours: the block id names incident and version.
+    return [{"type": "actions", "block_id": f"incident:{value}", "elements": elements}]
+
+
+def _button(text: str, action: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "text": {"type": "plain_text", "text": text},
+              "action_id": ACTION_IDS[action], "value": value}  # fmt: skip
+    if style:
+        button["style"] = style
+    return button
+
+
+def state_line(flow: WorkflowView) -> str:
+    """Where the incident stands, who moved it there and when (names escaped)."""
+    row, last = flow.state, flow.last
+    state = row["state"]
+    icon = _STATE_ICON.get(state, "")
+    who = f" by {_inert(last['actor_name'], AUTHOR_LIMIT)}" if last else ""
+    when = f" · {_clock(last['at'])}" if last else ""
+    if state == "new":
+        return f"{icon} *New* · nobody has acknowledged it yet"
+    if state == "assigned":
+        name = _inert(row["assignee_name"] or row["assignee"] or "someone", AUTHOR_LIMIT)
+        return f"{icon} *Assigned* to {name}{who}{when}"
+    if state == "snoozed" and row["snoozed_until"]:
+        return f"{icon} *Snoozed* until {_clock(row['snoozed_until'])}{who}"
+    words = {"acknowledged": "Acknowledged", "responded": "Answered", "closed": "Closed",
+             "dismissed": "Not relevant"}  # fmt: skip
+    return f"{icon} *{words.get(state, state)}*{who}{when}"
+
+
+def answered_line(flow: WorkflowView, incident: IncidentSummary) -> str:
+    """The brand's first public reply, instead of the next step: who, when, how soon."""
+    reply = flow.reply
+    assert reply is not None
+    author = _inert(reply["author"] or "the brand", AUTHOR_LIMIT)
+    after = parse_time(reply["created_at"]) - parse_time(incident["opened_at"])
+    minutes = max(0, int(after.total_seconds() // 60))
+    quote = _inert(normalize(reply["text"]), 300)
+    return (f"*Answered in public* by {author} at {_clock(reply['created_at'])}"
+            f" ({minutes} min after the first post): “{quote}”")  # fmt: skip
+
+
+def event_line(event: Transition) -> str:
+    """One thread line for an event of the incident's history (names escaped)."""
+    name = _inert(event["actor_name"], AUTHOR_LIMIT)
+    detail = event["detail"]
+    action = event["action"]
+    lines = {
+        "acknowledge": f":eyes: Acknowledged by {name}",
+        "assign": f":bust_in_silhouette: Assigned to "
+        f"{_inert(str(detail.get('assignee_name') or ''), AUTHOR_LIMIT)} by {name}",
+        "respond": f":speech_balloon: Marked responded by {name}",
+        "snooze": f":zzz: Snoozed until {_clock(str(detail.get('until') or event['at']))}"
+        f" by {name}",
+        "wake": f":alarm_clock: Snooze over: back to {event['to_state']}",
+        "dismiss": f":no_entry_sign: Marked not relevant by {name}",
+        "close": ":lock: Closed" + (f" by {name}" if event["source"] != "automatic" else
+                                    f" ({_inert(str(detail.get('why') or ''), 200)})"),
+        "reopen": f":leftwards_arrow_with_hook: Reopened by {name}",
+        "reply": f":speech_balloon: {name} answered in public: "
+        f"“{_inert(normalize(str(detail.get('text') or '')), 1000)}”",
+        "escalate": f":stopwatch: Not {_BREACH_WORDS.get(str(detail.get('breach')), '')} "
+        f"within {_inert(str(detail.get('limit') or ''), 40)}: escalated",
+    }  # fmt: skip
+    line = lines.get(action, f"{_inert(action, NAME_LIMIT)} by {name}")
+    return f"{line} · {_clock(event['at'])} · {event['source']}"
+
+
+_BREACH_WORDS = {"acknowledge": "acknowledged", "respond": "answered in public"}
+
+
+def sla_message(
+    view: IncidentView, event: Transition, channel: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """The one post on the critical route when an incident breaches an SLA."""
+    incident = view.incident
+    breach = _BREACH_WORDS.get(str(event["detail"].get("breach")), "handled")
+    limit = _inert(str(event["detail"].get("limit") or ""), 40)
+    title = _inert(incident["title"], HEADER_LIMIT)
+    body = (f":stopwatch: *SLA breached:* incident #{incident['id']} ({title},"
+            f" {incident['severity']}) was not {breach} within {limit}"
+            f" (thread in {_channel_link(channel)})")  # fmt: skip
+    return _fit(body, FALLBACK_LIMIT), [_section(_fit(body, SECTION_LIMIT))]
+
+
+def _clock(stamp: str) -> str:
+    return parse_time(stamp).strftime("%b %d %H:%M UTC")
