@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from reputation import complaint as detector
+from reputation.categories import categorize, escalations
 from reputation.fastvader import FastVader
 from reputation.models import Score
-from reputation.signals import Signals, categorize, escalations, extract
+from reputation.signals import VADER_NEGATIVE, Signals, extract
 from reputation.text import compact_count, normalize
 from reputation.viral import assess
 
@@ -90,7 +91,7 @@ class Scorer:
         self, row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]], text: TextAnalysis
     ) -> Score:
         reasons = detector.reasons(text.signals, text.complaint, self.settings.threshold)
-        if text.sentiment <= -0.05:
+        if text.sentiment <= VADER_NEGATIVE:
             reasons.append(f"negative sentiment ({text.sentiment:+.2f})")
         raised = escalations(text.signals)
         reasons.extend(raised)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from reputation.categories import categorize, escalations
 from reputation.fastvader import FastVader
-from reputation.signals import FEATURES, categorize, escalations, extract
+from reputation.signals import FEATURES, extract
 from reputation.text import normalize
 
 VADER = FastVader()
