@@ -100,6 +100,9 @@ class Scorer:
         if viral.engagement >= 20:
             reasons.append(f"{viral.engagement:,} engagements")
         reasons.extend(viral.reasons())
+        outlook = viral.outlook()
+        if outlook:
+            reasons.append(outlook)
         engagement = min(1.0, math.log10(1 + viral.engagement) / 4.5)
         amplification = max(reach, engagement, viral.risk)
         severity = text.complaint * (0.4 + 0.6 * amplification)
