@@ -168,11 +168,7 @@ for _category, _found in _OWN.items():
     for _item in (*_found.words, *_found.phrases):
         _VOTES[_item] = (*_VOTES.get(_item, ()), _NAMES.index(_category))
 _PHRASE_STARTS = frozenset(p.split()[0] for found in _OWN.values() for p in found.phrases)
-# token -> (categories it votes for, whether it starts a phrase): one lookup per token.
-_ACTIONS: dict[str, tuple[tuple[int, ...], bool]] = {
-    token: (_VOTES.get(token, ()), token in _PHRASE_STARTS)
-    for token in {*(k for k in _VOTES if " " not in k), *_PHRASE_STARTS}
-}
+_WORDS = frozenset(k for k in _VOTES if " " not in k)
 
 
 def escalations(signals: Signals) -> list[str]:
@@ -195,15 +191,14 @@ def categorize(signals: Signals, complaint: float) -> str:
         if index is not None:
             votes[index] += 2 if " " in item else 1  # a phrase says more than a word
     tokens = signals.tokens
-    last = len(tokens) - 1
-    for i, action in enumerate(map(_ACTIONS.get, tokens)):
-        if action is None:
-            continue
-        hits, starts = action
-        for index in hits:
-            votes[index] += 1
-        if starts and i < last:
-            for index in _VOTES.get(f"{tokens[i]} {tokens[i + 1]}", ()):
-                votes[index] += 2
+    for word in _WORDS.intersection(tokens):  # a set operation: most tokens vote for nothing
+        count = tokens.count(word)
+        for index in _VOTES[word]:
+            votes[index] += count
+    for start in _PHRASE_STARTS.intersection(tokens):
+        for i, token in enumerate(tokens[:-1]):
+            if token == start:
+                for index in _VOTES.get(f"{start} {tokens[i + 1]}", ()):
+                    votes[index] += 2  # a phrase says more than a word
     top = max(votes)
     return _NAMES[votes.index(top)] if top else "other"

@@ -18,53 +18,60 @@ from reputation.signals import FEATURES, Signals, has_evidence
 # From bench/fit_detector.py; raw-scale weights, one per feature in FEATURES order.
 WEIGHTS: dict[str, float] = {
     "vader_compound": 0.0000,
-    "vader_neg": 1.1786,
-    "vader_pos": -4.1330,
-    "failure": 1.2378,
-    "trouble": 2.7458,
-    "waiting": 0.5873,
-    "duration": 0.3839,
-    "money": 1.0576,
-    "service": 0.1437,
-    "strong_negative": 0.2893,
-    "demand": 2.9877,
-    "question": -2.0172,
-    "sarcasm": 2.7609,
-    "negated_praise": 4.6137,
-    "praise": -0.9690,
-    "inquiry": -1.8604,
-    "negative_emoji": 1.4606,
-    "positive_emoji": -0.6997,
-    "negative_hashtag": 3.7429,
-    "repeat": 1.0108,
-    "nobody": 1.8641,
-    "escalation": 1.6015,
-    "shouting": 6.0164,
-    "problem_and_praise": -0.4902,
-    "praise_then_problem": 0.9732,
-    "problem_question": 0.9522,
-    "inquiry_only": -0.0145,
-    "scare_quote": 2.1440,
-    "mismatch": 0.7607,
-    "resolved": -1.6368,
-    "retraction": -2.8606,
-    "negated_problem": -2.1525,
-    "low_rating": 5.7446,
-    "high_rating": -2.8348,
-    "laughing": -3.5463,
-    "broadcast": -4.2776,
-    "hypothetical": -0.5365,
-    "request": 0.5532,
+    "vader_neg": 0.0000,
+    "vader_pos": -4.2822,
+    "failure": 0.8662,
+    "trouble": 1.9306,
+    "waiting": 0.3929,
+    "duration": 0.2375,
+    "money": 0.9003,
+    "service": 0.2395,
+    "strong_negative": 0.0000,
+    "demand": 2.5130,
+    "question": -1.7242,
+    "sarcasm": 2.7912,
+    "negated_praise": 4.2888,
+    "praise": -0.7109,
+    "inquiry": -1.6997,
+    "negative_emoji": 1.1450,
+    "positive_emoji": -0.6462,
+    "negative_hashtag": 4.4102,
+    "repeat": 0.7945,
+    "nobody": 1.5374,
+    "escalation": 1.2459,
+    "shouting": 0.9673,
+    "problem_and_praise": -0.7237,
+    "praise_then_problem": 0.9199,
+    "problem_question": 0.7084,
+    "inquiry_only": 0.0000,
+    "scare_quote": 2.1722,
+    "mismatch": 0.9525,
+    "resolved": -1.8220,
+    "retraction": -2.7658,
+    "negated_problem": -1.9479,
+    "low_rating": 7.1347,
+    "high_rating": -2.1526,
+    "laughing": -3.4046,
+    "broadcast": -2.8929,
+    "hypothetical": -0.4271,
+    "request": 0.4701,
+    "aimed": 0.7659,
+    "unaimed": -2.6449,
+    "rhetorical": 2.0333,
+    "stated_problem_question": 0.0000,
+    "accusation": 1.2443,
 }
-BIAS = 0.3927
+BIAS = -1.3063
+# The share of complaints among a brand's mentions that BIAS assumes: one in four
+# (docs/scoring.md). `scoring.prevalence` shifts the prior for a stream that differs.
+DEFAULT_PREVALENCE = 0.25
 # The default `scoring.threshold`: the best held-out F1 at held-out precision >= 0.85 on
-# data/dev's realistic corpora, whole industries held out (never on evaluation data).
-DEFAULT_THRESHOLD = 0.525
+# data/dev's realistic corpora, whole industries held out (never on evaluation data), among
+# thresholds above the prevalence: a complaint is likelier one than the average mention.
+DEFAULT_THRESHOLD = 0.275
 
 # With no sign of a complaint (no signal, no negative sentiment) the detector claims no more
-# than even odds: it could not say why, and how many such posts are complaints in data/dev is
-# a choice made when writing it, not a measurement. Thresholds sit above this.
-NO_EVIDENCE_CEILING = 0.5
+# than the stream's prevalence: it could not say why. Thresholds sit above it.
 
 _WEIGHT_VECTOR = [WEIGHTS[name] for name in FEATURES]
 _SHOWN = (
@@ -97,15 +104,28 @@ _FLAGGED = tuple(
 )
 
 
-def probability(signals: Signals) -> float:
-    """Probability in 0..1 that the text is a complaint that needs an answer."""
+def prior_shift(prevalence: float) -> float:
+    """The logit shift that moves the prior from DEFAULT_PREVALENCE to `prevalence`."""
+    return _logit(prevalence) - _logit(DEFAULT_PREVALENCE)
+
+
+def probability(signals: Signals, prevalence: float = DEFAULT_PREVALENCE) -> float:
+    """Probability in 0..1 that the text is a complaint that needs an answer, on a stream
+    where `prevalence` of the mentions are complaints; never above `prevalence` without a
+    sign of one."""
     z = BIAS + sum(map(mul, _WEIGHT_VECTOR, signals.values))
+    if prevalence != DEFAULT_PREVALENCE:
+        z += prior_shift(prevalence)
     if z < -30:
         return 0.0
     p = 1.0 / (1.0 + math.exp(-z))
-    if p > NO_EVIDENCE_CEILING and not has_evidence(signals.values):
-        return NO_EVIDENCE_CEILING
+    if p > prevalence and not has_evidence(signals.values):
+        return prevalence
     return p
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
 
 
 def reasons(signals: Signals, complaint: float, threshold: float) -> list[str]:

@@ -17,7 +17,8 @@ WORDS: dict[str, str] = {
         crashes outage down glitch glitches bug bugs buggy fail failed failing fails failure
         problem problems issue issues declined denied refused wrong defective faulty leaking
         leak cold undelivered unusable disconnected dropped frozen freezes broken-down
-        unreachable unavailable expired overcharged double-charged keeps kept stopped fell
+        unreachable unavailable expired overcharged refuses refusing bricked double-charged keeps
+        kept stopped fell
         smashed scratched scratch dented botched shoddy loose mould mold dirty filthy burst
         reverted duplicated double-booked bounced lag laggy unplayable glitchy slow slowest
         disconnects incorrect mistake mistakes half incomplete unusable 404 outdated""",
@@ -391,3 +392,56 @@ PROMO_HASHTAG_PARTS = """giveaway win competition contest sweepstake promo sale"
 NEGATIVE_HASHTAG_PARTS = """fail worst never sucks disappoint fml nothappy unacceptable ripoff
     shame notcool joke frustrat angry boycott scam help broken delay cancel lost refund poor
     bad awful""".split()
+
+# A thing that will not, cannot or does not do what it should: "won't switch on", "can't log
+# in", "doesn't charge". After one of these the next verb is a failure, whatever the verb.
+FUNCTION_NEGATORS = """won't wont can't cant cannot couldn't doesn't doesnt don't dont wouldn't
+    wouldnt""".split()
+# The same with "not" as its own word: "will not load", "does not turn on".
+FUNCTION_AUXILIARIES = """will can does do would""".split()
+# Verbs after which the negation is an idiom or an opinion, not a failure: "can't wait",
+# "can't fault them", "didn't know", "won't regret it", "doesn't disappoint".
+NOT_FUNCTIONS = """wait believe thank recommend complain fault beat imagine say tell stop help
+    resist deny argue remember forget decide choose miss care mind matter hurt go get be have
+    know understand think realise realize expect mean like love enjoy hate want need agree
+    afford make sleep live praise rate speak trust blame regret disappoint fail suck
+    see""".split()
+# Words skipped between the negator and its verb: "won't even open", "doesn't really work".
+ADVERBS = """even really just actually properly always ever still seem seems""".split()
+# Words that show who the post speaks to or about: the brand addressed in the second person.
+SECOND_PERSON = """you your you're youre yours ur u y'all yall you've you'd you'll ya""".split()
+# What a company handles for a customer: "my order", "our booking" beside a problem points
+# the problem at whoever handles it.
+TRANSACTIONS = """order orders package parcel delivery booking reservation refund account
+    subscription bill invoice ticket tickets flight bag bags luggage claim payment plan
+    contract policy""".split()
+# Closed-class words: a question made only of these ("why?", "really??", "hello?") asks
+# nothing; it is rhetorical.
+FUNCTION_WORDS = """why how what who where when really seriously honestly hello anyone
+    anybody is are was were do does did can could will would should this that it so then
+    again now yet huh eh ok okay wtf you your me i we us they the a an and or but not no
+    on earth going""".split()
+
+# How harsh a complaint is (reputation/severity.py), above a plain fault report. An
+# accusation says the brand did wrong on purpose or without care; blame holds it answerable
+# for the harm.
+ACCUSATION_WORDS = """lied lying liar liars lies scam scams scammed scammers scamming fraud
+    frauds fraudulent fraudsters stole steal stealing steals thief thieves theft cheat cheated
+    cheating cheats robbed robbing robbery extortion extort misled mislead misleading deceived
+    deceive deceptive deceiving dishonest negligent negligence criminal criminals crooks crooked
+    conned ripoff rip-off""".split()
+ACCUSATION_PHRASES = """ripped off|rip off|false advertising|bait and switch|lied to|took my
+    money|kept my money|pocketed""".replace("\n    ", " ").split("|")
+BLAME_PHRASES = """your fault|their fault|you ruined|ruined my|ruined our|because of you|thanks
+    to you|you people|shame on you|should be ashamed|blame you|you're responsible|you are
+    responsible|hold you responsible|held responsible|accountable|you did this|you caused|you
+    broke|you've ruined|you have ruined""".replace("\n    ", " ").split("|")
+# Failures a brand does to a customer: "you lost", "they cancelled", "you charged me".
+# With the second person or the brand as their subject, a report becomes an accusation.
+ACTS = """lost lose losing cancelled canceled cancel broke broken damaged charged overcharged
+    double-charged ignored ignore refused refuse denied deny declined blocked suspended
+    banned cut sold kept stranded bumped misplaced forgot forgotten destroyed ruined
+    wrecked""".split()
+# Said after "but": the problem is small beside it ("slow but working", "late but lovely").
+MITIGATIONS = """working works worked fine ok okay usable bearable manageable decent good great
+    lovely nice friendly helpful comfortable clean tasty worth""".split()

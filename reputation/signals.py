@@ -10,6 +10,7 @@ ratings, amounts, durations), its capitals, and the interactions a linear model 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reputation import lexicon
@@ -59,6 +60,11 @@ FEATURES = (
     "broadcast",
     "hypothetical",
     "request",
+    "aimed",
+    "unaimed",
+    "rhetorical",
+    "stated_problem_question",
+    "accusation",
 )
 
 
@@ -98,7 +104,40 @@ _NEGATABLE_PROBLEMS = frozenset(
     for w, s in _UNIGRAMS.items()
     if s in ("failure", "trouble") and w not in lexicon.NOT_NEGATABLE
 ) | frozenset(lexicon.ABSENT_PROBLEMS)
-_NEGATORS = frozenset(lexicon.NEGATORS)
+_FUNCTION_NEGATORS = frozenset(lexicon.FUNCTION_NEGATORS)
+_NEGATORS = frozenset(lexicon.NEGATORS) | _FUNCTION_NEGATORS
+_AUXILIARIES = frozenset(lexicon.FUNCTION_AUXILIARIES)
+# Negators that may state the speaker's intention instead ("I won't fly with them again",
+# "I don't know") or an imperative at the start ("don't miss our sale").
+_INTENTIONS = frozenset(
+    {"won't", "wont", "will", "don't", "dont", "do", "wouldn't", "wouldnt", "would"}
+)
+_SPEAKERS = frozenset({"i", "we", "i'll", "we'll"})
+_NOT_FUNCTIONS = frozenset(lexicon.NOT_FUNCTIONS)
+_ADVERBS = frozenset(lexicon.ADVERBS)
+_NOT_VERBS = frozenset(
+    """it you me him her them us the a an my your our their this that these those to be
+    any anything much more enough have has had one i""".split()
+)
+_SECOND_PERSON = frozenset(lexicon.SECOND_PERSON)
+_THANKS = frozenset({"thanks", "thank", "thx", "ty"})
+_TRANSACTIONS = frozenset(lexicon.TRANSACTIONS)
+_FUNCTION_WORDS = frozenset(lexicon.FUNCTION_WORDS)
+_ACCUSATIONS = frozenset(lexicon.ACCUSATION_WORDS)
+_ACTS = frozenset(lexicon.ACTS)
+_AGENTS = frozenset({"you", "they", "u", "ya"})
+_BETWEEN = frozenset({"have", "'ve", "just", "never", "still", "already", "also", "again"})
+_BLAME = re.compile("|".join(map(re.escape, lexicon.BLAME_PHRASES)))
+_ACCUSATION_PHRASE = re.compile("|".join(map(re.escape, lexicon.ACCUSATION_PHRASES)))
+
+
+def _keys(phrases: list[str]) -> frozenset[str]:
+    """The longest word of each phrase: a text without any of them holds none of them."""
+    return frozenset(max(reversed(p.split()), key=len) for p in phrases)
+
+
+_BLAME_KEYS = _keys(lexicon.BLAME_PHRASES)
+_ACCUSATION_KEYS = _keys(lexicon.ACCUSATION_PHRASES)
 _UNMET = frozenset(lexicon.UNMET)
 _PRAISE_NEGATABLE = frozenset(lexicon.PRAISE_NEGATABLE)
 _INTENSIFIERS = frozenset(lexicon.INTENSIFIERS)
@@ -106,6 +145,16 @@ _NEG_EMOJI = frozenset(lexicon.NEGATIVE_EMOJI)
 _POS_EMOJI = frozenset(lexicon.POSITIVE_EMOJI)
 _LAUGH_EMOJI = frozenset(lexicon.LAUGHING_EMOJI)
 _PROMO_HASHTAG = re.compile("|".join(lexicon.PROMO_HASHTAG_PARTS))
+# Words whose capitals are shouting ("LOST", "AGAIN", "NEVER"), unlike names and acronyms
+# ("NASA", "LIVE"): the words of complaint signals and the negators.
+_SHOUTABLE = (
+    frozenset(
+        w
+        for w, s in _UNIGRAMS.items()
+        if s in ("failure", "trouble", "waiting", "strong_negative", "demand", "repeat", "nobody")
+    )
+    | _NEGATORS
+)
 _NEG_HASHTAG = re.compile("|".join(lexicon.NEGATIVE_HASHTAG_PARTS))
 
 # Counts above these caps say nothing more.
@@ -120,6 +169,7 @@ _CAPPED = [
         "strong_negative",
         "demand",
         "question",
+        "shouting",
     )
 ]
 # Only these signals are ever shown as reasons (complaint.py) or read back (categories.py).
@@ -166,6 +216,11 @@ _EXPECT, _CONTRAST = -2, -3  # codes in _ACTIONS for expectation and contrast wo
     _I_INQUIRY,
     _I_INQUIRY_ONLY,
     _I_NEGATED_PROBLEM,
+    _I_AIMED,
+    _I_UNAIMED,
+    _I_RHETORICAL,
+    _I_STATED_PROBLEM_QUESTION,
+    _I_ACCUSATION,
 ) = (
     _INDEX[n]
     for n in (
@@ -182,7 +237,25 @@ _EXPECT, _CONTRAST = -2, -3  # codes in _ACTIONS for expectation and contrast wo
         "inquiry",
         "inquiry_only",
         "negated_problem",
+        "aimed",
+        "unaimed",
+        "rhetorical",
+        "stated_problem_question",
+        "accusation",
     )
+)
+_FAILURE = _INDEX["failure"]
+# Sarcasm speaks to someone ("thanks for the 3 hour delay"): the brand.
+_SPOKEN_TO = [_INDEX[n] for n in ("sarcasm", "praise_then_problem")]
+# Words whose negation other rules read: negated praise and problems said to be absent.
+_NEGATION_HANDLED = frozenset({"praise", "failure", "trouble", "strong_negative", "resolved"})
+# Evidence words of a stated problem (for the question and target passes).
+_STATED = ("failure", "trouble", "waiting", "strong_negative")
+# A question and the clause it is in: from the last sentence or clause break before it.
+_BREAKS = re.compile(r"([.!?;,\n]+)")
+_CLAUSE_END = re.compile(r"[.!?;,\n]|\s(?:and|but|so|because)\s")
+_PREPOSITIONS = frozenset(
+    "with on at in from to via for by like of about into onto than per over".split()
 )
 # The lookahead (first letters of the alternatives) halves the time the regex takes.
 _DURATION = re.compile(
@@ -190,7 +263,16 @@ _DURATION = re.compile(
     r"|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve"
     r"|couple of|few|several|many)\s*(hours?|hrs?|h|minutes?|mins?|days?|weeks?|months?)\b"
 )
+# Units a duration needs, to skip its pattern on texts that have none.
+_UNITS = ("hour", "hr", "min", "day", "week", "month")
+_HOURS = re.compile(r"\d ?h\b")
 _HASHTAG = re.compile(r"#\w+")
+# News, offers and promotions: a ticker ("$PXLN"), a label in capitals ("BREAKING:", "LIVE
+# NOW:"), a source ("via @verge", "per Reuters"), an offer ("50% off", "code TV50", "T&Cs").
+_TICKER = re.compile(r"\$[A-Za-z]{2,5}\b")
+_LABEL = re.compile(r"[A-Z][A-Z ]{2,20}:")
+_SOURCE = re.compile(r"\b(?:via|per|h/t) (?:@\w+|[A-Z]\w+)")
+_OFFER = re.compile(r"\d+% off\b|[£$€]\d+ off\b|\bdown to [£$€]\d|\bcode [A-Z0-9]{4,}\b|\bT&Cs\b")
 _HANDLE = re.compile(r"@(\w+)")
 # "premium" sofa, the “fixed” tariff: a few words in quotes, usually scare quotes.
 _SCARE_QUOTE = re.compile(r"[\"“]([^\"“”]{2,30})[\"”]")
@@ -225,9 +307,16 @@ def _actions() -> dict[str, tuple[int, bool, frozenset[str] | None]]:
 _ACTIONS = _actions()
 
 
-def extract(text: str, vader: dict[str, float], words: list[str], shouted: int = 0) -> Signals:
-    """Signals of `text` (normalized) from FastVader.scores_and_words: its scores, its
-    lower-cased words and the number of words of 4+ letters written in capitals."""
+def extract(
+    text: str,
+    vader: dict[str, float],
+    words: list[str],
+    shouted: Sequence[int] = (),
+    brand: Sequence[str] | None = None,
+) -> Signals:
+    """Signals of `text` (normalized) from FastVader.scores_and_words (its scores, its
+    lower-cased words, the positions of words in capitals) and the brand's terms, lower-case
+    (None when unknown: then any handle is taken to address the brand)."""
     values = [0.0] * len(FEATURES)
     values[0], values[1], values[2] = vader["compound"], vader["neg"], vader["pos"]
     evidence: dict[str, list[str]] = {}
@@ -236,11 +325,15 @@ def extract(text: str, vader: dict[str, float], words: list[str], shouted: int =
     lower = text.lower()
     _read_marks(text, lower, values, evidence)
     _read_numbers(text, lower, values, evidence)
-    if shouted and tokens:
-        values[_I_SHOUTING] = shouted / len(tokens)
+    if shouted:
+        values[_I_SHOUTING] = float(sum(words[i] in _SHOUTABLE for i in shouted))
     for index, cap in _CAPPED:
         if values[index] > cap:
             values[index] = cap
+    if "?" in text:
+        _read_questions(lower, values, evidence)
+    _read_accusations(tokens, values, evidence)
+    _read_target(text, lower, tokens, values, evidence, brand)
     _interactions(values)
     return Signals(values, evidence, tokens)
 
@@ -251,7 +344,11 @@ def _tokens(text: str, words: list[str]) -> list[str]:
     tokens = [w.replace("’", "'") for w in words] if "’" in text else words
     if text.find("@", 1) > 0:
         handles = {h.lower() for h in _HANDLE.findall(text)}
-        tokens = [t for t in tokens if t.split("'")[0] not in handles]
+        tokens = [
+            t
+            for t in tokens
+            if t not in handles and ("'" not in t or t.split("'")[0] not in handles)
+        ]
     return tokens
 
 
@@ -304,9 +401,31 @@ def _read_marks(text: str, lower: str, values: list[float], evidence: dict[str, 
                 _hit(values, evidence, kind, char)
     if '"' in text or "“" in text:
         for quoted in _SCARE_QUOTE.findall(text):
-            _hit(values, evidence, "scare_quote", quoted)
-    if text.startswith("RT @"):
+            # A quoted name or title ("Google", "The Long Harbour") or link cites; it is
+            # no scare quote.
+            if "/" not in quoted and not all(w[:1].isupper() for w in quoted.split()):
+                _hit(values, evidence, "scare_quote", quoted)
+    if text.startswith("RT @") or _broadcast(text, lower):
         values[_I_BROADCAST] = 1.0
+
+
+def _broadcast(text: str, lower: str) -> bool:
+    """News or an offer: each pattern tried only where its marker is in the text."""
+    return bool(
+        ("$" in text and _TICKER.search(text))
+        or (":" in text[:24] and _LABEL.match(text))
+        or (("via " in lower or "per " in lower or "h/t " in lower) and _SOURCE.search(text))
+        or (
+            (
+                "%" in text
+                or " off" in lower
+                or "down to" in lower
+                or "code " in lower
+                or "t&c" in lower
+            )
+            and _OFFER.search(text)
+        )
+    )
 
 
 def _read_numbers(
@@ -316,21 +435,162 @@ def _read_numbers(
     if "£" in text or "$" in text or "€" in text:
         for amount in _AMOUNT.findall(text):
             _hit(values, evidence, "money", amount)
-    if "★" in text or "/" in text or "*" in text or "star" in lower or "out of" in lower:
+    if (
+        "★" in text
+        or "/5" in text
+        or "/ 5" in text
+        or "*" in text
+        or "star" in lower
+        or ("out of" in lower)
+    ):
         for filled, digit in _STARS.findall(lower):
             stars = len(filled) if filled else int(digit)
             if stars <= 2:
                 values[_I_LOW_RATING] = 1.0
             elif stars >= 4:
                 values[_I_HIGH_RATING] = 1.0
-    for number, unit in _DURATION.findall(lower):
-        _hit(values, evidence, "duration", f"{number} {unit}")
+    if any(unit in lower for unit in _UNITS) or _HOURS.search(lower):
+        for number, unit in _DURATION.findall(lower):
+            _hit(values, evidence, "duration", f"{number} {unit}")
+
+
+def _read_questions(lower: str, values: list[float], evidence: dict[str, list[str]]) -> None:
+    """Questions that are complaints: a problem stated outside the question ("you lost my bag,
+    how will you fix this?"), and questions that ask nothing ("really??", "why?"). A question
+    is the clause before a question mark, from the last sentence or clause break."""
+    parts = _BREAKS.split(lower)
+    parts.append("")  # the mark after the last clause, if it has none
+    asked = [parts[i] for i in range(0, len(parts) - 1, 2) if "?" in parts[i + 1]]
+    if "??" in lower or "?!" in lower or "!?" in lower or any(map(_asks_nothing, asked)):
+        values[_I_RHETORICAL] = 1.0
+    stated = [w for signal in _STATED for w in evidence.get(signal, ())]
+    if not stated:
+        return
+    outside = " ".join(parts[i] for i in range(0, len(parts) - 1, 2) if "?" not in parts[i + 1])
+    words = {w.strip("\"'():") for w in outside.split()}
+    if any((w in outside) if " " in w else (w in words) for w in stated):
+        # The question follows a problem it states: a demand for a fix, not an inquiry.
+        values[_I_STATED_PROBLEM_QUESTION] = 1.0
+        values[_I_QUESTION] = values[_I_INQUIRY] = 0.0
+
+
+def _asks_nothing(clause: str) -> bool:
+    """A question of at most four words, all of them closed-class words ("what now?")."""
+    if len(clause) > 40:
+        return False
+    words = [w for w in clause.split() if not w.startswith("@")]
+    return 0 < len(words) <= 4 and all(w.strip("'\"") in _FUNCTION_WORDS for w in words)
+
+
+def _read_accusations(
+    tokens: list[str], values: list[float], evidence: dict[str, list[str]]
+) -> None:
+    """Blame ("your fault", "you ruined") and accusations ("lied", "ripped off", "you lost"):
+    the brand said to have done wrong. Each pattern is tried only when its key word is in the
+    text."""
+    found = 0
+    if not _BLAME_KEYS.isdisjoint(tokens):
+        blamed = _BLAME.findall(" ".join(tokens))
+        if blamed:
+            evidence["blame"] = blamed
+            found += len(blamed)
+    accused = (
+        [t for t in tokens if t in _ACCUSATIONS] if not _ACCUSATIONS.isdisjoint(tokens) else []
+    )
+    if not _ACCUSATION_KEYS.isdisjoint(tokens):
+        accused += _ACCUSATION_PHRASE.findall(" ".join(tokens))
+    if not _AGENTS.isdisjoint(tokens):
+        accused += _accused_acts(tokens)
+    if accused:
+        evidence["accusation"] = accused
+        found += len(accused)
+    values[_I_ACCUSATION] = min(float(found), 3.0)
+
+
+def _accused_acts(tokens: list[str]) -> list[str]:
+    """`you lost`, `they have cancelled`: a failure the brand is said to have done."""
+    found = []
+    for i, token in enumerate(tokens[:-1]):
+        if token not in _AGENTS:
+            continue
+        j = i + 1
+        while j < len(tokens) - 1 and tokens[j] in _BETWEEN:
+            j += 1
+        if tokens[j] in _ACTS:
+            found.append(f"{token} {tokens[j]}")
+    return found
+
+
+def _read_target(
+    text: str,
+    lower: str,
+    tokens: list[str],
+    values: list[float],
+    evidence: dict[str, list[str]],
+    brand: Sequence[str] | None,
+) -> None:
+    """Whether a problem or negative sentiment is aimed at the brand: the brand addressed
+    (its handle, the second person, thanks or sarcasm spoken to it), the customer's dealings
+    with it ("my order"), or the brand as the subject of the problem. Venting, politics and
+    sport that only name a brand are not."""
+    if values[0] > VADER_NEGATIVE and not any(map(values.__getitem__, _PROBLEM)):
+        return
+    aimed = (
+        (brand is not None and _brand_subject(lower, evidence, brand))
+        or _addressed(text, lower, brand)
+        or not _SECOND_PERSON.isdisjoint(tokens)
+        or any(map(values.__getitem__, _SPOKEN_TO))
+        or not _THANKS.isdisjoint(tokens)
+        or _dealings(tokens)
+    )
+    values[_I_AIMED if aimed else _I_UNAIMED] = 1.0
+
+
+def _addressed(text: str, lower: str, brand: Sequence[str] | None) -> bool:
+    """A handle of the brand in the text (any handle, when the brand's are unknown)."""
+    if brand is None:
+        return "@" in text
+    return any(term in lower for term in brand if term.startswith("@"))
+
+
+def _dealings(tokens: list[str]) -> bool:
+    """`my order`, `our booking`: something the company handles for the customer."""
+    return any(
+        tokens[i] in ("my", "our") and tokens[i + 1] in _TRANSACTIONS
+        for i in range(len(tokens) - 1)
+    )
+
+
+def _brand_subject(lower: str, evidence: dict[str, list[str]], brand: Sequence[str]) -> bool:
+    """The brand, or something of the customer's from it, as the subject of a stated problem:
+    named (not after a preposition: "watching it on Acme" is no subject) with the problem
+    in the next few words of the same clause ("Acme Air lost my bag", "my Acme router keeps
+    dropping")."""
+    stated = [w for signal in _STATED for w in evidence.get(signal, ())]
+    if not stated:
+        return False
+    for term in brand:
+        if term[:1] in "@#":
+            continue
+        at = lower.find(term)
+        while at >= 0:
+            before = lower[max(0, at - 12) : at].split()
+            if not before or before[-1] not in _PREPOSITIONS:
+                clause = _CLAUSE_END.split(lower[at + len(term) : at + len(term) + 80], 1)[0]
+                after = " ".join(clause.split()[:5])
+                words = {w.strip("\"'()") for w in after.split()}
+                found = [w for w in stated if ((w in after) if " " in w else (w in words))]
+                if found:
+                    evidence["brand_subject"] = found  # what the brand did, for severity
+                    return True
+            at = lower.find(term, at + len(term))
+    return False
 
 
 def _interactions(values: list[float]) -> None:
     """What a linear model cannot form: praise beside a problem is sarcasm or a mixed review;
     a question about a problem is a demand; a question with none is an inquiry."""
-    problem = min(sum([values[k] for k in _PROBLEM]), 3.0)
+    problem = min(sum(map(values.__getitem__, _PROBLEM)), 3.0)
     values[_I_PROBLEM_AND_PRAISE] = min(problem, values[_PRAISE])
     values[_I_PROBLEM_QUESTION] = values[_I_QUESTION] * (problem > 0)
     values[_I_INQUIRY_ONLY] = float(values[_I_INQUIRY] > 0 and problem == 0)
@@ -362,6 +622,10 @@ RAISES = frozenset(
         "problem_question",
         "vader_neg",
         "service",
+        "aimed",
+        "rhetorical",
+        "stated_problem_question",
+        "accusation",
     }
 )
 LOWERS = frozenset(
@@ -378,16 +642,27 @@ LOWERS = frozenset(
         "inquiry_only",
         "vader_pos",
         "vader_compound",
+        "unaimed",
     }
 )
 # Signs of a complaint a person can be shown: the raising signals, except VADER's negative
-# share (negative sentiment is checked on the compound), service words (context, no sign) and
-# a question about a problem (the problem itself counts). A text with none of them gives the
-# detector nothing to say why it would be a complaint.
+# share (negative sentiment is checked on the compound), service words (context, no sign),
+# what only qualifies a problem (a question about it, its target: the problem itself counts)
+# and a rhetorical question on its own. A text with none of them gives the detector nothing
+# to say why it would be a complaint.
 _EVIDENCE = tuple(
     _INDEX[n]
     for n in FEATURES
-    if n in RAISES and n not in {"vader_neg", "service", "problem_question"}
+    if n in RAISES
+    and n
+    not in {
+        "vader_neg",
+        "service",
+        "problem_question",
+        "stated_problem_question",
+        "aimed",
+        "rhetorical",
+    }
 )
 
 
@@ -417,18 +692,54 @@ def _phrases_at(
 def _after_negator(
     tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]
 ) -> None:
-    """What a negator at token `i` turns around: praise, an expectation, a problem."""
+    """What a negator at token `i` turns around: praise, an expectation, a problem, or what
+    a thing should do."""
     _negated_praise(tokens, i, values, evidence)
-    _unmet(tokens, i, values, evidence)
+    if not _unmet(tokens, i, values, evidence):
+        _no_function(tokens, i, values, evidence)
     _negated_problem(tokens, i, values)
 
 
-def _unmet(tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]) -> None:
+def _no_function(
+    tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]
+) -> None:
+    """`won't switch on`, `can't log in`, `does not charge`: a thing that fails to do what it
+    should, whatever the verb, unless the negation is an idiom ("can't wait"), the speaker's
+    intention ("I won't go") or an imperative ("don't miss")."""
+    negator, subject_at = tokens[i], i - 1
+    if negator == "not":  # "will not load": the auxiliary is the negator
+        if i == 0 or tokens[i - 1] not in _AUXILIARIES:
+            return
+        negator, subject_at = tokens[i - 1], i - 2
+    elif negator not in _FUNCTION_NEGATORS:
+        return
+    if negator in _INTENTIONS and (subject_at < 0 or tokens[subject_at] in _SPEAKERS):
+        return
+    j = i + 1
+    while j < len(tokens) and tokens[j] in _ADVERBS:
+        j += 1
+    if j >= len(tokens):
+        return
+    verb = tokens[j]
+    if verb == "be" and j + 1 < len(tokens) and tokens[j + 1].endswith("ed"):
+        j, verb = j + 1, tokens[j + 1]  # "can't be added", "won't be delivered"
+    if (
+        verb in _NOT_FUNCTIONS
+        or verb in _NOT_VERBS
+        or not verb.isalpha()
+        or _UNIGRAMS.get(verb) in _NEGATION_HANDLED
+    ):
+        return
+    _hit(values, evidence, "failure", " ".join(tokens[i : j + 1]))
+
+
+def _unmet(tokens: list[str], i: int, values: list[float], evidence: dict[str, list[str]]) -> bool:
     """`hasn't (yet) arrived`, `never received`: an expectation verb within two tokens."""
     for j in range(i + 1, min(i + 3, len(tokens))):
         if tokens[j] in _UNMET:
             _hit(values, evidence, "failure", " ".join(tokens[i : j + 1]))
-            return
+            return True
+    return False
 
 
 def _negated_problem(tokens: list[str], i: int, values: list[float]) -> None:

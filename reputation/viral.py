@@ -42,6 +42,7 @@ data held them to fit on.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ REACH_PER_ENGAGEMENT = 524
 PRIOR_RATE = 1e-4
 # Engagement that counts as fully viral (risk 1.0) within 24 hours.
 VIRAL_AT = 10_000
+_LOG_VIRAL_AT = math.log1p(VIRAL_AT)
 # Viral risk from which a complaint is critical whatever its harm: ~2,500 engagements in 24h.
 CRITICAL_RISK = 0.85
 
@@ -136,12 +138,16 @@ def predict_24h(
     n = observation.engagement
     if observation.age_hours >= HORIZON_HOURS:
         return float(n)
-    floor = max(float(n), PRIOR_RATE * audience_of(observation))
+    audience = audience_of(observation)
+    floor = max(float(n), PRIOR_RATE * audience)
     if n <= 0:
         return floor
     g0, g1, g2, share = _coefficients(observation.age_hours, table)
-    momentum, audience = log_ratios(observation, share)
-    return max(floor, (1 + n) * math.exp(g0 + g1 * momentum + g2 * audience) - 1)
+    earlier = observation.earlier
+    recent = n * share if earlier is None else max(n - earlier, 0)
+    # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + A) / (1 + N))
+    growth = math.exp(g0) * ((1 + recent) / (1 + n)) ** g1 * ((1 + audience) / (1 + n)) ** g2
+    return max(floor, (1 + n) * growth - 1)
 
 
 def audience_of(observation: Observation) -> int:
@@ -166,7 +172,11 @@ def log_ratios(observation: Observation, share: float) -> tuple[float, float]:
 
 def risk_of(predicted: float) -> float:
     """Viral risk 0..1: the forecast on a log scale, 1.0 at VIRAL_AT engagements."""
-    return min(1.0, math.log1p(predicted) / math.log1p(VIRAL_AT))
+    return min(1.0, math.log1p(predicted) / _LOG_VIRAL_AT)
+
+
+# Observation times repeat (the mentions read in one run share them): parse each once.
+_seen = functools.lru_cache(maxsize=256)(parse_time)
 
 
 def _coefficients(
@@ -177,37 +187,43 @@ def _coefficients(
         return table[0][1:]
     ages = _AGES if table is GROWTH else [row[0] for row in table]
     j = min(bisect.bisect_left(ages, age_hours), len(table) - 1)
-    lo, hi = table[j - 1], table[j]
-    w = (math.log(age_hours) - math.log(lo[0])) / (math.log(hi[0]) - math.log(lo[0]))
-    g0, g1, g2, share = (a + w * (b - a) for a, b in zip(lo[1:], hi[1:], strict=True))
-    return g0, g1, g2, share
+    (a0, *lo), (a1, *hi) = table[j - 1], table[j]
+    w = math.log(age_hours / a0) / math.log(a1 / a0)
+    return (
+        lo[0] + w * (hi[0] - lo[0]),
+        lo[1] + w * (hi[1] - lo[1]),
+        lo[2] + w * (hi[2] - lo[2]),
+        lo[3] + w * (hi[3] - lo[3]),
+    )
 
 
 def observe(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Observation:
     """What the forecast reads of the mention `row` (store columns) and its snapshots."""
-    return _observe(row, snapshots, _points(row, snapshots))
+    return _read(row, snapshots)[0]
 
 
-def _observe(
-    row: Mapping[str, Any],
-    snapshots: Sequence[Mapping[str, Any]],
-    points: Sequence[tuple[datetime, int]],
-) -> Observation:
-    created = parse_time(row["created_at"])
-    age = _hours(created, parse_time(row["last_seen_at"]))
-    return Observation(
-        _total(row),
-        _count_at(points, created + timedelta(hours=age / 2)),
-        int(row.get("author_followers") or 0),
-        _latest(row, snapshots, "reshare_reach"),
-        age,
-    )
+def _read(
+    row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]
+) -> tuple[Observation, list[tuple[datetime, int]]]:
+    """The observation, and the (observed_at, engagement) points of the snapshots ending
+    with the row's current counts."""
+    created, last_seen = parse_time(row["created_at"]), _seen(row["last_seen_at"])
+    engagement = _total(row)
+    points = [(_seen(s["observed_at"]), _total(s)) for s in snapshots]
+    if not points or points[-1][0] < last_seen:
+        points.append((last_seen, engagement))
+    age = max((last_seen - created).total_seconds() / 3600, 0.0)
+    earlier = _count_at(points, created + timedelta(hours=age / 2)) if len(points) > 1 else None
+    reach = row.get("reshare_reach")
+    if reach is None and snapshots:
+        reach = _latest(snapshots, "reshare_reach")
+    followers = int(row.get("author_followers") or 0)
+    return Observation(engagement, earlier, followers, _count(reach), age), points
 
 
 def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Viral:
     """Growth of the mention `row` (store columns) from its snapshots, oldest first."""
-    points = _points(row, snapshots)
-    observation = _observe(row, snapshots, points)
+    observation, points = _read(row, snapshots)
     engagement, age = observation.engagement, observation.age_hours
     recent = _rate(points[-2:]) if len(points) >= 2 else engagement / max(age, 0.25)
     acceleration = 0.0
@@ -216,6 +232,9 @@ def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Vi
         dt = _hours(points[-3][0], points[-1][0]) / 2
         acceleration = (recent - earlier) / max(dt, 0.25)
     predicted = predict_24h(observation)
+    impressions = row.get("impressions")
+    if impressions is None and snapshots:
+        impressions = _latest(snapshots, "impressions")
     return Viral(
         engagement=engagement,
         age_hours=age,
@@ -227,33 +246,24 @@ def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Vi
         gained=max(engagement - points[0][1], 0) if len(points) >= 2 else 0,
         span_hours=_hours(points[0][0], points[-1][0]),
         reach=observation.reach,
-        impressions=_latest(row, snapshots, "impressions"),
+        impressions=_count(impressions),
     )
-
-
-def _points(
-    row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]
-) -> list[tuple[datetime, int]]:
-    """(observed_at, engagement) of each snapshot, ending with the row's current counts."""
-    last_seen = parse_time(row["last_seen_at"])
-    points = [(parse_time(s["observed_at"]), _total(s)) for s in snapshots]
-    if not points or points[-1][0] < last_seen:
-        points.append((last_seen, _total(row)))
-    return points
 
 
 def _total(snapshot: Mapping[str, Any]) -> int:
     return int(snapshot["likes"]) + int(snapshot["shares"]) + int(snapshot["replies"])
 
 
-def _latest(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]], key: str) -> int | None:
-    """The row's value of an optional count, else the newest snapshot's; None if unknown."""
-    if row.get(key) is not None:
-        return int(row[key])
+def _latest(snapshots: Sequence[Mapping[str, Any]], key: str) -> Any:
+    """The newest snapshot's value of an optional count; None if none has it."""
     for snapshot in reversed(snapshots):
         if snapshot.get(key) is not None:
-            return int(snapshot[key])
+            return snapshot[key]
     return None
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _count_at(points: Sequence[tuple[datetime, int]], moment: datetime) -> int | None:

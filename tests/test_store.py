@@ -123,3 +123,12 @@ def test_an_older_database_is_migrated_in_place_keeping_its_data(tmp_path: Path)
     store.save_batch("file", [mention("1", likes=5, seen_minutes=60)], T0)  # and takes updates
     assert store.rows("SELECT likes, version FROM mentions") == [{"likes": 5, "version": 2}]
     store.close()
+
+
+def test_complaints_of_given_keys_are_read_back(store: Store) -> None:
+    from reputation.models import Score
+
+    store.save_batch("file", [mention("1"), mention("2")], T0)
+    store.save_scores([(Score("x:1", -0.5, 0.91, 0.4, 0.1, 3.0, "other"), 1)], T0)
+    assert store.complaints(["x:1", "x:2", "x:9", "x:1"]) == {"x:1": 0.91}
+    assert store.complaints([]) == {}
