@@ -55,17 +55,17 @@ class FastVader(SentimentIntensityAnalyzer):
             token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped
             for token in tokens
         ]
-        lower = [w.lower() for w in words]
+        lower = list(map(str.lower, words))
         # allcap_differential, inlined: some but not all words in capitals.
-        capitals = [w for w in words if w.isupper()]
-        cap_diff = 0 < len(words) - len(capitals) < len(words)
+        capitals = sum(map(str.isupper, words))
+        cap_diff = 0 < len(words) - capitals < len(words)
         shouted = (
             [
                 i
                 for i, w in enumerate(words)
                 if len(w) >= 4 and w.isupper() and w.isalpha() and tokens[i][0] not in "#@$"
             ]
-            if cap_diff and any(len(w) >= 4 for w in capitals)
+            if cap_diff
             else []
         )
         # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.

@@ -136,14 +136,15 @@ class Scorer:
         harm = harm_of(text.signals, complaint, read_words=is_complaint)
         if is_complaint:
             reasons.append(harm.reason())
-        reasons.extend(escalations(text.signals))
+        if "escalation" in text.signals.evidence:
+            reasons.extend(escalations(text.signals))
         viral = assess(row, snapshots)
         followers = row.get("author_followers")
         spread = spread_reason(followers, viral)
         if spread:
             reasons.append(spread)
         reasons.extend(viral.reasons())
-        level = severity(harm, spread_of(followers, viral), viral.risk, complaint >= threshold)
+        level = severity(harm, spread_of(followers, viral), viral.risk, is_complaint)
         return Score(
             mention_key=row["key"],
             sentiment=round(text.sentiment, 4),

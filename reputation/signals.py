@@ -68,7 +68,7 @@ FEATURES = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Signals:
     """The feature vector (FEATURES order) and the words that produced each signal."""
 
@@ -138,6 +138,7 @@ def _keys(phrases: list[str]) -> frozenset[str]:
 
 _BLAME_KEYS = _keys(lexicon.BLAME_PHRASES)
 _ACCUSATION_KEYS = _keys(lexicon.ACCUSATION_PHRASES)
+_ACCUSING = _ACCUSATIONS | _BLAME_KEYS | _ACCUSATION_KEYS | _AGENTS
 _UNMET = frozenset(lexicon.UNMET)
 _PRAISE_NEGATABLE = frozenset(lexicon.PRAISE_NEGATABLE)
 _INTENSIFIERS = frozenset(lexicon.INTENSIFIERS)
@@ -253,6 +254,7 @@ _NEGATION_HANDLED = frozenset({"praise", "failure", "trouble", "strong_negative"
 _STATED = ("failure", "trouble", "waiting", "strong_negative")
 # A question and the clause it is in: from the last sentence or clause break before it.
 _BREAKS = re.compile(r"([.!?;,\n]+)")
+_WORDS = re.compile(r"[\w'-]+")
 _CLAUSE_END = re.compile(r"[.!?;,\n]|\s(?:and|but|so|because)\s")
 _PREPOSITIONS = frozenset(
     "with on at in from to via for by like of about into onto than per over".split()
@@ -263,9 +265,8 @@ _DURATION = re.compile(
     r"|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve"
     r"|couple of|few|several|many)\s*(hours?|hrs?|h|minutes?|mins?|days?|weeks?|months?)\b"
 )
-# Units a duration needs, to skip its pattern on texts that have none.
-_UNITS = ("hour", "hr", "min", "day", "week", "month")
-_HOURS = re.compile(r"\d ?h\b")
+# "2h", "3 h": the one unit a duration can have without any of the words checked first.
+_HOURS = re.compile(r"[0-9] ?h\b")
 _HASHTAG = re.compile(r"#\w+")
 # News, offers and promotions: a ticker ("$PXLN"), a label in capitals ("BREAKING:", "LIVE
 # NOW:"), a source ("via @verge", "per Reuters"), an offer ("50% off", "code TV50", "T&Cs").
@@ -405,7 +406,8 @@ def _read_marks(text: str, lower: str, values: list[float], evidence: dict[str, 
             # no scare quote.
             if "/" not in quoted and not all(w[:1].isupper() for w in quoted.split()):
                 _hit(values, evidence, "scare_quote", quoted)
-    if text.startswith("RT @") or _broadcast(text, lower):
+    # News and offers go out to followers; a post that starts with a handle answers someone.
+    if text.startswith("RT @") or (text[:1] != "@" and _broadcast(text, lower)):
         values[_I_BROADCAST] = 1.0
 
 
@@ -413,7 +415,7 @@ def _broadcast(text: str, lower: str) -> bool:
     """News or an offer: each pattern tried only where its marker is in the text."""
     return bool(
         ("$" in text and _TICKER.search(text))
-        or (":" in text[:24] and _LABEL.match(text))
+        or (text.find(":", 0, 24) > 0 and _LABEL.match(text))
         or (("via " in lower or "per " in lower or "h/t " in lower) and _SOURCE.search(text))
         or (
             (
@@ -449,7 +451,15 @@ def _read_numbers(
                 values[_I_LOW_RATING] = 1.0
             elif stars >= 4:
                 values[_I_HIGH_RATING] = 1.0
-    if any(unit in lower for unit in _UNITS) or _HOURS.search(lower):
+    if (
+        "hour" in lower
+        or "hr" in lower
+        or "min" in lower
+        or "day" in lower
+        or "week" in lower
+        or "month" in lower
+        or _HOURS.search(lower)
+    ):
         for number, unit in _DURATION.findall(lower):
             _hit(values, evidence, "duration", f"{number} {unit}")
 
@@ -467,7 +477,7 @@ def _read_questions(lower: str, values: list[float], evidence: dict[str, list[st
     if not stated:
         return
     outside = " ".join(parts[i] for i in range(0, len(parts) - 1, 2) if "?" not in parts[i + 1])
-    words = {w.strip("\"'():") for w in outside.split()}
+    words = set(_WORDS.findall(outside))
     if any((w in outside) if " " in w else (w in words) for w in stated):
         # The question follows a problem it states: a demand for a fix, not an inquiry.
         values[_I_STATED_PROBLEM_QUESTION] = 1.0
@@ -488,18 +498,21 @@ def _read_accusations(
     """Blame ("your fault", "you ruined") and accusations ("lied", "ripped off", "you lost"):
     the brand said to have done wrong. Each pattern is tried only when its key word is in the
     text."""
+    present = _ACCUSING.intersection(tokens)  # one pass; most texts have none of these
+    if not present:
+        return
     found = 0
-    if not _BLAME_KEYS.isdisjoint(tokens):
+    if not _BLAME_KEYS.isdisjoint(present):
         blamed = _BLAME.findall(" ".join(tokens))
         if blamed:
             evidence["blame"] = blamed
             found += len(blamed)
-    accused = (
-        [t for t in tokens if t in _ACCUSATIONS] if not _ACCUSATIONS.isdisjoint(tokens) else []
-    )
-    if not _ACCUSATION_KEYS.isdisjoint(tokens):
+    accused = []
+    if not _ACCUSATIONS.isdisjoint(present):
+        accused += [t for t in tokens if t in _ACCUSATIONS]
+    if not _ACCUSATION_KEYS.isdisjoint(present):
         accused += _ACCUSATION_PHRASE.findall(" ".join(tokens))
-    if not _AGENTS.isdisjoint(tokens):
+    if not _AGENTS.isdisjoint(present):
         accused += _accused_acts(tokens)
     if accused:
         evidence["accusation"] = accused
