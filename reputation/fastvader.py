@@ -57,15 +57,15 @@ class FastVader(SentimentIntensityAnalyzer):
         ]
         lower = list(map(str.lower, words))
         # allcap_differential, inlined: some but not all words in capitals.
-        capitals = sum(map(str.isupper, words))
-        cap_diff = 0 < len(words) - capitals < len(words)
+        capitals = list(filter(str.isupper, words))
+        cap_diff = 0 < len(words) - len(capitals) < len(words)
         shouted = (
             [
                 i
                 for i, w in enumerate(words)
                 if len(w) >= 4 and w.isupper() and w.isalpha() and tokens[i][0] not in "#@$"
             ]
-            if cap_diff
+            if cap_diff and any(len(w) >= 4 for w in capitals)
             else []
         )
         # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.
@@ -123,7 +123,10 @@ class FastVader(SentimentIntensityAnalyzer):
                     if start_i == 2 and s != 0:
                         s = s * 0.9
                     valence = valence + s
-                valence = _negation_check(valence, lower, start_i, i)
+                if start_i:
+                    valence = _negation_check(valence, lower, start_i, i)
+                elif _negated(lower[i - 1]):  # _negation_check's first case, inlined
+                    valence = valence * N_SCALAR
                 # Every idiom VADER checks has two of its words among these three: when none
                 # of them is an idiom word, no idiom can match (VADER would change nothing).
                 if start_i == 2 and (

@@ -72,12 +72,15 @@ class Scorer:
         `brands` names each text's brand, if known."""
         out = []
         score = self.vader.scores_and_words
-        for i, text in enumerate(texts):
+        prevalence = self.settings.prevalence
+        known = self.terms
+        names = brands if brands is not None and known else [None] * len(texts)
+        for text, brand in zip(texts, names, strict=True):
             clean = normalize(text)
             vader, words, shouted = score(clean) if clean else (_NEUTRAL, [], [])
-            terms = self.terms.get(brands[i]) if brands is not None and brands[i] else None
+            terms = known.get(brand) if brand else None
             signals = extract(clean, vader, words, shouted, terms)
-            complaint = detector.probability(signals, self.settings.prevalence)
+            complaint = detector.probability(signals, prevalence)
             out.append(TextAnalysis(vader["compound"], signals, complaint))
         if self.model is not None and out:
             share = self.settings.model_weight
@@ -107,12 +110,16 @@ class Scorer:
         """Score a chunk of mentions (the trained model, if any, runs once per chunk).
         `threads` maps `"{source}:{id}"` keys of parents and thread roots to their stored
         complaint probability; a parent scored in this chunk counts as it is scored now."""
-        analyses = self.analyse([row["text"] for row in rows], [row.get("brand") for row in rows])
-        known = dict(threads or {})
-        known.update((r["key"], a.complaint) for r, a in zip(rows, analyses, strict=True))
+        brands = [row.get("brand") for row in rows] if self.terms else None
+        analyses = self.analyse([row["text"] for row in rows], brands)
+        inherited = [0.0] * len(rows)
+        if any(row.get("parent_id") or row.get("thread_id") for row in rows):
+            known = dict(threads or {})
+            known.update((r["key"], a.complaint) for r, a in zip(rows, analyses, strict=True))
+            inherited = [_inherited(row, known) for row in rows]
         return [
-            self._score(row, snapshots.get(row["key"], ()), analysis, _inherited(row, known))
-            for row, analysis in zip(rows, analyses, strict=True)
+            self._score(row, snapshots.get(row["key"], ()), analysis, parent)
+            for row, analysis, parent in zip(rows, analyses, inherited, strict=True)
         ]
 
     def _score(

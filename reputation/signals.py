@@ -334,8 +334,10 @@ def extract(
     if "?" in text:
         _read_questions(lower, values, evidence)
     _read_accusations(tokens, values, evidence)
-    _read_target(text, lower, tokens, values, evidence, brand)
-    _interactions(values)
+    problem = min(sum(map(values.__getitem__, _PROBLEM)), 3.0)
+    if problem or values[0] <= VADER_NEGATIVE:
+        _read_target(text, lower, tokens, values, evidence, brand)
+    _interactions(values, problem)
     return Signals(values, evidence, tokens)
 
 
@@ -546,8 +548,6 @@ def _read_target(
     (its handle, the second person, thanks or sarcasm spoken to it), the customer's dealings
     with it ("my order"), or the brand as the subject of the problem. Venting, politics and
     sport that only name a brand are not."""
-    if values[0] > VADER_NEGATIVE and not any(map(values.__getitem__, _PROBLEM)):
-        return
     aimed = (
         (brand is not None and _brand_subject(lower, evidence, brand))
         or _addressed(text, lower, brand)
@@ -600,10 +600,10 @@ def _brand_subject(lower: str, evidence: dict[str, list[str]], brand: Sequence[s
     return False
 
 
-def _interactions(values: list[float]) -> None:
+def _interactions(values: list[float], problem: float) -> None:
     """What a linear model cannot form: praise beside a problem is sarcasm or a mixed review;
-    a question about a problem is a demand; a question with none is an inquiry."""
-    problem = min(sum(map(values.__getitem__, _PROBLEM)), 3.0)
+    a question about a problem is a demand; a question with none is an inquiry. `problem` is
+    the count of problem signals, at most 3."""
     values[_I_PROBLEM_AND_PRAISE] = min(problem, values[_PRAISE])
     values[_I_PROBLEM_QUESTION] = values[_I_QUESTION] * (problem > 0)
     values[_I_INQUIRY_ONLY] = float(values[_I_INQUIRY] > 0 and problem == 0)

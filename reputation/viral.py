@@ -68,6 +68,7 @@ GROWTH: tuple[tuple[float, float, float, float, float], ...] = (
     (24.0, 0.0, 0.0, 0.0, 0.0),
 )
 _AGES = [row[0] for row in GROWTH]
+_LOG_AGES = [math.log(age) for age in _AGES]
 HORIZON_HOURS = 24.0
 # Median summed followers of the first hour's retweeters per retweet, in the same cascades.
 REACH_PER_ENGAGEMENT = 524
@@ -138,7 +139,10 @@ def predict_24h(
     n = observation.engagement
     if observation.age_hours >= HORIZON_HOURS:
         return float(n)
-    audience = audience_of(observation)
+    reach = observation.reach
+    audience = max(observation.followers, 0) + (
+        n * REACH_PER_ENGAGEMENT if reach is None else reach
+    )
     floor = max(float(n), PRIOR_RATE * audience)
     if n <= 0:
         return floor
@@ -188,7 +192,10 @@ def _coefficients(
     ages = _AGES if table is GROWTH else [row[0] for row in table]
     j = min(bisect.bisect_left(ages, age_hours), len(table) - 1)
     (a0, *lo), (a1, *hi) = table[j - 1], table[j]
-    w = math.log(age_hours / a0) / math.log(a1 / a0)
+    if table is GROWTH:  # log ages worked out once
+        w = (math.log(age_hours) - _LOG_AGES[j - 1]) / (_LOG_AGES[j] - _LOG_AGES[j - 1])
+    else:
+        w = math.log(age_hours / a0) / math.log(a1 / a0)
     return (
         lo[0] + w * (hi[0] - lo[0]),
         lo[1] + w * (hi[1] - lo[1]),
