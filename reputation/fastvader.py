@@ -123,10 +123,7 @@ class FastVader(SentimentIntensityAnalyzer):
                     if start_i == 2 and s != 0:
                         s = s * 0.9
                     valence = valence + s
-                if start_i:
-                    valence = _negation_check(valence, lower, start_i, i)
-                elif _negated(lower[i - 1]):  # _negation_check's first case, inlined
-                    valence = valence * N_SCALAR
+                valence = _negation_check(valence, lower, start_i, i)
                 # Every idiom VADER checks has two of its words among these three: when none
                 # of them is an idiom word, no idiom can match (VADER would change nothing).
                 if start_i == 2 and (

@@ -17,7 +17,7 @@ from reputation import lexicon
 from reputation.categories import ESCALATION_KIND
 
 # VADER's own cut-off (its authors' recommendation): compound <= -0.05 is negative sentiment,
-# >= 0.05 positive. Written here once; the scorer, the evaluation and the rules' docs use it.
+# >= 0.05 positive. Written here once; the detector, the scorer and the evaluation read it.
 VADER_NEGATIVE = -0.05
 VADER_POSITIVE = 0.05
 
@@ -403,14 +403,18 @@ def _read_marks(text: str, lower: str, values: list[float], evidence: dict[str, 
                 kind = "negative_emoji" if char in _NEG_EMOJI else "positive_emoji"
                 _hit(values, evidence, kind, char)
     if '"' in text or "“" in text:
-        for quoted in _SCARE_QUOTE.findall(text):
-            # A quoted name or title ("Google", "The Long Harbour") or link cites; it is
-            # no scare quote.
-            if "/" not in quoted and not all(w[:1].isupper() for w in quoted.split()):
-                _hit(values, evidence, "scare_quote", quoted)
+        _scare_quotes(text, values, evidence)
     # News and offers go out to followers; a post that starts with a handle answers someone.
     if text.startswith("RT @") or (text[:1] != "@" and _broadcast(text, lower)):
         values[_I_BROADCAST] = 1.0
+
+
+def _scare_quotes(text: str, values: list[float], evidence: dict[str, list[str]]) -> None:
+    """A few words in quotes, usually scare quotes; a quoted name or title ("Google", "The
+    Long Harbour") or link cites, and is none."""
+    for quoted in _SCARE_QUOTE.findall(text):
+        if "/" not in quoted and not all(w[:1].isupper() for w in quoted.split()):
+            _hit(values, evidence, "scare_quote", quoted)
 
 
 def _broadcast(text: str, lower: str) -> bool:
