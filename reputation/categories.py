@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from reputation.signals import Signals
+    from reputation.features import Signals
 
 
 class Words(NamedTuple):

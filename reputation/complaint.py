@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from operator import mul
 
-from reputation.signals import FEATURES, Signals, has_evidence
+from reputation.features import FEATURES, Signals, has_evidence
 
 # From bench/fit_detector.py; raw-scale weights, one per feature in FEATURES order.
 WEIGHTS: dict[str, float] = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from reputation.signals import VADER_NEGATIVE
+from reputation.features import VADER_NEGATIVE
 
 
 def prf(

@@ -15,9 +15,10 @@ from reputation import complaint as detector
 from reputation.brands import Brand, normalize_handle
 from reputation.categories import categorize, escalations
 from reputation.fastvader import FastVader
+from reputation.features import VADER_NEGATIVE, VADER_POSITIVE, Signals
 from reputation.models import Score
 from reputation.severity import harm_of, severity, spread_of, spread_reason
-from reputation.signals import VADER_NEGATIVE, VADER_POSITIVE, Signals, extract
+from reputation.signals import extract
 from reputation.text import normalize
 from reputation.viral import assess
 

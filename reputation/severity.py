@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from reputation import lexicon
 from reputation.categories import ESCALATION_KIND
-from reputation.signals import FEATURES, Signals
+from reputation.features import FEATURES, Signals
 from reputation.text import compact_count
 from reputation.viral import CRITICAL_RISK, Viral
 

@@ -1,86 +1,47 @@
 """Built-in complaint signals: what a sentiment lexicon cannot see, read in a few passes.
 
-`extract` turns a normalized text into a fixed-order feature vector (FEATURES) plus the words
-behind each signal, for reasons. The word lists are data in reputation.lexicon (escalation
-words in reputation.categories); this module builds lookup tables from them once and reads a
-text in passes: its words (one lookup per token), its marks (hashtags, emoji, quotes,
-ratings, amounts, durations), its capitals, and the interactions a linear model cannot form.
+`extract` turns a normalized text into the feature vector of reputation.features plus the
+words behind each signal, for reasons. The word lists are data in reputation.lexicon
+(escalation words in reputation.categories); this module builds lookup tables from them once
+and reads a text in passes: its words (one lookup per token, negations and phrases), its
+marks (hashtags, emoji, quotes, news and offers), its numbers (ratings, amounts, durations),
+its capitals; then reputation.speech reads its questions, accusations and whom it is aimed
+at; last come the interactions a linear model cannot form.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from reputation import lexicon
 from reputation.categories import ESCALATION_KIND
-
-# VADER's own cut-off (its authors' recommendation): compound <= -0.05 is negative sentiment,
-# >= 0.05 positive. Written here once; the detector, the scorer and the evaluation read it.
-VADER_NEGATIVE = -0.05
-VADER_POSITIVE = 0.05
-
-FEATURES = (
-    "vader_compound",
-    "vader_neg",
-    "vader_pos",
-    "failure",
-    "trouble",
-    "waiting",
-    "duration",
-    "money",
-    "service",
-    "strong_negative",
-    "demand",
-    "question",
-    "sarcasm",
-    "negated_praise",
-    "praise",
-    "inquiry",
-    "negative_emoji",
-    "positive_emoji",
-    "negative_hashtag",
-    "repeat",
-    "nobody",
-    "escalation",
-    "shouting",
-    "problem_and_praise",
-    "praise_then_problem",
-    "problem_question",
-    "inquiry_only",
-    "scare_quote",
-    "mismatch",
-    "resolved",
-    "retraction",
-    "negated_problem",
-    "low_rating",
-    "high_rating",
-    "laughing",
-    "broadcast",
-    "hypothetical",
-    "request",
-    "aimed",
-    "unaimed",
-    "rhetorical",
-    "stated_problem_question",
-    "accusation",
+from reputation.features import (
+    FEATURES,
+    INDEX,
+    LOWERS,
+    RAISES,
+    VADER_NEGATIVE,
+    VADER_POSITIVE,
+    Signals,
+    has_evidence,
+    hit,
 )
+from reputation.speech import read_accusations, read_questions, read_target
 
-
-@dataclass(slots=True)
-class Signals:
-    """The feature vector (FEATURES order) and the words that produced each signal."""
-
-    values: list[float]
-    evidence: dict[str, list[str]] = field(default_factory=dict)
-    tokens: list[str] = field(default_factory=list)
-
-    def __getitem__(self, name: str) -> float:
-        return self.values[_INDEX[name]]
-
-
-_INDEX = {name: i for i, name in enumerate(FEATURES)}
+# What other modules read from here; the vector itself is defined in reputation.features.
+__all__ = [
+    "FEATURES",
+    "LOWERS",
+    "RAISES",
+    "VADER_NEGATIVE",
+    "VADER_POSITIVE",
+    "Signals",
+    "extract",
+    "has_evidence",
+]
+_INDEX = INDEX
+_hit = hit
 
 
 def _unigrams() -> dict[str, str]:
@@ -119,26 +80,6 @@ _NOT_VERBS = frozenset(
     """it you me him her them us the a an my your our their this that these those to be
     any anything much more enough have has had one i""".split()
 )
-_SECOND_PERSON = frozenset(lexicon.SECOND_PERSON)
-_THANKS = frozenset({"thanks", "thank", "thx", "ty"})
-_TRANSACTIONS = frozenset(lexicon.TRANSACTIONS)
-_FUNCTION_WORDS = frozenset(lexicon.FUNCTION_WORDS)
-_ACCUSATIONS = frozenset(lexicon.ACCUSATION_WORDS)
-_ACTS = frozenset(lexicon.ACTS)
-_AGENTS = frozenset({"you", "they", "u", "ya"})
-_BETWEEN = frozenset({"have", "'ve", "just", "never", "still", "already", "also", "again"})
-_BLAME = re.compile("|".join(map(re.escape, lexicon.BLAME_PHRASES)))
-_ACCUSATION_PHRASE = re.compile("|".join(map(re.escape, lexicon.ACCUSATION_PHRASES)))
-
-
-def _keys(phrases: list[str]) -> frozenset[str]:
-    """The longest word of each phrase: a text without any of them holds none of them."""
-    return frozenset(max(reversed(p.split()), key=len) for p in phrases)
-
-
-_BLAME_KEYS = _keys(lexicon.BLAME_PHRASES)
-_ACCUSATION_KEYS = _keys(lexicon.ACCUSATION_PHRASES)
-_ACCUSING = _ACCUSATIONS | _BLAME_KEYS | _ACCUSATION_KEYS | _AGENTS
 _UNMET = frozenset(lexicon.UNMET)
 _PRAISE_NEGATABLE = frozenset(lexicon.PRAISE_NEGATABLE)
 _INTENSIFIERS = frozenset(lexicon.INTENSIFIERS)
@@ -217,11 +158,6 @@ _EXPECT, _CONTRAST = -2, -3  # codes in _ACTIONS for expectation and contrast wo
     _I_INQUIRY,
     _I_INQUIRY_ONLY,
     _I_NEGATED_PROBLEM,
-    _I_AIMED,
-    _I_UNAIMED,
-    _I_RHETORICAL,
-    _I_STATED_PROBLEM_QUESTION,
-    _I_ACCUSATION,
 ) = (
     _INDEX[n]
     for n in (
@@ -238,27 +174,10 @@ _EXPECT, _CONTRAST = -2, -3  # codes in _ACTIONS for expectation and contrast wo
         "inquiry",
         "inquiry_only",
         "negated_problem",
-        "aimed",
-        "unaimed",
-        "rhetorical",
-        "stated_problem_question",
-        "accusation",
     )
 )
-_FAILURE = _INDEX["failure"]
-# Sarcasm speaks to someone ("thanks for the 3 hour delay"): the brand.
-_SPOKEN_TO = [_INDEX[n] for n in ("sarcasm", "praise_then_problem")]
 # Words whose negation other rules read: negated praise and problems said to be absent.
 _NEGATION_HANDLED = frozenset({"praise", "failure", "trouble", "strong_negative", "resolved"})
-# Evidence words of a stated problem (for the question and target passes).
-_STATED = ("failure", "trouble", "waiting", "strong_negative")
-# A question and the clause it is in: from the last sentence or clause break before it.
-_BREAKS = re.compile(r"([.!?;,\n]+)")
-_WORDS = re.compile(r"[\w'-]+")
-_CLAUSE_END = re.compile(r"[.!?;,\n]|\s(?:and|but|so|because)\s")
-_PREPOSITIONS = frozenset(
-    "with on at in from to via for by like of about into onto than per over".split()
-)
 # The lookahead (first letters of the alternatives) halves the time the regex takes.
 _DURATION = re.compile(
     r"\b(?=[\dacefmnost])(\d+(?:[.,]\d+)?\+?"
@@ -332,11 +251,11 @@ def extract(
         if values[index] > cap:
             values[index] = cap
     if "?" in text:
-        _read_questions(lower, values, evidence)
-    _read_accusations(tokens, values, evidence)
+        read_questions(lower, values, evidence)
+    read_accusations(tokens, values, evidence)
     problem = min(sum(map(values.__getitem__, _PROBLEM)), 3.0)
     if problem or values[0] <= VADER_NEGATIVE:
-        _read_target(text, lower, tokens, values, evidence, brand)
+        read_target(text, lower, tokens, values, evidence, brand)
     _interactions(values, problem)
     return Signals(values, evidence, tokens)
 
@@ -470,140 +389,6 @@ def _read_numbers(
             _hit(values, evidence, "duration", f"{number} {unit}")
 
 
-def _read_questions(lower: str, values: list[float], evidence: dict[str, list[str]]) -> None:
-    """Questions that are complaints: a problem stated outside the question ("you lost my bag,
-    how will you fix this?"), and questions that ask nothing ("really??", "why?"). A question
-    is the clause before a question mark, from the last sentence or clause break."""
-    parts = _BREAKS.split(lower)
-    parts.append("")  # the mark after the last clause, if it has none
-    asked = [parts[i] for i in range(0, len(parts) - 1, 2) if "?" in parts[i + 1]]
-    if "??" in lower or "?!" in lower or "!?" in lower or any(map(_asks_nothing, asked)):
-        values[_I_RHETORICAL] = 1.0
-    stated = [w for signal in _STATED for w in evidence.get(signal, ())]
-    if not stated:
-        return
-    outside = " ".join(parts[i] for i in range(0, len(parts) - 1, 2) if "?" not in parts[i + 1])
-    words = set(_WORDS.findall(outside))
-    if any((w in outside) if " " in w else (w in words) for w in stated):
-        # The question follows a problem it states: a demand for a fix, not an inquiry.
-        values[_I_STATED_PROBLEM_QUESTION] = 1.0
-        values[_I_QUESTION] = values[_I_INQUIRY] = 0.0
-
-
-def _asks_nothing(clause: str) -> bool:
-    """A question of at most four words, all of them closed-class words ("what now?")."""
-    if len(clause) > 40:
-        return False
-    words = [w for w in clause.split() if not w.startswith("@")]
-    return 0 < len(words) <= 4 and all(w.strip("'\"") in _FUNCTION_WORDS for w in words)
-
-
-def _read_accusations(
-    tokens: list[str], values: list[float], evidence: dict[str, list[str]]
-) -> None:
-    """Blame ("your fault", "you ruined") and accusations ("lied", "ripped off", "you lost"):
-    the brand said to have done wrong. Each pattern is tried only when its key word is in the
-    text."""
-    present = _ACCUSING.intersection(tokens)  # one pass; most texts have none of these
-    if not present:
-        return
-    found = 0
-    if not _BLAME_KEYS.isdisjoint(present):
-        blamed = _BLAME.findall(" ".join(tokens))
-        if blamed:
-            evidence["blame"] = blamed
-            found += len(blamed)
-    accused = []
-    if not _ACCUSATIONS.isdisjoint(present):
-        accused += [t for t in tokens if t in _ACCUSATIONS]
-    if not _ACCUSATION_KEYS.isdisjoint(present):
-        accused += _ACCUSATION_PHRASE.findall(" ".join(tokens))
-    if not _AGENTS.isdisjoint(present):
-        accused += _accused_acts(tokens)
-    if accused:
-        evidence["accusation"] = accused
-        found += len(accused)
-    values[_I_ACCUSATION] = min(float(found), 3.0)
-
-
-def _accused_acts(tokens: list[str]) -> list[str]:
-    """`you lost`, `they have cancelled`: a failure the brand is said to have done."""
-    found = []
-    for i, token in enumerate(tokens[:-1]):
-        if token not in _AGENTS:
-            continue
-        j = i + 1
-        while j < len(tokens) - 1 and tokens[j] in _BETWEEN:
-            j += 1
-        if tokens[j] in _ACTS:
-            found.append(f"{token} {tokens[j]}")
-    return found
-
-
-def _read_target(
-    text: str,
-    lower: str,
-    tokens: list[str],
-    values: list[float],
-    evidence: dict[str, list[str]],
-    brand: Sequence[str] | None,
-) -> None:
-    """Whether a problem or negative sentiment is aimed at the brand: the brand addressed
-    (its handle, the second person, thanks or sarcasm spoken to it), the customer's dealings
-    with it ("my order"), or the brand as the subject of the problem. Venting, politics and
-    sport that only name a brand are not."""
-    aimed = (
-        (brand is not None and _brand_subject(lower, evidence, brand))
-        or _addressed(text, lower, brand)
-        or not _SECOND_PERSON.isdisjoint(tokens)
-        or any(map(values.__getitem__, _SPOKEN_TO))
-        or not _THANKS.isdisjoint(tokens)
-        or _dealings(tokens)
-    )
-    values[_I_AIMED if aimed else _I_UNAIMED] = 1.0
-
-
-def _addressed(text: str, lower: str, brand: Sequence[str] | None) -> bool:
-    """A handle of the brand in the text (any handle, when the brand's are unknown)."""
-    if brand is None:
-        return "@" in text
-    return any(term in lower for term in brand if term.startswith("@"))
-
-
-def _dealings(tokens: list[str]) -> bool:
-    """`my order`, `our booking`: something the company handles for the customer."""
-    return any(
-        tokens[i] in ("my", "our") and tokens[i + 1] in _TRANSACTIONS
-        for i in range(len(tokens) - 1)
-    )
-
-
-def _brand_subject(lower: str, evidence: dict[str, list[str]], brand: Sequence[str]) -> bool:
-    """The brand, or something of the customer's from it, as the subject of a stated problem:
-    named (not after a preposition: "watching it on Acme" is no subject) with the problem
-    in the next few words of the same clause ("Acme Air lost my bag", "my Acme router keeps
-    dropping")."""
-    stated = [w for signal in _STATED for w in evidence.get(signal, ())]
-    if not stated:
-        return False
-    for term in brand:
-        if term[:1] in "@#":
-            continue
-        at = lower.find(term)
-        while at >= 0:
-            before = lower[max(0, at - 12) : at].split()
-            if not before or before[-1] not in _PREPOSITIONS:
-                clause = _CLAUSE_END.split(lower[at + len(term) : at + len(term) + 80], 1)[0]
-                after = " ".join(clause.split()[:5])
-                words = {w.strip("\"'()") for w in after.split()}
-                found = [w for w in stated if ((w in after) if " " in w else (w in words))]
-                if found:
-                    evidence["brand_subject"] = found  # what the brand did, for severity
-                    return True
-            at = lower.find(term, at + len(term))
-    return False
-
-
 def _interactions(values: list[float], problem: float) -> None:
     """What a linear model cannot form: praise beside a problem is sarcasm or a mixed review;
     a question about a problem is a demand; a question with none is an inquiry. `problem` is
@@ -611,86 +396,6 @@ def _interactions(values: list[float], problem: float) -> None:
     values[_I_PROBLEM_AND_PRAISE] = min(problem, values[_PRAISE])
     values[_I_PROBLEM_QUESTION] = values[_I_QUESTION] * (problem > 0)
     values[_I_INQUIRY_ONLY] = float(values[_I_INQUIRY] > 0 and problem == 0)
-
-
-# The way each signal can plausibly point: bench/fit_detector.py holds the weights of RAISES
-# at >= 0 and of LOWERS at <= 0 (the rest are free); the data set the sizes.
-RAISES = frozenset(
-    {
-        "failure",
-        "trouble",
-        "waiting",
-        "duration",
-        "money",
-        "strong_negative",
-        "demand",
-        "sarcasm",
-        "negated_praise",
-        "negative_emoji",
-        "negative_hashtag",
-        "repeat",
-        "nobody",
-        "escalation",
-        "scare_quote",
-        "mismatch",
-        "praise_then_problem",
-        "low_rating",
-        "shouting",
-        "problem_question",
-        "vader_neg",
-        "service",
-        "aimed",
-        "rhetorical",
-        "stated_problem_question",
-        "accusation",
-    }
-)
-LOWERS = frozenset(
-    {
-        "resolved",
-        "retraction",
-        "negated_problem",
-        "high_rating",
-        "broadcast",
-        "hypothetical",
-        "praise",
-        "inquiry",
-        "positive_emoji",
-        "inquiry_only",
-        "vader_pos",
-        "vader_compound",
-        "unaimed",
-    }
-)
-# Signs of a complaint a person can be shown: the raising signals, except VADER's negative
-# share (negative sentiment is checked on the compound), service words (context, no sign),
-# what only qualifies a problem (a question about it, its target: the problem itself counts)
-# and a rhetorical question on its own. A text with none of them gives the detector nothing
-# to say why it would be a complaint.
-_EVIDENCE = tuple(
-    _INDEX[n]
-    for n in FEATURES
-    if n in RAISES
-    and n
-    not in {
-        "vader_neg",
-        "service",
-        "problem_question",
-        "stated_problem_question",
-        "aimed",
-        "rhetorical",
-    }
-)
-
-
-def has_evidence(values: list[float]) -> bool:
-    """Whether a feature vector shows any sign of a complaint: a signal or negative sentiment."""
-    return values[0] <= VADER_NEGATIVE or any(map(values.__getitem__, _EVIDENCE))
-
-
-def _hit(values: list[float], evidence: dict[str, list[str]], signal: str, word: str) -> None:
-    values[_INDEX[signal]] += 1.0
-    evidence.setdefault(signal, []).append(word)
 
 
 def _phrases_at(

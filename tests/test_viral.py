@@ -7,14 +7,18 @@ these tests pin the properties that must hold for posts of every size.
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
 from reputation.viral import (
     CRITICAL_RISK,
     GROWTH,
+    PRIOR_RATE,
     Observation,
     assess,
+    audience_of,
+    log_ratios,
     observe,
     predict_24h,
     risk_of,
@@ -131,3 +135,14 @@ def test_a_single_quiet_observation_says_nothing() -> None:
     assert viral.reasons() == [] and viral.outlook() is None
     # Generous (the cascades fitted on all grew large) but far from the critical line.
     assert viral.predicted_24h < 20 and viral.risk < 0.3
+
+
+@pytest.mark.parametrize(
+    "seen", [obs(50, earlier=10), obs(3, earlier=None, followers=90_000), obs(400, reach=80_000)]
+)
+def test_the_forecast_is_the_documented_formula(seen: Observation) -> None:
+    age, g0, g1, g2, share = next(row for row in GROWTH if row[0] == 1.0)
+    momentum, audience = log_ratios(seen, share)  # what bench/viral.py fits on
+    growth = (1 + seen.engagement) * math.exp(g0 + g1 * momentum + g2 * audience) - 1
+    floor = PRIOR_RATE * audience_of(seen)
+    assert predict_24h(seen) == pytest.approx(max(growth, floor, seen.engagement))
