@@ -2,10 +2,11 @@
 data needed at run time.
 
 WEIGHTS, BIAS and DEFAULT_THRESHOLD come from `python bench/fit_detector.py`: a logistic
-regression whose weights keep each signal's plausible direction, fitted on data/dev (three
-corpora written for this project, data/dev/README.md), its hyperparameters and threshold
-chosen by cross-validation that holds whole industries out. The labeled airline tweets
-measure it (bench/detector.py); no weight or threshold was fitted on them.
+regression whose weights keep each signal's plausible direction, fitted on data/dev (four
+corpora written for this project, data/dev/README.md) weighted to DEFAULT_PREVALENCE, its
+hyperparameters and threshold chosen by cross-validation that holds whole industries out.
+The labeled airline tweets measure it (bench/detector.py); no weight, prior or threshold was
+fitted on them.
 """
 
 from __future__ import annotations
@@ -70,9 +71,6 @@ DEFAULT_PREVALENCE = 0.25
 # thresholds above the prevalence: a complaint is likelier one than the average mention.
 DEFAULT_THRESHOLD = 0.275
 
-# With no sign of a complaint (no signal, no negative sentiment) the detector claims no more
-# than the stream's prevalence: it could not say why. Thresholds sit above it.
-
 _WEIGHT_VECTOR = [WEIGHTS[name] for name in FEATURES]
 _SHOWN = (
     ("waiting", "waiting"),
@@ -111,8 +109,9 @@ def prior_shift(prevalence: float) -> float:
 
 def probability(signals: Signals, prevalence: float = DEFAULT_PREVALENCE) -> float:
     """Probability in 0..1 that the text is a complaint that needs an answer, on a stream
-    where `prevalence` of the mentions are complaints; never above `prevalence` without a
-    sign of one."""
+    where `prevalence` of the mentions are complaints. With no sign of a complaint (no
+    signal, no negative sentiment) it is never above `prevalence`: the detector could not
+    say why, so it claims no more than the average mention."""
     z = BIAS + sum(map(mul, _WEIGHT_VECTOR, signals.values))
     if prevalence != DEFAULT_PREVALENCE:
         z += prior_shift(prevalence)
