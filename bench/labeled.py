@@ -6,8 +6,17 @@ import argparse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Read by path from ../shared/eval, never copied into the project (see its README).
-DEFAULT_CSV = ROOT.parent / "shared/eval/airline-tweets/Tweets.csv"
+
+
+def eval_path(relative: str) -> Path:
+    """A file of the shared evaluation data, read by path and never copied into the project
+    (see its README): `shared/eval/` beside the checkout or a folder above it (a worktree),
+    else the first of those, so an error can name it."""
+    candidates = [parent / "shared/eval" / relative for parent in ROOT.parents]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+DEFAULT_CSV = eval_path("airline-tweets/Tweets.csv")
 
 
 def parse_with_csv(parser: argparse.ArgumentParser) -> argparse.Namespace:

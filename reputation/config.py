@@ -79,6 +79,7 @@ INCIDENTS: dict[str, Field] = {
 }
 SCORING: dict[str, Field] = {
     "threshold": Field("float", min=0, max=1),
+    "prevalence": Field("float", min=0.001, max=0.999),
     "model": Field("path"),
     "model_weight": Field("float", default=0.7, min=0, max=1),
 }
@@ -220,8 +221,8 @@ def _sla(value: Any, check: Checker, sinks: list[PluginConfig]) -> SlaSettings:
 
 def _drafts(value: Any, check: Checker) -> dict[str, str]:
     """Reply templates by category (or `default`); each may use {handle}, {issue}, {brand}."""
+    from reputation.categories import CATEGORIES
     from reputation.drafts import check_template
-    from reputation.signals import CATEGORIES
 
     templates = check.mapping(value, "drafts") or {}
     out = {}
@@ -277,8 +278,17 @@ def _scoring(value: Any, check: Checker) -> ScoringSettings:
     if model is not None and not model.is_file():
         check.error("scoring.model", f"{model} is not a file (train one with `reputation train`)")
     defaults = ScoringSettings()
+    threshold = defaults.threshold if fields.get("threshold") is None else fields["threshold"]
+    prevalence = fields.get("prevalence") or defaults.prevalence
+    if prevalence >= threshold:
+        # A post with no sign of a complaint is held at the prevalence: it would count as one.
+        check.error(
+            "scoring.prevalence",
+            f"{prevalence} is not below the threshold ({threshold}); raise scoring.threshold",
+        )
     return ScoringSettings(
-        threshold=defaults.threshold if fields.get("threshold") is None else fields["threshold"],
+        threshold=threshold,
+        prevalence=prevalence,
         model=model,
         model_weight=fields.get("model_weight", defaults.model_weight),
     )

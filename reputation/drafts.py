@@ -13,8 +13,8 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reputation.categories import ESCALATIONS
 from reputation.models import ScoredMention
-from reputation.signals import ESCALATIONS
 
 PLACEHOLDERS = ("handle", "issue", "brand")
 DEFAULT_TEMPLATE = (
@@ -35,13 +35,17 @@ DEFAULT_ISSUE = "your experience"
 # What must go to legal or comms before anyone answers: the scorer's reasons for these
 # kinds, these categories, and (should the scorer miss it) these words in the text.
 GUARDED_KINDS = ("legal", "safety", "privacy", "discrimination")
-GUARDED_REASONS = {ESCALATIONS[kind]: kind for kind in GUARDED_KINDS}
+GUARDED_REASONS = {ESCALATIONS[kind][0]: kind for kind in GUARDED_KINDS}
 GUARDED_CATEGORIES = {"legal": "legal", "safety_health": "safety", "privacy_security": "privacy"}
+# Should the scorer miss it, the same words the scorer reads for each kind (one list each,
+# in reputation.categories), found in the text; longest first, so phrases win.
+_KIND_OF = {
+    item: kind
+    for kind in GUARDED_KINDS
+    for item in (*ESCALATIONS[kind][1].words, *ESCALATIONS[kind][1].phrases)
+}
 _GUARDED_WORDS = re.compile(
-    r"\b(?:lawyers?|lawsuits?|sue|suing|sued|attorneys?|litigation|legal action|class action"
-    r"|court|injur(?:ed|y|ies)|hospital(?:ized)?|unsafe|poisoning|allergic|ambulance"
-    r"|data breach|breach|hacked|leaked|identity theft|personal data|my data"
-    r"|discriminat\w*|racis[mt]|sexis[mt]|homophobic|ableist|racially profiled)\b",
+    r"\b(?:" + "|".join(map(re.escape, sorted(_KIND_OF, key=len, reverse=True))) + r")\b",
     re.IGNORECASE,
 )
 
@@ -75,18 +79,8 @@ def guard_kinds(mention: ScoredMention, category: str) -> tuple[str, ...]:
         if name in GUARDED_CATEGORIES:
             kinds.add(GUARDED_CATEGORIES[name])
     for word in _GUARDED_WORDS.findall(mention["text"]):
-        kinds.add(_kind_of(word.lower()))
+        kinds.add(_KIND_OF[word.lower()])
     return tuple(k for k in GUARDED_KINDS if k in kinds)
-
-
-def _kind_of(word: str) -> str:
-    if word.startswith(("law", "su", "attorney", "litig", "legal", "class", "court")):
-        return "legal"
-    if word.startswith(("injur", "hospital", "unsafe", "poison", "allerg", "ambulance")):
-        return "safety"
-    if word.startswith(("discrimin", "racis", "sexis", "homophob", "ableist", "racially")):
-        return "discrimination"
-    return "privacy"
 
 
 def draft_for(

@@ -24,6 +24,10 @@ from vaderSentiment.vaderSentiment import (
 )
 
 _NEGATE = frozenset(NEGATE)
+# Words of VADER's idioms and multi-word boosters ("kiss of death", "kind of").
+_IDIOM_WORDS = frozenset(
+    w for key in (*SPECIAL_CASES, *BOOSTER_DICT) if " " in key for w in key.split()
+)
 _PUNCTUATION = string.punctuation
 
 
@@ -39,29 +43,37 @@ class FastVader(SentimentIntensityAnalyzer):
         """VADER's neg, neu, pos and compound scores of `text`."""
         return self.scores_and_words(text)[0]
 
-    def scores_and_words(self, text: str) -> tuple[dict[str, float], list[str], int]:
+    def scores_and_words(self, text: str) -> tuple[dict[str, float], list[str], list[int]]:
         """VADER's scores, its lower-cased words (edge punctuation stripped, emoji spelled
-        out) and how many words of 4+ letters are in capitals, so callers need not split the
-        text again."""
+        out) and the positions of the words that may be shouted, so callers need not split
+        the text again: words of 4+ letters in capitals in a text that is not all capitals,
+        never a hashtag, handle or ticker ("#CES2026", "@NASA", "$AAPL")."""
         text = text.strip() if text.isascii() else self._without_emoji(text)
+        tokens = text.split()
         # SentiText's split, inlined: strip edge punctuation unless that leaves <= 2 chars.
         words = [
             token if len(stripped := token.strip(_PUNCTUATION)) <= 2 else stripped
-            for token in text.split()
+            for token in tokens
         ]
-        lower = [w.lower() for w in words]
+        lower = list(map(str.lower, words))
         # allcap_differential, inlined: some but not all words in capitals.
-        capitals = [w for w in words if w.isupper()]
+        capitals = list(filter(str.isupper, words))
         cap_diff = 0 < len(words) - len(capitals) < len(words)
-        # Shouting: words of four or more letters in capitals ("LOST", "AGAIN"), so "I",
-        # "OK" and acronyms such as ATM, SIM or LAX do not count.
-        shouted = sum(1 for w in capitals if len(w) >= 4 and w.isalpha()) if capitals else 0
+        shouted = (
+            [
+                i
+                for i, w in enumerate(words)
+                if len(w) >= 4 and w.isupper() and w.isalpha() and tokens[i][0] not in "#@$"
+            ]
+            if cap_diff and any(len(w) >= 4 for w in capitals)
+            else []
+        )
         # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.
         sentiments: list[float] = [0] * len(lower)
         last = len(words) - 1
         valenced = self._valenced
-        for i, word in enumerate(lower):
-            if word in valenced and not (i < last and word == "kind" and lower[i + 1] == "of"):
+        for i in [i for i, word in enumerate(lower) if word in valenced]:
+            if not (i < last and lower[i] == "kind" and lower[i + 1] == "of"):
                 sentiments[i] = self._valence(cap_diff, words, lower, words[i], i)
         if "but" in lower:
             sentiments = _but_check(lower, sentiments)
@@ -103,14 +115,22 @@ class FastVader(SentimentIntensityAnalyzer):
             valence = valence + C_INCR if valence > 0 else valence - C_INCR
         for start_i in range(3):
             if i > start_i and lower[i - (start_i + 1)] not in lexicon:
-                s = scalar_inc_dec(words[i - (start_i + 1)], valence, cap_diff)
-                if start_i == 1 and s != 0:
-                    s = s * 0.95
-                if start_i == 2 and s != 0:
-                    s = s * 0.9
-                valence = valence + s
+                # scalar_inc_dec is 0 unless the word is a booster: skip the call then.
+                if lower[i - (start_i + 1)] in BOOSTER_DICT:
+                    s = scalar_inc_dec(words[i - (start_i + 1)], valence, cap_diff)
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = valence + s
                 valence = _negation_check(valence, lower, start_i, i)
-                if start_i == 2:
+                # Every idiom VADER checks has two of its words among these three: when none
+                # of them is an idiom word, no idiom can match (VADER would change nothing).
+                if start_i == 2 and (
+                    lower[i - 2] in _IDIOM_WORDS
+                    or lower[i - 1] in _IDIOM_WORDS
+                    or lower[i] in _IDIOM_WORDS
+                ):
                     valence = _special_idioms_check(valence, lower, i)
         return self._least(valence, lower, i)
 
@@ -145,7 +165,7 @@ def _negated(word: str) -> bool:
 
 def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
     """VADER's _negation_check on the lower-cased words."""
-    if start_i == 0:
+    if start_i == 0:  # noqa: SIM102 - VADER's own branches, kept line for line to compare
         if _negated(lower[i - 1]):
             valence = valence * N_SCALAR
     if start_i == 1:
@@ -156,10 +176,8 @@ def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> f
         elif _negated(lower[i - 2]):
             valence = valence * N_SCALAR
     if start_i == 2:
-        if (
-            lower[i - 3] == "never"
-            and (lower[i - 2] == "so" or lower[i - 2] == "this")
-            or (lower[i - 1] == "so" or lower[i - 1] == "this")
+        if (lower[i - 3] == "never" and (lower[i - 2] == "so" or lower[i - 2] == "this")) or (
+            lower[i - 1] == "so" or lower[i - 1] == "this"
         ):
             valence = valence * 1.25
         elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
@@ -200,14 +218,15 @@ def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
         return {"neg": 0.0, "neu": 0.0, "pos": 0.0, "compound": 0.0}
     pos_sum = 0.0
     neg_sum = 0.0
-    neu_count = 0
-    for score in sentiments:
+    # Most words have no valence; adding their zeros changes no sum, so only the others are
+    # added, in the same order.
+    scored = [score for score in sentiments if score]
+    neu_count = len(sentiments) - len(scored)
+    for score in scored:
         if score > 0:
             pos_sum += float(score) + 1  # compensates for neutral words counted as 1
-        elif score < 0:
-            neg_sum += float(score) - 1
         else:
-            neu_count += 1
+            neg_sum += float(score) - 1
     if not pos_sum and not neg_sum:  # every word neutral: what VADER's arithmetic gives
         return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
     exclaims = text.count("!")
@@ -215,7 +234,7 @@ def _score_valence(sentiments: list[float], text: str) -> dict[str, float]:
     emphasis = min(exclaims, 4) * 0.292 + (
         0 if questions <= 1 else questions * 0.18 if questions <= 3 else 0.96
     )
-    sum_s = float(sum(sentiments))
+    sum_s = float(sum(scored))
     if sum_s > 0:
         sum_s += emphasis
     elif sum_s < 0:

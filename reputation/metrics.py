@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-VADER_NEGATIVE = -0.05
+from reputation.features import VADER_NEGATIVE
 
 
 def prf(

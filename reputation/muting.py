@@ -13,9 +13,9 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from reputation.categories import CATEGORIES
 from reputation.incidents import PIPELINE
 from reputation.models import SEVERITY_LEVELS, Alert, Silence
-from reputation.signals import CATEGORIES
 
 if TYPE_CHECKING:  # only a type here: config imports this module, and must not load the store
     from reputation.ledger import Ledger

@@ -183,13 +183,15 @@ def score_new(
     while rows := store.mentions_to_score(chunk, after):
         after = (rows[-1]["created_at"], rows[-1]["key"])
         snapshots = store.snapshots([r["key"] for r in rows])
+        links = [(r["source"], r[link]) for r in rows for link in ("parent_id", "thread_id")]
+        threads = store.complaints(f"{source}:{native}" for source, native in links if native)
         try:
-            scores = scorer.score_many(rows, snapshots)
+            scores = scorer.score_many(rows, snapshots, threads)
         except Exception:  # noqa: BLE001 - find the bad mention, score the others
             scores = []
             for row in rows:
                 try:
-                    scores.append(scorer.score(row, snapshots[row["key"]]))
+                    scores.append(scorer.score(row, snapshots[row["key"]], threads))
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"scoring {row['key']}: {exc}")
         versions = {r["key"]: r["version"] for r in rows}
@@ -217,7 +219,8 @@ def run_once(
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary, env)
-        summary.scored, errors = score_new(store, scorer or Scorer(config.scoring), now)
+        scorer = scorer or Scorer(config.scoring, brands=config.brands)
+        summary.scored, errors = score_new(store, scorer, now)
         summary.errors.extend(errors)
         summary.alerts = evaluate_rules(
             store, config.rules, [s.name for s in sinks], now, config.policy

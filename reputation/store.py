@@ -410,6 +410,21 @@ class Store(Tables):
                 out[row["mention_key"]].append(row)
         return out
 
+    def complaints(self, keys: Iterable[str]) -> dict[str, float]:
+        """The stored complaint probability of each of these mention keys that has a score
+        (a reply's parent and thread root, for the scorer to carry a complaint over)."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, float] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "SELECT mention_key, complaint FROM scores"  # noqa: S608
+                f" WHERE mention_key IN ({marks})"
+            )
+            out.update((r["mention_key"], r["complaint"]) for r in self._rows(sql, chunk))
+        return out
+
     def save_scores(self, scored: Sequence[tuple[Score, int]], now: datetime) -> None:
         """Write scores with the mention version they cover; each is due for rule evaluation."""
         with self._db.atomic():

@@ -16,20 +16,31 @@ _INLINE_TAG = re.compile(
 )
 _MD_LINK = re.compile(r"!?\[([^\]]{0,500})\]\([^)\s]{0,2000}\)")
 _MD_MARKS = re.compile(r"(\*\*|__|~~|`)")
-_SPACE = re.compile(r"\s+")
 _MARKUP = re.compile(r"[<&\[*_`~]")
+# Words glued by punctuation without a space ("worst,everything", "late...again"); links are
+# matched first and kept whole.
+_GLUED = re.compile(r"[,!?…][^\W\d_]")  # a quick test (with ".."); _GLUE decides
+_GLUE = re.compile(r"(https?://\S+|www\.\S+)|(?<=[^\W\d_])([,!?]+|\.{2,}|…)(?=[^\W\d_])")
 # C0/C1 control characters except tab and newline; ESC among them starts terminal escapes.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def normalize(text: str) -> str:
-    """Plain text for scoring: HTML tags and markdown stripped, entities decoded, spaces folded."""
+    """Plain text for scoring: HTML tags and markdown stripped, entities decoded (once: a
+    literal "&amp;lt;" stays "&lt;"), words glued by punctuation parted, spaces folded."""
     if not text:
         return ""
-    if not _MARKUP.search(text):  # most posts: nothing to strip, only spaces to fold
-        return " ".join(text.split())
-    # Each pass only where its marker is present (a handle's "_" needs none of them).
+    if _MARKUP.search(text):  # most posts have nothing to strip
+        text = _strip_markup(text)
+    if _GLUED.search(text) or ".." in text:
+        text = _GLUE.sub(_part, text)
+    return " ".join(text.split())
+
+
+def _strip_markup(text: str) -> str:
+    """Tags, entities and markdown out; each pass only where its marker is present (a
+    handle's "_" needs none of them)."""
     if "<" in text:
         text = _INLINE_TAG.sub("", text)
         text = _TAG.sub(" ", text)
@@ -39,7 +50,12 @@ def normalize(text: str) -> str:
         text = _MD_LINK.sub(r"\1", text)
     if "**" in text or "__" in text or "~~" in text or "`" in text:
         text = _MD_MARKS.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    return text
+
+
+def _part(match: re.Match[str]) -> str:
+    """A link as it was; glued punctuation with a space after it."""
+    return match.group(1) or match.group(2) + " "
 
 
 def slack_escape(text: str) -> str:

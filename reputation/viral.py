@@ -1,41 +1,95 @@
-"""Viral risk from engagement snapshots: velocity, acceleration and a 24-hour prediction.
+"""Viral risk from engagement snapshots and reach: velocity, acceleration, a 24-hour forecast.
 
-The prediction follows Szabo and Huberman (2010): early and later popularity are linearly
-related on a log scale, ln(N24 + 1) = alpha(t) + beta(t) * ln(N_t + 1), where N_t is the
-engagement at age t. The table below holds alpha and beta by age; between ages they are
-interpolated on log(age). They were fitted by least squares on 20,000 cascades simulated
-by `reputation.hawkes` (SEISMIC's power-law memory kernel), by `bench/viral.py`, which prints
-this table again. They describe simulated cascades, not any real platform: recalibrate from
-your own snapshots when you have some (docs/scoring.md says how).
+What the model reads. The mention row gives `created_at`, `last_seen_at`, the current
+`likes`, `shares` and `replies`, and `author_followers` (None if unknown). Each engagement
+snapshot is a mapping with `observed_at`, `likes`, `shares` and `replies`, and optionally
+`reshare_reach` (the summed followers of the accounts that reshared the post so far, None if
+unknown) and `impressions` (None if unknown). The optional keys are read with `.get`, so
+snapshots without them work; the row may carry the two as well (its values win, being the
+latest).
+
+The forecast. At age t a post has N engagements, N_half of them by age t/2 (the latest
+snapshot at or before then), an author with F followers and reshare reach R. Its audience is
+A = F + R. The model predicts how much the post will still grow:
+
+    ln((1 + N24) / (1 + N)) = g0(t) + g1(t) ln((1 + N - N_half) / (1 + N))
+                                     + g2(t) ln((1 + A) / (1 + N))
+
+that is, by the share of its engagement that came in the last half of its life (momentum)
+and by the audience per engagement (reach not yet used). Doubling engagement and audience
+doubles the forecast. g0, g1 and g2 are tabulated by age (5 minutes to 18 hours, interpolated
+on log age; from 24 hours on the forecast is the count itself) and were fitted by least
+squares, g1 and g2 held >= 0 so that the forecast never falls as counts or reach rise, on the
+100 real retweet cascades of SEISMIC (Zhao et al., KDD 2015) as redistributed with TiDeH
+(MIT licence); only these coefficients ship, never the data. `python bench/viral.py` measures
+the model on those cascades with leave-one-out cross-validation (docs/scoring.md has the
+figures); `--derive` refits the table.
+
+Where the cascades cannot teach. They are all large (over 2,000 retweets), so they say how
+fast a growing post grows, not whether a quiet one will start. Two rules cover what they
+cannot, and are assumptions, not fits:
+- a post with no engagement yet is forecast PRIOR_RATE engagements per follower of its
+  audience (1 per 10,000), so a big account's fresh post ranks above a small account's post
+  with a few shares; the forecast is never below this floor nor below the current count;
+- when the source does not report reshare reach, it is taken as REACH_PER_ENGAGEMENT (the
+  cascades' median summed followers per retweet in the first hour) times the engagement.
+When no snapshot precedes half the post's age, N_half is taken at the cascades' typical share
+for that age. The model was fitted on retweets and is applied to all engagement (likes,
+shares, replies): it assumes they grow alike. Impressions are shown but not used: no cascade
+data held them to fit on.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
+from reputation.text import compact_count
 from reputation.timeutil import parse_time
 
-# age (hours), alpha, beta: from `python bench/viral.py --derive` (seed 7, 20,000 cascades).
-SZABO_HUBERMAN: tuple[tuple[float, float, float], ...] = (
-    (0.0833, 0.3586, 1.4947),
-    (0.25, 0.1873, 1.2593),
-    (0.5, 0.127, 1.1828),
-    (1, 0.0937, 1.1241),
-    (2, 0.0608, 1.0837),
-    (4, 0.0427, 1.0492),
-    (8, 0.0237, 1.0262),
-    (12, 0.0122, 1.0168),
-    (18, 0.0065, 1.006),
-    (24.0, 0.0, 1.0),
+# age (hours), g0, g1 (momentum), g2 (audience per engagement), typical share of the
+# engagement that came in the last half of the age: from `python bench/viral.py --derive`.
+GROWTH: tuple[tuple[float, float, float, float, float], ...] = (
+    (0.0833, 3.3582, 1.7109, 0.0448, 0.4115),
+    (0.1667, 2.7645, 0.9015, 0.0, 0.3151),
+    (0.25, 2.4898, 1.0072, 0.0429, 0.2793),
+    (0.5, 1.5533, 0.7207, 0.0966, 0.221),
+    (1.0, 1.1334, 0.6112, 0.1066, 0.208),
+    (2.0, 0.3721, 0.2548, 0.1048, 0.1826),
+    (4.0, -0.1648, 0.0673, 0.1047, 0.1678),
+    (8.0, -0.1809, 0.06, 0.0827, 0.1524),
+    (12.0, 0.1937, 0.0638, 0.0189, 0.1218),
+    (18.0, 0.1767, 0.0421, 0.0, 0.1096),
+    (24.0, 0.0, 0.0, 0.0, 0.0),
 )
-_AGES = [row[0] for row in SZABO_HUBERMAN]
+_AGES = [row[0] for row in GROWTH]
+_LOG_AGES = [math.log(age) for age in _AGES]
+HORIZON_HOURS = 24.0
+# Median summed followers of the first hour's retweeters per retweet, in the same cascades.
+REACH_PER_ENGAGEMENT = 524
+# Forecast engagements per follower of the audience for a post with none yet (an assumption).
+PRIOR_RATE = 1e-4
 # Engagement that counts as fully viral (risk 1.0) within 24 hours.
 VIRAL_AT = 10_000
+_LOG_VIRAL_AT = math.log1p(VIRAL_AT)
+# Viral risk from which a complaint is critical whatever its harm: ~2,500 engagements in 24h.
+CRITICAL_RISK = 0.85
+
+
+class Observation(NamedTuple):
+    """What is known of a post at `age_hours`: engagement now and at half the age (None if
+    no snapshot is that old), author followers, reshare reach (None if unknown)."""
+
+    engagement: int
+    earlier: int | None
+    followers: int
+    reach: int | None
+    age_hours: float
 
 
 @dataclass(slots=True)
@@ -51,6 +105,8 @@ class Viral:
     risk: float
     gained: int  # engagement gained since the first observation
     span_hours: float  # hours between the first and last observation
+    reach: int | None = None  # reshare reach, as the source reported it
+    impressions: int | None = None
 
     def reasons(self) -> list[str]:
         """Readable growth reasons for Slack, only when they say something."""
@@ -62,50 +118,130 @@ class Viral:
             )
         if self.acceleration > 0 and self.recent_velocity >= 10:
             out.append(f"accelerating: {self.recent_velocity:,.0f}/h now")
-        if self.predicted_24h >= max(100, 2 * self.engagement) and self.age_hours < 24:
-            out.append(f"on course for ~{_round(self.predicted_24h):,} engagements in 24h")
+        if self.reach and self.reach >= 10_000:
+            out.append(f"reshared to {compact_count(self.reach)} followers")
+        if self.impressions and self.impressions >= 10_000:
+            out.append(f"seen {compact_count(self.impressions)} times")
         return out
 
-
-def predict_24h(engagement: int, age_hours: float) -> float:
-    """Expected engagement at 24 hours from `engagement` observed at `age_hours`."""
-    if age_hours >= 24:
-        return float(engagement)
-    alpha, beta = _coefficients(age_hours)
-    predicted = math.exp(alpha + beta * math.log1p(engagement)) - 1
-    return max(float(engagement), predicted)
+    def outlook(self) -> str | None:
+        """The 24-hour forecast in words, when it says more than the count does."""
+        if self.age_hours < HORIZON_HOURS and self.predicted_24h >= max(100, 2 * self.engagement):
+            return f"~{_about(self.predicted_24h)} engagements in 24h likely"
+        return None
 
 
-def _coefficients(age_hours: float) -> tuple[float, float]:
-    table = SZABO_HUBERMAN
+def predict_24h(
+    observation: Observation,
+    table: Sequence[tuple[float, float, float, float, float]] = GROWTH,
+) -> float:
+    """Expected engagement at 24 hours; never below the current count or the reach floor."""
+    n = observation.engagement
+    if observation.age_hours >= HORIZON_HOURS:
+        return float(n)
+    reach = observation.reach
+    audience = max(observation.followers, 0) + (
+        n * REACH_PER_ENGAGEMENT if reach is None else reach
+    )
+    floor = max(float(n), PRIOR_RATE * audience)
+    if n <= 0:
+        return floor
+    g0, g1, g2, share = _coefficients(observation.age_hours, table)
+    earlier = observation.earlier
+    recent = n * share if earlier is None else max(n - earlier, 0)
+    # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + A) / (1 + N))
+    growth = math.exp(g0) * ((1 + recent) / (1 + n)) ** g1 * ((1 + audience) / (1 + n)) ** g2
+    return max(floor, (1 + n) * growth - 1)
+
+
+def audience_of(observation: Observation) -> int:
+    """Author followers plus reshare reach (imputed from engagement when unknown)."""
+    reach = observation.reach
+    if reach is None:
+        reach = observation.engagement * REACH_PER_ENGAGEMENT
+    return max(observation.followers, 0) + reach
+
+
+def log_ratios(observation: Observation, share: float) -> tuple[float, float]:
+    """The model's two inputs: ln((1 + recent) / (1 + N)) and ln((1 + audience) / (1 + N)),
+    where recent is the engagement since half the age (`share` of N when not observed)."""
+    n = observation.engagement
+    earlier = observation.earlier
+    recent = n * share if earlier is None else max(n - earlier, 0)
+    return (
+        math.log((1 + recent) / (1 + n)),
+        math.log((1 + audience_of(observation)) / (1 + n)),
+    )
+
+
+def risk_of(predicted: float) -> float:
+    """Viral risk 0..1: the forecast on a log scale, 1.0 at VIRAL_AT engagements."""
+    return min(1.0, math.log1p(predicted) / _LOG_VIRAL_AT)
+
+
+# Observation times repeat (the mentions read in one run share them): parse each once.
+_seen = functools.lru_cache(maxsize=256)(parse_time)
+
+
+def _coefficients(
+    age_hours: float, table: Sequence[tuple[float, float, float, float, float]]
+) -> tuple[float, float, float, float]:
+    """g0, g1, g2 and the typical recent share at `age_hours`, interpolated on log age."""
     if age_hours <= table[0][0]:
-        return table[0][1], table[0][2]
-    j = bisect.bisect_left(_AGES, age_hours)
-    (a0, al0, be0), (a1, al1, be1) = table[j - 1], table[j]
-    w = (math.log(age_hours) - math.log(a0)) / (math.log(a1) - math.log(a0))
-    return al0 + w * (al1 - al0), be0 + w * (be1 - be0)
+        return table[0][1:]
+    ages = _AGES if table is GROWTH else [row[0] for row in table]
+    j = min(bisect.bisect_left(ages, age_hours), len(table) - 1)
+    (a0, *lo), (a1, *hi) = table[j - 1], table[j]
+    if table is GROWTH:  # log ages worked out once
+        w = (math.log(age_hours) - _LOG_AGES[j - 1]) / (_LOG_AGES[j] - _LOG_AGES[j - 1])
+    else:
+        w = math.log(age_hours / a0) / math.log(a1 / a0)
+    return (
+        lo[0] + w * (hi[0] - lo[0]),
+        lo[1] + w * (hi[1] - lo[1]),
+        lo[2] + w * (hi[2] - lo[2]),
+        lo[3] + w * (hi[3] - lo[3]),
+    )
+
+
+def observe(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Observation:
+    """What the forecast reads of the mention `row` (store columns) and its snapshots."""
+    return _read(row, snapshots)[0]
+
+
+def _read(
+    row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]
+) -> tuple[Observation, list[tuple[datetime, int]]]:
+    """The observation, and the (observed_at, engagement) points of the snapshots ending
+    with the row's current counts."""
+    created, last_seen = parse_time(row["created_at"]), _seen(row["last_seen_at"])
+    engagement = _total(row)
+    points = [(_seen(s["observed_at"]), _total(s)) for s in snapshots]
+    if not points or points[-1][0] < last_seen:
+        points.append((last_seen, engagement))
+    age = max((last_seen - created).total_seconds() / 3600, 0.0)
+    earlier = _count_at(points, created + timedelta(hours=age / 2)) if len(points) > 1 else None
+    reach = row.get("reshare_reach")
+    if reach is None and snapshots:
+        reach = _latest(snapshots, "reshare_reach")
+    followers = int(row.get("author_followers") or 0)
+    return Observation(engagement, earlier, followers, _count(reach), age), points
 
 
 def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Viral:
     """Growth of the mention `row` (store columns) from its snapshots, oldest first."""
-    created = parse_time(row["created_at"])
-    last_seen = parse_time(row["last_seen_at"])
-    engagement = int(row["likes"]) + int(row["shares"]) + int(row["replies"])
-    age = max((last_seen - created).total_seconds() / 3600, 0.0)
-    points = [
-        (parse_time(s["observed_at"]), s["likes"] + s["shares"] + s["replies"]) for s in snapshots
-    ]
-    if not points or points[-1][0] < last_seen:
-        points.append((last_seen, engagement))
-    recent = _rate(points[-2:], created) if len(points) >= 2 else engagement / max(age, 0.25)
-    earlier = _rate(points[-3:-1], created) if len(points) >= 3 else None
+    observation, points = _read(row, snapshots)
+    engagement, age = observation.engagement, observation.age_hours
+    recent = _rate(points[-2:]) if len(points) >= 2 else engagement / max(age, 0.25)
     acceleration = 0.0
-    if earlier is not None:
+    if len(points) >= 3:
+        earlier = _rate(points[-3:-1])
         dt = _hours(points[-3][0], points[-1][0]) / 2
         acceleration = (recent - earlier) / max(dt, 0.25)
-    gained = max(engagement - points[0][1], 0) if len(points) >= 2 else 0
-    predicted = predict_24h(engagement, age)
-    risk = min(1.0, math.log1p(predicted) / math.log1p(VIRAL_AT))
+    predicted = predict_24h(observation)
+    impressions = row.get("impressions")
+    if impressions is None and snapshots:
+        impressions = _latest(snapshots, "impressions")
     return Viral(
         engagement=engagement,
         age_hours=age,
@@ -113,13 +249,41 @@ def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Vi
         recent_velocity=recent,
         acceleration=acceleration,
         predicted_24h=predicted,
-        risk=risk,
-        gained=gained,
+        risk=risk_of(predicted),
+        gained=max(engagement - points[0][1], 0) if len(points) >= 2 else 0,
         span_hours=_hours(points[0][0], points[-1][0]),
+        reach=observation.reach,
+        impressions=_count(impressions),
     )
 
 
-def _rate(pair: Sequence[tuple[datetime, int]], created: datetime) -> float:
+def _total(snapshot: Mapping[str, Any]) -> int:
+    return int(snapshot["likes"]) + int(snapshot["shares"]) + int(snapshot["replies"])
+
+
+def _latest(snapshots: Sequence[Mapping[str, Any]], key: str) -> Any:
+    """The newest snapshot's value of an optional count; None if none has it."""
+    for snapshot in reversed(snapshots):
+        if snapshot.get(key) is not None:
+            return snapshot[key]
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _count_at(points: Sequence[tuple[datetime, int]], moment: datetime) -> int | None:
+    """Engagement at `moment`: the latest observation at or before it, None if there is none."""
+    count = None
+    for observed, total in points:
+        if observed > moment:
+            break
+        count = total
+    return count
+
+
+def _rate(pair: Sequence[tuple[datetime, int]]) -> float:
     (t0, n0), (t1, n1) = pair
     return max(n1 - n0, 0) / max(_hours(t0, t1), 0.25)
 
@@ -132,9 +296,11 @@ def _span(hours: float) -> str:
     return f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.0f}h"
 
 
-def _round(value: float) -> int:
-    """Round a prediction to two significant figures: it is an estimate."""
+def _about(value: float) -> str:
+    """A forecast as people say it, to two significant figures: ~12k, ~2,500, ~140."""
+    if value >= 10_000:
+        return compact_count(int(round(value, -3)))
     if value < 100:
-        return round(value)
+        return f"{round(value)}"
     digits = int(math.log10(value)) - 1
-    return int(round(value, -digits))
+    return f"{int(round(value, -digits)):,}"

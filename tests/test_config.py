@@ -79,6 +79,11 @@ BASE = {
             {"sinks": [{"type": "slack", "channel": "#a", "timeout": 1.5}]},
             "sinks[0].timeout: 1.5 is not a duration",
         ),
+        ({"scoring": {"prevalence": 1.5}}, "scoring.prevalence: "),
+        (
+            {"scoring": {"prevalence": 0.6}},
+            "scoring.prevalence: 0.6 is not below the threshold (0.275); raise scoring.threshold",
+        ),
     ],
 )
 def test_each_mistake_is_named_with_its_path(tmp_path: Path, change: dict, expected: str) -> None:
@@ -197,3 +202,11 @@ def test_each_package_imports_on_its_own(module: str) -> None:
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_stream_prevalence_reaches_the_scorer(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    scoring = {"threshold": 0.7, "prevalence": 0.6}
+    path.write_text(yaml.safe_dump({**BASE, "scoring": scoring}), encoding="utf-8")
+    settings = load_config(path).scoring
+    assert (settings.threshold, settings.prevalence) == (0.7, 0.6)

@@ -113,4 +113,6 @@ def test_words_and_capitals_come_with_the_scores(pair: tuple) -> None:
     scores, words, shouted = fast.scores_and_words(text)
     assert scores == fast.polarity_scores(text)
     assert words[:6] == ["why", "is", "my", "bag", "lost", "again"]
-    assert shouted == 2  # LOST, AGAIN; not "I", nor WHY or ATM (under four letters)
+    assert shouted == [4, 5]  # LOST, AGAIN; not "I", nor WHY or ATM (under four letters)
+    assert fast.scores_and_words("BREAKING: #CES2026 @NASA $AAPL LIVE now")[2] == [0, 4]
+    assert fast.scores_and_words("ALL CAPS WHOLE POST HERE")[2] == []  # a headline, no shouting

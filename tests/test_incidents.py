@@ -92,7 +92,7 @@ def test_a_storm_of_200_complaints_is_one_incident_updated_in_place(
         author_followers=950_000,
     )
     celebrity = make_record(
-        "Acme Air app down for an hour now, total outage, useless",
+        "Acme Air app down for an hour now, total outage, and they lied about it. useless",
         minutes=29,
         author="celeb",
         author_followers=2_000_000,

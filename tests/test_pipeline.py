@@ -10,7 +10,7 @@ import pytest
 
 from reputation.cli import main
 from reputation.lock import RunLock
-from tests.conftest import write_jsonl
+from tests.conftest import NOW, write_jsonl
 
 
 def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
@@ -154,3 +154,31 @@ def test_growth_between_runs_alerts_then_escalates_once(
     main(["alerts", "--config", str(path)])
     listing = capsys.readouterr().out
     assert listing.count("viral-complaint") == 2 and "Escalated to critical" in listing
+
+
+def test_a_follow_up_in_a_complaint_thread_inherits_it_across_runs(
+    workspace: Callable, make_record: Callable, tmp_path: Path
+) -> None:
+    from reputation.config import load_config
+    from reputation.pipeline import run_once
+    from reputation.store import Store
+
+    complaint = make_record("@AcmeAir you lost my bag and nobody answers", id="100")
+    path = workspace([complaint])
+    config = load_config(path)
+    run_once(config, now=NOW)
+    # The next run reads a reply that only makes sense in its thread, and its parent's score
+    # comes from the store.
+    follow_up = make_record("@AcmeAir any update?", minutes=60, id="101", parent_id="100")
+    deep = make_record("still nothing", minutes=90, id="102", thread_id="100", brand="Acme Air")
+    write_jsonl(tmp_path / "mentions.jsonl", [follow_up, deep], mode="a")
+    run_once(config, now=NOW)
+    store = Store.open(config.database)
+    try:
+        scores = {r["mention_key"]: r for r in store._rows("SELECT * FROM scores")}
+    finally:
+        store.close()
+    parent = scores["x:100"]["complaint"]
+    assert parent >= 0.7
+    assert scores["x:101"]["complaint"] == parent == scores["x:102"]["complaint"]
+    assert "follow-up in a complaint thread" in scores["x:101"]["reasons"]

@@ -267,3 +267,12 @@ def test_an_alert_is_either_muted_or_in_an_incident(store: Store) -> None:
     with pytest.raises(ValueError, match="either muted or in an incident"):
         store.ledger.record_alert(alert, ["console"], T0, incident_id=1, muted="silenced")
     assert store.ledger.alert_counts() == {"pending": 0, "sent": 0, "failed": 0, "muted": 0}
+
+
+def test_complaints_of_given_keys_are_read_back(store: Store) -> None:
+    from reputation.models import Score
+
+    store.save_batch("file", [mention("1"), mention("2")], T0)
+    store.save_scores([(Score("x:1", -0.5, 0.91, 0.4, 0.1, 3.0, "other"), 1)], T0)
+    assert store.complaints(["x:1", "x:2", "x:9", "x:1"]) == {"x:1": 0.91}
+    assert store.complaints([]) == {}
