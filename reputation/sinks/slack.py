@@ -15,10 +15,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from reputation.links import post_url
 from reputation.models import IncidentMessage, IncidentSummary, ScoredMention
 from reputation.playbook import next_step
 from reputation.sinks.base import Delivered, IncidentView, SinkError, SinkUnavailable
-from reputation.text import compact_count, normalize, shorten, slack_escape
+from reputation.text import compact_count, normalize, shorten, slack_escape, slack_inert, slack_text
 from reputation.timeutil import parse_time
 from reputation.validate import Field, defaults
 
@@ -209,8 +210,8 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks of an incident's main message; strangers' text is escaped."""
     incident, lead = view.incident, view.lead
     severity = incident["severity"]
-    summary = slack_escape(lead["summary"])
-    why = slack_escape("; ".join(lead["reasons"])) or "rule matched"
+    summary = slack_text(lead["summary"])
+    why = slack_text("; ".join(lead["reasons"])) or "rule matched"
     header = shorten(f"{severity.upper()}: {incident['title']}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
@@ -230,7 +231,7 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     blocks.append(
         _context(
             f"Incident #{incident['id']} · {incident['status']} · "
-            f"alerts from rule {slack_escape(lead['rule'])}"
+            f"alerts from rule {slack_text(lead['rule'])}"
         )
     )
     text = shorten(
@@ -241,11 +242,11 @@ def incident_message(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
 
 def thread_reply(view: IncidentView) -> tuple[str, list[dict[str, Any]]]:
     """What a run adds to an incident's thread: its new alerts and new mentions."""
-    alerts = "\n".join(f"• {slack_escape(a['summary'])}" for a in view.alerts[:5])
+    alerts = "\n".join(f"• {slack_text(a['summary'])}" for a in view.alerts[:5])
     head = f"*+{view.new_count} new mention(s)*, {len(view.alerts)} new alert(s)\n{alerts}"
     blocks = [_section(_fit(head, SECTION_LIMIT)), *(_mention_block(m) for m in view.new[:3])]
     return shorten(
-        f"+{view.new_count} new mention(s): {slack_escape(view.lead['summary'])}", 3000
+        f"+{view.new_count} new mention(s): {slack_text(view.lead['summary'])}", 3000
     ), blocks
 
 
@@ -255,12 +256,10 @@ def escalation_message(
     """The one post on the critical route when an incident becomes critical."""
     incident = view.incident
     channel = message.get("channel") if message else None
-    where = f" (thread in {slack_escape(channel)})" if channel else ""
-    title = slack_escape(incident["title"])
+    where = f" (thread in {slack_text(channel)})" if channel else ""
+    title = slack_text(incident["title"])
     header = shorten(f"ESCALATED: {incident['title']}", HEADER_LIMIT)
-    body = (
-        f":rotating_light: *{title} is now critical*{where}\n{slack_escape(view.lead['summary'])}"
-    )
+    body = f":rotating_light: *{title} is now critical*{where}\n{slack_text(view.lead['summary'])}"
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         _section(_fit(body, SECTION_LIMIT)),
@@ -283,15 +282,15 @@ def _fields(incident: IncidentSummary) -> list[dict[str, Any]]:
 
 def _mention_block(m: ScoredMention) -> dict[str, Any]:
     name = m.get("author")
-    author = slack_escape(f"@{name.lstrip('@')}") if name else "unknown author"
+    author = slack_text(f"@{name.lstrip('@')}") if name else "unknown author"
     followers = m.get("author_followers")
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
-    head = f"*{author}*{reach} on {slack_escape(m['source'])} · {when}\n"
-    body = _fit_quote(normalize(m["text"]), MENTION_LIMIT - len(head))
+    head = f"*{author}*{reach} on {slack_text(m['source'])} · {when}\n"
+    body = _fit_quote(slack_inert(normalize(m["text"])), MENTION_LIMIT - len(head))
     block = _section(head + body)
-    url = m.get("url") or ""
-    if url.startswith(("https://", "http://")) and len(url) <= 3000:
+    url = post_url(m)  # the platform's own link to this post, or none
+    if url is not None and len(url) <= 3000:
         block["accessory"] = {
             "type": "button",
             "text": {"type": "plain_text", "text": "Open post"},
