@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sqlite3
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -58,8 +59,10 @@ def build_scheduler(
 def serve(
     config_path: Path, run_job: Callable[[Path], Any], digest_job: Callable[[Path], Any]
 ) -> None:
-    """Run the scheduler until SIGINT or SIGTERM; a job that fails is logged and retried later."""
-    scheduler = build_scheduler(config_path, _guarded(run_job), _guarded(digest_job))
+    """Run the scheduler until SIGINT or SIGTERM; a job that fails is logged and retried later.
+    On a stop the job in progress finishes (its lock is then released) before this returns."""
+    jobs = _Jobs()
+    scheduler = build_scheduler(config_path, _guarded(run_job, jobs), _guarded(digest_job, jobs))
 
     def stop(signum: int, frame: Any) -> None:
         log.info("received %s; stopping after the current job", signal.Signals(signum).name)
@@ -70,31 +73,63 @@ def serve(
     log.info("serving %s: a run %s, the first now; the digest %s", config_path, run, digest)
     with suppress(KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: a clean stop
         scheduler.start()
+    if scheduler.running:  # Ctrl-C left the main loop without stopping the scheduler
+        scheduler.shutdown(wait=False)
+    jobs.wait_idle()
     log.info("stopped")
 
 
-def _guarded(job: Callable[[Path], Any]) -> Callable[[Path], Any]:
+class _Jobs:
+    """How many jobs are running, so a stop can wait for them: `shutdown(wait=False)` in a
+    signal handler returns at once, and the process would log "stopped" mid-run."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._idle:
+            self._count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._idle:
+            self._count -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self) -> None:
+        """Return once no job is running."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._count == 0)
+
+
+def _guarded(job: Callable[[Path], Any], jobs: _Jobs | None = None) -> Callable[[Path], Any]:
     what = "the digest" if "digest" in job.__name__ else "this run"
 
     def wrapper(config_path: Path) -> Any:
-        try:
-            return job(config_path)
-        except ConfigError as exc:
-            for line in exc.errors:
-                log.error("config: %s", line)
-            log.error(
-                "%s skipped: %s has errors; the next run after they are fixed uses it",
-                what,
-                config_path,
-            )
-        except (StoreError, sqlite3.Error) as exc:  # one line: the cause is the message
-            log.error("%s failed: %s; it runs again at its next time", what, exc)
-        except Exception:  # the scheduler must outlive a failing job (logged with its traceback)
-            log.exception("job %s failed; it runs again at its next time", job.__name__)
-        return None
+        with jobs or _Jobs():
+            return _logged(job, what, config_path)
 
     wrapper.__name__ = job.__name__
     return wrapper
+
+
+def _logged(job: Callable[[Path], Any], what: str, config_path: Path) -> Any:
+    """Run `job`; what it raises is logged (a bad config, an unusable database in one line)."""
+    try:
+        return job(config_path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            log.error("config: %s", line)
+        log.error(
+            "%s skipped: %s has errors; the next run after they are fixed uses it",
+            what,
+            config_path,
+        )
+    except (StoreError, sqlite3.Error) as exc:  # one line: the cause is the message
+        log.error("%s failed: %s; it runs again at its next time", what, exc)
+    except Exception:  # the scheduler must outlive a failing job (logged with its traceback)
+        log.exception("job %s failed; it runs again at its next time", job.__name__)
+    return None
 
 
 def describe(config: Config, now: datetime) -> tuple[str, str]:
