@@ -214,7 +214,9 @@ class MastodonConnector:
         if not brand.is_own_account(author) and not brand.mentioned_in(plain_text(content)):
             return None
         parent = status.get("in_reply_to_id")
-        url = status.get("url") or status.get("uri")
+        # The status's page on the instance read, not its `url`: the server that sent a
+        # federated status chose that one, and it can name any site (decision 83).
+        url = f"{self.base_url.rstrip('/')}/@{acct.strip()}/{native_id}"
         return classify(
             brand,
             match=False,
@@ -224,7 +226,7 @@ class MastodonConnector:
             created_at=_created(status),
             author=author,
             parent_id=str(parent) if parent not in (None, "") else None,
-            url=url if isinstance(url, str) else None,
+            url=url,
             author_followers=_count(account, "followers_count", optional=True),
             likes=_count(status, "favourites_count"),
             shares=_count(status, "reblogs_count"),

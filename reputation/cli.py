@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,20 +28,34 @@ from reputation.validate import ConfigError, parse_duration
 if TYPE_CHECKING:
     from reputation.config import Config
     from reputation.interactivity import Interactivity
+    from reputation.pipeline import RunSummary
     from reputation.store import Store
 
-EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 75
+EXIT_OK, EXIT_FATAL, EXIT_CONFIG, EXIT_BUSY, EXIT_PIPE = 0, 1, 2, 75, 141
 log = logging.getLogger("reputation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `reputation` console script; returns the exit status."""
+    from reputation.logs import configure
+
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="reputation: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure(args.verbose, service=args.handler is cmd_serve)
+    try:
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, so a reader gone away is met inside the handler below
+    except BrokenPipeError:
+        # `reputation alerts | head -1`: the reader has what it wanted. Stop quietly, as a
+        # Unix tool killed by SIGPIPE does (128 + 13), and let nothing write there again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+    return status
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; what it raises by name becomes one line on stderr and an exit status."""
+    from reputation.logs import redact
+
     path = _config_path(args.config)
     try:
         return args.handler(args, path)
@@ -51,11 +67,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reputation: {exc}; not starting a second run", file=sys.stderr)
         return EXIT_BUSY
     except (StoreError, LabelsError) as exc:
-        print(f"reputation: {exc}", file=sys.stderr)
+        print(f"reputation: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FATAL
     except ModelError as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except sqlite3.Error as exc:  # met after the store opened: damaged, locked, disk full
+        print(f"reputation: {database_problem(exc)}", file=sys.stderr)
+        return EXIT_FATAL
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a folder or file the command must write: one line, no traceback
+        print(f"reputation: {_os_problem(exc)}", file=sys.stderr)
+        return EXIT_FATAL
+
+
+def database_problem(exc: sqlite3.Error) -> str:
+    """What a SQLite error met during a command means for the user, in one line."""
+    text = str(exc)
+    if "malformed" in text or "not a database" in text:
+        return (
+            f"the database is damaged ({text}); restore it from a backup, or move it aside "
+            "to start afresh"
+        )
+    if "locked" in text or "busy" in text:
+        return f"the database stayed busy ({text}): another process is writing; try again"
+    if "readonly" in text or "unable to open" in text:
+        return f"the database cannot be written ({text}); check its folder's permissions"
+    return f"the database cannot be used ({text})"
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror.lower()}"
+    return str(exc)
 
 
 def _config_path(given: str | None) -> Path:
@@ -65,24 +110,37 @@ def _config_path(given: str | None) -> Path:
     return resolve_config_path(given)
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path, *, inputs_must_exist: bool = False) -> Config:
     """The validated config at `path` (config.load_config, imported when a command needs it)."""
     from reputation.config import load_config as load
 
-    return load(path)
+    return load(path, inputs_must_exist=inputs_must_exist)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common(default: object) -> argparse.ArgumentParser:
+    """`--config` and `-v` with `default` when absent."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         metavar="PATH",
+        default=default,
         help="config file (default: $REPUTATION_CONFIG, then ./config.yaml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
-    parser = argparse.ArgumentParser(
-        prog="reputation", parents=[common], description="Social-media reputation monitor."
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log debug detail"
     )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reputation", parents=[_common(None)], description="Social-media reputation monitor."
+    )
+    parser.set_defaults(verbose=False)
+    # The subcommands' copies leave a value given before the subcommand alone when they are
+    # not given themselves: with a default of their own, `reputation --config prod.yaml run`
+    # would run ./config.yaml (argparse copies a subparser's defaults over the parent's).
+    common = _common(argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"reputation {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser(
@@ -98,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", parents=[common], help="write a day's CSV digest")
     digest.add_argument(
         "--date",
-        type=date.fromisoformat,
+        type=_date,
         metavar="YYYY-MM-DD",
         help="UTC day to summarise (default: yesterday)",
     )
@@ -108,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("alerts", parents=[common], help="list or retry ledger alerts")
     alerts.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
     alerts.add_argument("--status", choices=("pending", "sent", "failed", "muted"))
-    alerts.add_argument("--limit", type=int, default=50)
+    alerts.add_argument("--limit", type=_whole(1), default=50, metavar="N")
     alerts.set_defaults(handler=cmd_alerts)
     silence = commands.add_parser("silence", parents=[common], help="mute matching alerts")
     silence_commands = silence.add_subparsers(dest="silence_command", required=True)
@@ -122,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--for",
         dest="duration",
-        type=parse_duration,
+        type=_duration,
         required=True,
         metavar="DURATION",
         help="how long, e.g. 4h",
@@ -133,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--all", action="store_true", help="include ended ones")
     listing.set_defaults(handler=cmd_silence_list)
     expire = silence_commands.add_parser("expire", parents=[common], help="end a silence now")
-    expire.add_argument("silence_id", type=int, metavar="ID")
+    expire.add_argument("silence_id", type=_whole(1), metavar="ID")
     expire.set_defaults(handler=cmd_silence_expire)
     rules = commands.add_parser("rules", parents=[common], help="work with rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
@@ -185,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--out", type=Path, required=True, metavar="PATH")
             sub.add_argument(
                 "--cv",
-                type=int,
+                type=_whole(2),
                 default=0,
                 metavar="K",
                 help="also report K-fold cross-validated F1 (takes K times longer)",
@@ -213,27 +271,37 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
     """One locked batch run; prints a summary (or one JSON object with --json)."""
     from rich.console import Console
 
+    from reputation.logs import redact
     from reputation.pipeline import run_once
     from reputation.sinks import ConsoleSink
 
     config = load_config(path)
     console = Console(stderr=args.json)
     factories = {"console": lambda name, options, env: ConsoleSink(name, options, env, console)}
-    with RunLock(config.database):
-        summary = run_once(config, sink_factories=factories)
+    try:
+        with RunLock(config.database):
+            summary = run_once(config, sink_factories=factories)
+    except LockBusy as exc:
+        if args.json:  # still the one object a script parses, saying why nothing ran
+            print(json.dumps({"skipped": "another run holds the lock", **exc.details()}))
+        raise
     for warning in summary.warnings:
-        print(f"reputation: warning: {warning}", file=sys.stderr)
+        print(f"reputation: warning: {redact(warning)}", file=sys.stderr)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(redact(json.dumps(summary.as_dict())))
         return EXIT_OK
-    print(
+    print(_summary_line(summary))
+    for error in summary.errors:
+        print(f"error: {redact(error)}")
+    return EXIT_OK
+
+
+def _summary_line(summary: RunSummary) -> str:
+    return (
         f"fetched {summary.fetched} mention(s), {summary.new_mentions} new; scored "
         f"{summary.scored}; {summary.alerts} new alert(s), {summary.sent} sent; ledger: "
         f"{summary.pending} pending, {summary.failed} failed"
     )
-    for error in summary.errors:
-        print(f"error: {error}")
-    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, path: Path) -> int:
@@ -271,6 +339,7 @@ def _start_interactivity(config: Config) -> Interactivity | None:
 
 
 def _scheduled_run(path: Path) -> None:
+    """One run of `serve`: one INFO line with its summary, a WARNING per error."""
     from reputation.pipeline import run_once
 
     config = load_config(path)
@@ -278,9 +347,13 @@ def _scheduled_run(path: Path) -> None:
         with RunLock(config.database):
             summary = run_once(config)
     except LockBusy as exc:
-        log.warning("%s; skipping this tick", exc)
+        log.info("run skipped: %s", exc)
         return
-    log.warning("run: %s", json.dumps(summary.as_dict()))
+    for warning in summary.warnings:
+        log.warning("run: %s", warning)
+    for error in summary.errors:
+        log.warning("run: error: %s", error)
+    log.info("run: %s", _summary_line(summary))
 
 
 def _scheduled_digest(path: Path) -> None:
@@ -337,7 +410,7 @@ def cmd_check_config(args: argparse.Namespace, path: Path) -> int:
     """Exit 0 if the config is valid; otherwise ConfigError prints each problem, exit 2."""
     from reputation.starter import default_rules
 
-    config = load_config(path)
+    config = load_config(path, inputs_must_exist=True)
     shipped = " shipped" if config.rules_dir == default_rules() else ""
     print(
         f"{path}: ok ({len(config.brands)} brand(s), {len(config.connectors)} connector(s), "
@@ -370,7 +443,7 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
     """Precision, recall and F1 of the detector beside VADER at the configured threshold."""
     from dataclasses import replace
 
-    from reputation.labels import read_labels
+    from reputation.labels import check_positive, read_labels
     from reputation.metrics import measure_detector
     from reputation.scoring import Scorer, ScoringSettings
 
@@ -378,6 +451,7 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
     if args.model is not None:
         settings = replace(settings, model=args.model)
     scorer = Scorer(settings)
+    check_positive(args.labels, args.text_column, args.label_column, args.positive)
     batches = read_labels(args.labels, args.text_column, args.label_column, args.positive)
     result = measure_detector(batches, scorer, settings.threshold)
     if args.json:
@@ -394,8 +468,9 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
 def cmd_train(args: argparse.Namespace, path: Path) -> int:
     """Fit a complaint model on a labeled CSV and save it."""
     from reputation.classifier import save_model, train
-    from reputation.labels import read_labels
+    from reputation.labels import check_positive, read_labels
 
+    check_positive(args.labels, args.text_column, args.label_column, args.positive)
     texts: list[str] = []
     labels: list[bool] = []
     for batch_texts, batch_labels in read_labels(
@@ -428,8 +503,15 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
             f"{args.cv}-fold CV: precision {cv['precision']:.3f}, recall {cv['recall']:.3f}, "
             f"f1 {cv['f1']:.3f}"
         )
-    print(f"use it: add `scoring: {{model: {args.out}}}` to the config")
+    print(f"use it: add `scoring: {{model: {_as_seen_from(path, args.out)}}}` to {path}")
     return EXIT_OK
+
+
+def _as_seen_from(config: Path, target: Path) -> str:
+    """`target` as the config at `config` must name it: relative paths there are read from
+    the config's folder, not from where the command ran. Inside that folder, relative."""
+    target, folder = target.resolve(), config.resolve().parent
+    return str(target.relative_to(folder)) if target.is_relative_to(folder) else str(target)
 
 
 def _open_store(path: Path) -> Store:
@@ -517,6 +599,39 @@ def _describe(matchers: dict[str, str]) -> str:
     return " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(matchers.items()))
 
 
+# Argument types: argparse names the function in its message when one raises ValueError
+# ("invalid fromisoformat value"), so each raises ArgumentTypeError in the user's terms.
+
+
+def _date(text: str) -> date:
+    """A --date value: a calendar day written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from None
+
+
+def _duration(text: str) -> timedelta:
+    """A --for value: a duration such as 4h or 1h30m."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    """An argument type for whole numbers from `minimum` up."""
+
+    def whole(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number of at least {minimum}"
+            )
+        return int(text)
+
+    return whole
+
+
 def _since(text: str) -> timedelta | datetime:
     """A --since value: a duration back from now, or a UTC date or time to replay from."""
     from reputation.timeutil import parse_time
@@ -547,6 +662,13 @@ def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:
         check = Checker()
         rules = load_rule_files(args.files, check, config.brands)
         check.raise_if_errors()
+        for rule in rules:
+            if not rule.enabled:  # named on purpose: test it, and say it does not run
+                print(
+                    f"reputation: note: {rule.path} is disabled (enabled: false); tested "
+                    "anyway, but runs do not use it",
+                    file=sys.stderr,
+                )
     now = utcnow()
     since = args.since if isinstance(args.since, timedelta) else now - args.since
     if since <= timedelta(0):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -121,8 +121,10 @@ def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
     return Path(given or os.environ.get("REPUTATION_CONFIG") or "config.yaml")
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and validate the config at `path`; raise ConfigError listing every problem."""
+def load_config(path: str | os.PathLike[str], *, inputs_must_exist: bool = False) -> Config:
+    """Read and validate the config at `path`; raise ConfigError listing every problem. With
+    `inputs_must_exist` (check-config), a connector's input file that is not there is one of
+    them (a run reports that connector as failed and goes on with the others)."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -136,6 +138,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
     check = Checker(base_dir=path.resolve().parent)
     config = _build(path, data if data is not None else {}, check)
+    if config is not None and inputs_must_exist:
+        _check_inputs(config.connectors, data.get("connectors"), check)
     check.raise_if_errors()
     assert config is not None
     return config
@@ -326,16 +330,34 @@ def _check_connector_options(
     `check_options(values, path, check, brands)` classmethod, as rule types have."""
     from reputation.connectors import CONNECTORS
 
-    indexes = {
-        (item.get("name") or item.get("type")): i
-        for i, item in enumerate(raw or [])
-        if isinstance(item, Mapping)
-    }
+    indexes = _indexes(raw)
     for plugin in connectors:
         check_options = getattr(CONNECTORS[plugin.type], "check_options", None)
         if check_options is not None:
             path = f"connectors[{indexes.get(plugin.name, '?')}]"
             check_options(plugin.options, path, check, brands)
+
+
+def _check_inputs(connectors: Sequence[PluginConfig], raw: Any, check: Checker) -> None:
+    """Report each connector option naming a file to read (a `path` option) that is not there."""
+    from reputation.connectors import CONNECTORS
+
+    indexes = _indexes(raw)
+    for plugin in connectors:
+        for key, spec in CONNECTORS[plugin.type].OPTIONS.items():
+            value = plugin.options.get(key)
+            if spec.kind == "path" and value is not None and not Path(value).exists():
+                where = f"connectors[{indexes.get(plugin.name, '?')}].{key}"
+                check.error(where, f"{value} does not exist")
+
+
+def _indexes(raw: Any) -> dict[str, int]:
+    """Each configured plugin's position in its raw list, by name, for error paths."""
+    return {
+        str(item.get("name") or item.get("type")): i
+        for i, item in enumerate(raw if isinstance(raw, list) else [])
+        if isinstance(item, Mapping)
+    }
 
 
 def _plugins(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import os
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-import pandas as pd
-
+from reputation.models import DayReportRow
 from reputation.store import Store
 from reputation.text import csv_safe
 
@@ -31,20 +32,26 @@ def write_digest(store: Store, day: date, out_dir: Path, chunk: int = 2000) -> t
     partial = path.with_suffix(".csv.partial")
     rows = 0
     with partial.open("w", encoding="utf-8", newline="") as handle:
-        pd.DataFrame(columns=list(COLUMNS)).to_csv(handle, index=False)
+        # The csv module quotes every cell holding a delimiter, a quote, CR or LF (its
+        # default line end is CRLF, so both count); pandas' to_csv left a bare CR unquoted,
+        # and the row split there.
+        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(COLUMNS)
         for found in store.ledger.day_report(start, start + timedelta(days=1), chunk):
-            frame = pd.DataFrame.from_records(found, coerce_float=True)
-            frame.insert(0, "rank", range(rows + 1, rows + len(frame) + 1))
-            frame["reasons"] = frame["reasons"].map(_reasons)
-            frame["alert_status"] = frame["alert_status"].fillna("")
-            for column in frame.columns:
-                if not pd.api.types.is_numeric_dtype(frame[column]):  # object or pandas 3 str
-                    frame[column] = frame[column].map(csv_safe)
-            frame.to_csv(handle, index=False, header=False, columns=list(COLUMNS))
-            rows += len(frame)
+            writer.writerows(_cells(rows + rank, row) for rank, row in enumerate(found, 1))
+            rows += len(found)
     os.replace(partial, path)  # readers never see a half-written digest
     return path, rows
 
 
-def _reasons(value: list[str] | None) -> str:
-    return "; ".join(value) if isinstance(value, list) else ""
+def _cells(rank: int, row: DayReportRow) -> Iterable[object]:
+    """One digest line: numbers as they are, every text cell through `csv_safe`."""
+    values: dict[str, object] = {
+        **row,
+        "rank": rank,
+        "reasons": "; ".join(row["reasons"] or ()),
+        "alert_status": row["alert_status"] or "",
+    }
+    for column in COLUMNS:
+        value = values.get(column)
+        yield "" if value is None else csv_safe(value)

@@ -30,11 +30,11 @@ from slack_sdk.errors import SlackApiError
 
 from reputation.config import Config, PluginConfig
 from reputation.drafts import draft_for, guard_text
-from reputation.followup import incident_view, show
+from reputation.followup import incident_lock, incident_view, show
 from reputation.sinks.base import SinkError
 from reputation.sinks.slack import ACTION_IDS, DEFAULT_BASE_URL, SlackSink
 from reputation.store import Store
-from reputation.text import slack_escape
+from reputation.text import slack_escape, slack_text
 from reputation.timeutil import utcnow
 from reputation.workflow import Actor, Outcome, act, describe_state, snooze_until
 
@@ -223,7 +223,9 @@ class Interactivity:
                 self._tell(channel, user, f"There is no incident #{click.incident_id}.")
                 return
             if click.action == "draft":
-                self._draft(store, click, channel, user)
+                # A double click arrives as two requests at once: one posts, the other is told.
+                with incident_lock(click.incident_id):
+                    self._draft(store, click, channel, user)
                 return
             outcome = self._act(store, click, user, via)
             if outcome.won:
@@ -272,8 +274,8 @@ class Interactivity:
         if draft.text is None:
             text = f":warning: *{slack_escape(guard_text(draft.guard))}*"
         else:
-            author = slack_escape(top[0]["author"] or "the author")
-            quoted = "\n".join(f"> {slack_escape(line)}" for line in draft.text.splitlines())
+            author = slack_text(top[0]["author"] or "the author")
+            quoted = "\n".join(f"> {slack_text(line)}" for line in draft.text.splitlines())
             text = f":memo: *Draft reply* to {author} (edit it, then post it yourself):\n{quoted}"
         sink = self._sink()
         main = ledger.incident_message(click.incident_id, sink.name, "main")
@@ -323,7 +325,7 @@ def _lost_text(click: Click, outcome: Outcome) -> str:
     by = outcome.by
     if by is None:
         return f"Nothing changed: incident #{click.incident_id} is {state}."
-    who = slack_escape(by["actor_name"])
+    who = slack_text(by["actor_name"])
     return (f"Nothing changed: incident #{click.incident_id} is already {state}, by {who}"
             f" at {by['at'][11:16]} UTC ({by['source']}).")  # fmt: skip
 

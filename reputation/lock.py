@@ -6,10 +6,22 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+from reputation.errors import StoreError
 
 
 class LockBusy(Exception):
     """Another process holds the run lock."""
+
+    def __init__(self, path: Path, holder: str):
+        super().__init__(f"another run holds {path} (pid {holder})")
+        self.path, self.holder = path, holder
+
+    def details(self) -> dict[str, Any]:
+        """The lock file and the holder's pid, for `run --json`."""
+        pid = int(self.holder) if self.holder.isdigit() else None
+        return {"lock": str(self.path), "pid": pid}
 
 
 class RunLock:
@@ -20,14 +32,17 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # the database's folder cannot be made or written
+            raise StoreError(f"cannot take the run lock {self.path}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise LockBusy(f"another run holds {self.path} (pid {holder})") from None
+            raise LockBusy(self.path, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd

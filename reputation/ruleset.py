@@ -56,6 +56,7 @@ class Rule:
     query_key: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     description: str | None = None
+    enabled: bool = True  # a disabled rule runs only when `rules test` is given its file
 
     def level(self, severity: float) -> str:
         """The alert level for a score severity: the highest threshold it reaches."""
@@ -67,48 +68,62 @@ class Rule:
 
 
 def load_rules(directory: Path, check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
-    """Load every `*.yaml`/`*.yml` rule in `directory`, recording errors in `check` (rule types
-    may check their options against the configured `brands`)."""
+    """Load every enabled `*.yaml`/`*.yml` rule in `directory`, recording errors in `check`
+    (rule types may check their options against the configured `brands`). A name used twice
+    is an error even when either file has other errors, or is disabled: each is reported
+    at once, not after the others are fixed."""
     if not directory.is_dir():
         check.error("rules", f"{directory} is not a directory")
         return []
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
     for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        rule = _load_rule(path, check, brands)
-        if rule is None:
+        name, rule = _load_rule(path, check, brands)
+        if name is not None and name in seen:
+            check.error(str(path), f"name: {name!r} is already used by {seen[name]}")
             continue
-        if rule.name in seen:
-            check.error(str(path), f"name: {rule.name!r} is already used by {seen[rule.name]}")
-            continue
-        seen[rule.name] = path
-        rules.append(rule)
+        if name is not None:
+            seen[name] = path
+        if rule is not None and rule.enabled:
+            rules.append(rule)
     return rules
 
 
 def load_rule_files(paths: list[Path], check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
-    """Load the given rule files (for `rules test`), recording errors in `check`."""
+    """Load the given rule files (for `rules test`), disabled ones included (`Rule.enabled`
+    says which), recording errors in `check`."""
     rules = []
+    seen: dict[str, Path] = {}
     for path in paths:
         if not path.is_file():
             check.error(str(path), "no such rule file")
             continue
-        rule = _load_rule(path, check, brands)
+        name, rule = _load_rule(path, check, brands)
+        if name is not None and name in seen:
+            check.error(str(path), f"name: {name!r} is already used by {seen[name]}")
+            continue
+        if name is not None:
+            seen[name] = path
         if rule is not None:
             rules.append(rule)
     return rules
 
 
-def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | None:
+def _load_rule(
+    path: Path, check: Checker, brands: Sequence[Brand]
+) -> tuple[str | None, Rule | None]:
+    """The rule's name (if the file gives one) and the rule (None if the file has errors)."""
     where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         check.error(where, f"cannot read: {exc}")
-        return None
+        return None, None
     except yaml.YAMLError as exc:
         check.error(where, f"is not valid YAML: {_yaml_problem(exc)}")
-        return None
+        return None, None
+    name = data.get("name") if isinstance(data, Mapping) else None
+    name = name if isinstance(name, str) and name.strip() else None
     kind = data.get("type") if isinstance(data, Mapping) else None
     rule_type = RULE_TYPES.get(kind) if isinstance(kind, str) else None
     if isinstance(kind, str) and rule_type is None:
@@ -117,7 +132,7 @@ def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | No
     before = len(check.errors)
     values = check.fields(data, spec, where)
     if values is None:
-        return None
+        return name, None
     if rule_type is not None and len(check.errors) == before:
         rule_type.check_options(values, where, check, brands)  # after each option is valid
     matches = compile_where(values["where"], f"{where}: where", check)
@@ -126,10 +141,8 @@ def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | No
     if query_key is not None and query_key not in ROW_FIELDS:
         check.error(f"{where}: query_key", f"{query_key!r} is not a mention or score field")
     if len(check.errors) > before or not isinstance(kind, str) or rule_type is None:
-        return None
-    if not values["enabled"]:
-        return None
-    return Rule(
+        return name, None
+    return name, Rule(
         name=values["name"],
         type=kind,
         path=path,
@@ -140,6 +153,7 @@ def _load_rule(path: Path, check: Checker, brands: Sequence[Brand]) -> Rule | No
         query_key=query_key,
         options={k: values[k] for k in rule_type.OPTIONS},
         description=values["description"],
+        enabled=values["enabled"],
     )
 
 

@@ -116,19 +116,22 @@ class Store(Tables):
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
-        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
-        import sqlite3
-
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated;
+        StoreError, in one line saying why, if it cannot be used."""
+        memory = str(path) == ":memory:"
         try:
-            if str(path) != ":memory:":
+            if not memory:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = Database(path)
+            db = _Database(path)
             db.execute("PRAGMA busy_timeout = 10000")
-            if str(path) != ":memory:":
+            if not memory:
                 db.enable_wal()
+            _refuse_newer(db, path)
             migrations.apply(db)
+            # Writes outside `atomic()` start as writers too (see _Database).
+            db.conn.isolation_level = "IMMEDIATE"
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from exc
+            raise StoreError(f"cannot open database {path}: {_why(Path(path), exc)}") from None
         return cls(db)
 
     def close(self) -> None:
@@ -552,10 +555,17 @@ class Store(Tables):
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
-        """Record the start of a run and return its id."""
-        return self._insert(
-            "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
-        )
+        """Record the start of a run and return its id. The caller holds the run lock, so a
+        run still marked running ended without recording its outcome (kill -9, power loss):
+        it is marked crashed."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE runs SET status = 'crashed', errors = ? WHERE status = 'running'",
+                [json.dumps([f"ended without recording its outcome; found at {iso(now)}"])],
+            )
+            return self._insert(
+                "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
+            )
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
         """Record a run's outcome and counts."""
@@ -576,6 +586,72 @@ class Store(Tables):
                 run_id,
             ],
         )
+
+
+class _Database(Database):
+    """A sqlite-utils Database whose transactions start as writers (`BEGIN IMMEDIATE`).
+
+    With a plain `BEGIN` a transaction that reads first takes the write lock only at its
+    first write; in WAL mode, if another connection committed in between (`reputation
+    silence add` during a run's rules), that upgrade fails at once with "database is locked",
+    whatever the busy timeout. Taken at `BEGIN`, the lock waits its turn like any other."""
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction that holds the write lock from its start; nested, a savepoint."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
+def _schema_version(names: Iterable[str]) -> int:
+    """The highest migration number among `names` (m005_... is 5), 0 for none."""
+    numbers = [int(n[1:4]) for n in names if n[:1] == "m" and n[1:4].isdigit()]
+    return max(numbers, default=0)
+
+
+def _refuse_newer(db: Database, path: Path | str) -> None:
+    """Raise StoreError if the database holds migrations this version does not know: a newer
+    version wrote it, and this one would misread or damage what it added."""
+    applied = [m.name for m in migrations.applied(db)]
+    known = {m.name for m in migrations._migrations}  # sqlite-utils keeps its list private
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise StoreError(
+            f"database {path} has schema version {_schema_version(applied)}, written by a "
+            f"newer reputation; this version reads up to schema version "
+            f"{_schema_version(known)}: upgrade reputation, or give it another database"
+        )
+
+
+def _why(path: Path, exc: BaseException) -> str:
+    """Why the database at `path` cannot be opened, in the user's terms."""
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"{folder} is a file, not a folder"
+            break
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, PermissionError) or "unable to open" in text or "readonly" in text:
+        return (
+            f"{text}; its folder {path.parent} must exist and be writable (SQLite keeps "
+            f"{path.name}-wal and {path.name}-shm beside it)"
+        )
+    if "malformed" in text or "not a database" in text:
+        return f"{text}: the file is damaged, or is not a reputation database"
+    return text
 
 
 def _reason(exc: BaseException) -> str:

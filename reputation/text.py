@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 # Real tags only (a name that starts with a letter), so Slack syntax a stranger typed, like
 # `<!channel>` or `<https://evil|bank.com>`, stays visible as text (and is escaped on output).
@@ -23,7 +24,22 @@ _GLUED = re.compile(r"[,!?…][^\W\d_]")  # a quick test (with ".."); _GLUE deci
 _GLUE = re.compile(r"(https?://\S+|www\.\S+)|(?<=[^\W\d_])([,!?]+|\.{2,}|…)(?=[^\W\d_])")
 # C0/C1 control characters except tab and newline; ESC among them starts terminal escapes.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet takes for the start of a formula (after spaces), at a cell's or a
+# line's start; a tab there counts too, as does a CR, which csv_safe turns into a line end.
+_FORMULA_START = ("=", "+", "-", "@")
+_LINE_BREAK = re.compile(r"\r\n?")
+# Invisible characters that reorder or hide text: bidi embeddings, overrides and isolates
+# (U+202A-202E, U+2066-2069), the direction marks (U+200E/F, U+061C), zero-width space and
+# joiners (U+200B-200D), word joiner and invisible operators (U+2060-2064), U+180E and the
+# BOM (U+FEFF). ZWNJ and ZWJ are kept where writing needs them (_kept_joiner).
+_INVISIBLE = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060-\u2064\u180e\ufeff]"
+)
+# Slack mrkdwn has no escape character: a marker that could open or close formatting (one
+# not inside a word) becomes a look-alike that Slack does not read (jsx-slack's choice).
+_SLACK_MARKER = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])|`")
+_LOOK_ALIKE = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+_SLACK_QUOTE = re.compile(r"^([^\S\n]*)>", re.MULTILINE)
 
 
 def normalize(text: str) -> str:
@@ -58,6 +74,45 @@ def _part(match: re.Match[str]) -> str:
     return match.group(1) or match.group(2) + " "
 
 
+def strip_invisible(text: str) -> str:
+    """`text` without bidi controls and zero-width characters (a joiner inside an emoji
+    sequence, or a non-joiner between letters of a script that writes with it, stays)."""
+    if not _INVISIBLE.search(text):
+        return text
+    return _INVISIBLE.sub(lambda m: m.group() if _kept_joiner(m) else "", text)
+
+
+def _kept_joiner(match: re.Match[str]) -> bool:
+    char, text, at = match.group(), match.string, match.start()
+    before = text[at - 1] if at else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if char == "\u200d":  # ZWJ: 👩‍💻, 🏳️‍🌈 (emoji, skin tone or emoji presentation, then emoji)
+        return (_category(before) in ("So", "Sk") or before == "\ufe0f") and (
+            _category(after) == "So"
+        )
+    if char == "\u200c":  # ZWNJ: Persian and Indic spelling, never between Latin letters
+        return all(_category(c).startswith(("L", "M")) and c > "\u024f" for c in (before, after))
+    return False
+
+
+def _category(char: str) -> str:
+    return unicodedata.category(char) if char else ""
+
+
+def slack_inert(text: str) -> str:
+    """Stranger text that Slack shows as written: invisible controls stripped, and every
+    formatting marker (`*bold*`, `_it_`, `~s~`, backticks, a line's leading `>`) replaced by
+    a look-alike Slack does not format. Still to be escaped (`slack_text` does both)."""
+    text = strip_invisible(text)
+    text = _SLACK_MARKER.sub(lambda m: _LOOK_ALIKE[m.group()], text)
+    return _SLACK_QUOTE.sub("\\1\u203a", text)
+
+
+def slack_text(text: str) -> str:
+    """Stranger text for a Slack mrkdwn field: `slack_inert`, then `slack_escape`."""
+    return slack_escape(slack_inert(text))
+
+
 def slack_escape(text: str) -> str:
     """Escape `&`, `<`, `>` (in that order) so Slack shows text literally: no pings, no links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -69,12 +124,17 @@ def terminal_safe(text: str) -> str:
 
 
 def csv_safe(value: object) -> object:
-    """Prefix a string cell that a spreadsheet would run as a formula with `'`."""
-    if isinstance(value, str) and value:
-        first = value.lstrip(" ")[:1] or value[:1]
-        if value.startswith(_FORMULA_START) or first in _FORMULA_START:
-            return "'" + value
-    return value
+    """A cell a spreadsheet shows and never runs: in a string, invisible controls are
+    stripped, CR and CRLF become LF, and every line that a spreadsheet would start a formula
+    with (`=`, `+`, `-`, `@`, tab; after leading spaces) is prefixed with `'`. The line
+    starts count too: a reader that splits rows on line ends must meet no formula either."""
+    if not isinstance(value, str) or not value:
+        return value
+    text = _LINE_BREAK.sub("\n", strip_invisible(value))
+    return "\n".join(
+        "'" + line if line.lstrip()[:1] in _FORMULA_START or line.startswith("\t") else line
+        for line in text.split("\n")
+    )
 
 
 def compact_count(n: int) -> str:

@@ -185,11 +185,11 @@ class Checker:
         return list(value)
 
     def _to_cron(self, value: Any, field: Field) -> str:
-        from apscheduler.triggers.cron import CronTrigger
+        from reputation.crontab import crontab_trigger
 
         text = self._to_str(value, field)
         try:
-            CronTrigger.from_crontab(text, timezone="UTC")
+            crontab_trigger(text)
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a crontab expression ({exc})") from None
         return text

@@ -161,6 +161,7 @@ def test_check_config_exit_codes_and_one_line_per_error(
 ) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(BASE))
+    (tmp_path / "m.jsonl").touch()  # check-config wants the input there
     assert main(["check-config", "--config", str(good)]) == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**BASE, "schedule": {"every": "x"}, "extra": 1}))
@@ -176,6 +177,7 @@ def test_config_path_falls_back_to_environment(
 ) -> None:
     path = tmp_path / "elsewhere.yaml"
     path.write_text(yaml.safe_dump(BASE))
+    (tmp_path / "m.jsonl").touch()
     monkeypatch.setenv("REPUTATION_CONFIG", str(path))
     monkeypatch.chdir(tmp_path)
     assert main(["check-config"]) == 0
@@ -186,6 +188,7 @@ def test_config_path_falls_back_to_environment(
 def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(BASE))
+    (tmp_path / "m.jsonl").touch()
     done = subprocess.run(
         [sys.executable, "-m", "reputation", "check-config", "--config", str(path)],
         capture_output=True,

@@ -87,3 +87,52 @@ def test_an_empty_day_still_writes_a_header(workspace: Callable, tmp_path: Path)
 )
 def test_default_day_is_yesterday_in_utc(now: datetime, expected: date) -> None:
     assert yesterday(now) == expected
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_a_line_break_inside_a_cell_neither_splits_the_row_nor_starts_a_formula(
+    workspace: Callable, make_record: Callable, tmp_path: Path
+) -> None:
+    records = [
+        make_record("Acme Air ok\r=cmd|' /C calc'!A0", minutes=0, author="ann\r+SUM(1)"),
+        make_record(
+            "Acme Air\r\n@evil\n-2 \u202eexe.pdf",
+            minutes=5,
+            url="https://x.com/a/status/1\r=HYPERLINK(1)",
+        ),
+        make_record('Acme Air, with a comma\rand "quotes"', minutes=10),
+    ]
+    path = workspace(records)
+    run_once(load_config(path), now=NOW)
+    assert main(["digest", "--date", "2026-11-22", "--config", str(path)]) == 0
+    out = tmp_path / "digests" / "2026-11-22.csv"
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(COLUMNS) and len(rows) == 1 + len(records)  # no row split
+    assert all(len(row) == len(COLUMNS) for row in rows)
+    cells = [cell for row in rows[1:] for cell in row]
+    for cell in cells:
+        for line in cell.split("\n"):
+            assert not line.lstrip(" ").startswith(FORMULA) or _number(line), repr(cell)
+    for line in out.read_bytes().decode("utf-8").splitlines():  # CR, LF and CRLF all end one
+        assert not line.lstrip(" ").startswith(FORMULA), repr(line)
+    assert not any("\u202e" in cell or "\r" in cell for cell in cells)
+    texts = {row[COLUMNS.index("text")] for row in rows[1:]}
+    assert "Acme Air ok\n'=cmd|' /C calc'!A0" in texts
+    assert "Acme Air\n'@evil\n'-2 exe.pdf" in texts
+
+
+def test_the_writer_itself_quotes_a_bare_cr(
+    workspace: Callable, make_record: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two guards: csv_safe turns a CR into a line end, and the writer quotes any cell with
+    # CR, LF or the delimiter. With the first switched off, the second still holds the row.
+    monkeypatch.setattr("reputation.digest.csv_safe", lambda value: value)
+    path = workspace([make_record("Acme Air\rsecond line", minutes=0)])
+    run_once(load_config(path), now=NOW)
+    assert main(["digest", "--date", "2026-11-22", "--config", str(path)]) == 0
+    with (tmp_path / "digests" / "2026-11-22.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 2 and rows[1][COLUMNS.index("text")] == "Acme Air\rsecond line"

@@ -147,7 +147,7 @@ def test_train_saves_a_model_that_eval_and_the_scorer_use(
         (["--text-column", "body", "--label-column", "tag"], "no column 'body'"),
         (
             ["--text-column", "post", "--label-column", "tag", "--positive", "nope"],
-            "needs rows of both classes",
+            "no row has 'nope' in column 'tag'",
         ),
     ],
 )

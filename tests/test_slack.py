@@ -80,7 +80,8 @@ def test_each_alert_arrives_once_with_fallback_text_and_escaped_user_text(
     hostile = json.dumps(slack.messages[2])
     assert "&lt;!channel&gt; &lt;@U024BE7LH&gt;" in hostile
     assert "&lt;https://evil.example/phish|acmeair.com/refunds&gt; &amp; more" in hostile
-    assert "@angry_&lt;!here&gt;" in hostile
+    # The "_" before "<" could close italics, so it arrives as a look-alike (decision 83).
+    assert "@angry\\u02cd&lt;!here&gt;" in hostile
     everything = json.dumps(
         [m["blocks"] for m in slack.messages] + [m["text"] for m in slack.messages]
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from reputation.text import csv_safe, normalize, slack_escape, terminal_safe
+from reputation.text import (
+    csv_safe,
+    normalize,
+    slack_escape,
+    slack_inert,
+    slack_text,
+    strip_invisible,
+    terminal_safe,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,7 +37,7 @@ def test_slack_escape(raw: str, escaped: str) -> None:
         ("-1 star", "'-1 star"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=cmd", "'\t=cmd"),
-        ("\r=cmd", "'\r=cmd"),
+        ("\r=cmd", "\n'=cmd"),  # a bare CR is a line end: the line after it is guarded
         ("  =cmd", "'  =cmd"),
         ("fine", "fine"),
         ("", ""),
@@ -67,3 +75,66 @@ def test_slack_syntax_typed_by_a_stranger_is_not_taken_for_html() -> None:
     assert (
         normalize(text) == "<!channel> <@U024BE7LH> refund at <https://evil.example/x|bank.com> ok"
     )
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("fine\r=cmd|' /C calc'!A0", "fine\n'=cmd|' /C calc'!A0"),
+        ("a\r\n+1\n@SUM(A1)\n  -2\nok", "a\n'+1\n'@SUM(A1)\n'  -2\nok"),
+        ("ok\n\t=cmd", "ok\n'\t=cmd"),
+        ("no formula\nhere = there", "no formula\nhere = there"),
+        ("\u202e=cmd", "'=cmd"),  # an invisible control cannot hide a formula's start
+        ("evil\u202egnp.exe", "evilgnp.exe"),
+    ],
+)
+def test_csv_safe_guards_every_line_of_a_cell(cell: str, safe: str) -> None:
+    assert csv_safe(cell) == safe
+
+
+BIDI_AND_ZERO_WIDTH = (
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    "\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+@pytest.mark.parametrize("char", list(BIDI_AND_ZERO_WIDTH))
+def test_bidi_controls_and_zero_width_characters_are_stripped(char: str) -> None:
+    assert strip_invisible(f"Acme{char} Air{char}") == "Acme Air"
+    assert char not in slack_text(f"Acme{char} Air") and char not in str(csv_safe(f"x{char}y"))
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: an emoji sequence
+        "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag
+        "\U0001f469\U0001f3fd\u200d\U0001f4bb",  # with a skin tone
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian: ZWNJ is spelling
+    ],
+)
+def test_joiners_that_writing_needs_are_kept(kept: str) -> None:
+    assert strip_invisible(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("raw", "inert"),
+    [
+        ("*bold* _it_ ~struck~", "\u2217bold\u2217 \u02cdit\u02cd \u223cstruck\u223c"),
+        (
+            "`code` and ```block```",
+            "\u02cbcode\u02cb and \u02cb\u02cb\u02cbblock\u02cb\u02cb\u02cb",
+        ),
+        ("*_~nested~_*", "\u2217\u02cd\u223cnested\u223c\u02cd\u2217"),
+        ("> quoted\n  > again\nnot > this", "\u203a quoted\n  \u203a again\nnot > this"),
+        # Inside a word Slack formats nothing, and handles keep their underscores.
+        ("@jenna_marie_w said 3*4 is 12", "@jenna_marie_w said 3*4 is 12"),
+        ("snake_case_name", "snake_case_name"),
+    ],
+)
+def test_slack_markup_typed_by_a_stranger_does_not_format(raw: str, inert: str) -> None:
+    assert slack_inert(raw) == inert
+
+
+def test_slack_text_neutralises_then_escapes() -> None:
+    assert slack_text("<!channel> *now* \u202e") == "&lt;!channel&gt; \u2217now\u2217 "

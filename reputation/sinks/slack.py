@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from reputation.links import post_url
 from reputation.models import IncidentMessage, IncidentSummary, ScoredMention, SinkPost, Transition
 from reputation.playbook import next_step
 from reputation.sinks.base import (
@@ -32,7 +33,7 @@ from reputation.sinks.base import (
     SinkUnavailable,
     WorkflowView,
 )
-from reputation.text import compact_count, normalize, shorten, slack_escape
+from reputation.text import compact_count, normalize, shorten, slack_escape, slack_inert
 from reputation.timeutil import parse_time
 from reputation.validate import Field, defaults
 
@@ -60,7 +61,6 @@ DEFAULT_RETRY_AFTER = 60.0
 # the difference between our clock and Slack's, at most this many messages.
 SEARCH_MARGIN = 600.0
 SEARCH_PAGE, SEARCH_PAGES = 200, 10
-_WEB_URL = re.compile(r"^https?://[^\s<>\"|]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 # Errors that a retry can fix without anyone acting: keep the alert pending.
@@ -565,10 +565,10 @@ def _mention_block(m: ScoredMention) -> dict[str, Any]:
     reach = f" ({followers:,} followers)" if followers else ""
     when = parse_time(m["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
     head = f"*{author}*{reach} on {_inert(m['source'], SOURCE_LIMIT)} · {when}\n"
-    body = _fit_quote(normalize(m["text"]), MENTION_LIMIT - len(head))
+    body = _fit_quote(slack_inert(normalize(m["text"])), MENTION_LIMIT - len(head))
     block = _section(head + body)
-    url = m.get("url") or ""
-    if _WEB_URL.match(url) and len(url) <= BUTTON_URL_LIMIT:
+    url = post_url(m)  # the platform's own link to this post, or none
+    if url is not None and len(url) <= BUTTON_URL_LIMIT:
         block["accessory"] = {
             "type": "button",
             "text": {"type": "plain_text", "text": "Open post"},
@@ -579,7 +579,9 @@ def _mention_block(m: ScoredMention) -> dict[str, Any]:
 
 
 def _inert(raw: str, limit: int) -> str:
-    """`raw` escaped for Slack and cut, never inside an entity, to at most `limit` chars."""
+    """`raw` made inert for Slack (`slack_inert`: no formatting, no invisible controls),
+    escaped, and cut, never inside an entity, to at most `limit` chars."""
+    raw = slack_inert(raw)
     escaped = slack_escape(raw)
     if len(escaped) <= limit:
         return escaped
