@@ -120,3 +120,20 @@ def test_an_upload_whose_outcome_is_unknown_is_not_made_again(
     assert "may have been shared already" in capsys.readouterr().err
     assert len(slack.files) == 1 and len(day_posts(slack)) == 1
     assert len(slack.calls_of("files.completeUploadExternal")) == 1
+
+
+def test_digest_channel_and_no_chart_without_matplotlib(
+    day_config: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import yaml
+
+    config = yaml.safe_load(day_config.read_text())
+    config["digest"]["channel"] = "#rep-warn"
+    day_config.write_text(yaml.safe_dump(config))
+    monkeypatch.setattr("reputation.daily.chart_png", lambda facts: None)  # the extra missing
+    assert main(["digest", "--date", DAY, "--config", str(day_config)]) == 0
+    [post] = day_posts(slack)
+    assert post["channel_id"] == "C0WARN"
+    assert slack.files == [] and not slack.calls_of("files.getUploadURLExternal")
+    assert "install the chart extra" in capsys.readouterr().err
