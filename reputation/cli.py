@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reputation import __version__
+from reputation.cli_ops import add_commands as add_ops_commands
+from reputation.cli_ops import log_the_day, print_the_day
 from reputation.cli_workflow import add_commands as add_workflow_commands
 from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
@@ -40,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reputation.logs import configure
 
     args = _parser().parse_args(argv)
-    configure(args.verbose, service=args.handler is cmd_serve)
+    configure(
+        args.verbose, service=args.handler is cmd_serve, json_format=args.log_format == "json"
+    )
     try:
         status = _dispatch(args)
         sys.stdout.flush()  # here, so a reader gone away is met inside the handler below
@@ -129,6 +133,12 @@ def _common(default: object) -> argparse.ArgumentParser:
     common.add_argument(
         "-v", "--verbose", action="store_true", default=default, help="log debug detail"
     )
+    common.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=default,
+        help="stderr log lines: text (default) or one JSON object per line",
+    )
     return common
 
 
@@ -136,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reputation", parents=[_common(None)], description="Social-media reputation monitor."
     )
-    parser.set_defaults(verbose=False)
+    parser.set_defaults(verbose=False, log_format="text")
     # The subcommands' copies leave a value given before the subcommand alone when they are
     # not given themselves: with a default of their own, `reputation --config prod.yaml run`
     # would run ./config.yaml (argparse copies a subparser's defaults over the parent's).
@@ -216,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="print one JSON object")
     test.set_defaults(handler=cmd_rules_test)
     add_workflow_commands(commands, common, load_config)
+    add_ops_commands(commands, common, load_config)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),
@@ -287,6 +298,7 @@ def cmd_run(args: argparse.Namespace, path: Path) -> int:
         raise
     for warning in summary.warnings:
         print(f"reputation: warning: {redact(warning)}", file=sys.stderr)
+    log.info("run: %s", _summary_line(summary), extra={"summary": summary.as_dict()})
     if args.json:
         print(redact(json.dumps(summary.as_dict())))
         return EXIT_OK
@@ -353,7 +365,7 @@ def _scheduled_run(path: Path) -> None:
         log.warning("run: %s", warning)
     for error in summary.errors:
         log.warning("run: error: %s", error)
-    log.info("run: %s", _summary_line(summary))
+    log.info("run: %s", _summary_line(summary), extra={"summary": summary.as_dict()})
 
 
 def _scheduled_digest(path: Path) -> None:
@@ -361,6 +373,7 @@ def _scheduled_digest(path: Path) -> None:
     _write_digest(config, None)
     for line in _write_numbers(config, None)[1]:
         log.warning("summary: %s", line)
+    log_the_day(config, None)
 
 
 def cmd_digest(args: argparse.Namespace, path: Path) -> int:
@@ -372,6 +385,7 @@ def cmd_digest(args: argparse.Namespace, path: Path) -> int:
     print(f"wrote {numbers}")
     for line in summary:
         print(line)
+    print_the_day(config, args.date)
     return EXIT_OK
 
 

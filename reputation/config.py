@@ -39,6 +39,11 @@ TOP: dict[str, Field] = {
     "sla": Field("any", default={}),
     "drafts": Field("any", default={}),
     "interactivity": Field("any", default={}),
+    "health": Field("any", default={}),
+}
+HEALTH: dict[str, Field] = {
+    "stale_after": Field("duration", default="1h"),
+    "channel": Field("str"),
 }
 SLA: dict[str, Field] = {
     "enabled": Field("bool"),
@@ -60,6 +65,7 @@ BRAND: dict[str, Field] = {
 DIGEST: dict[str, Field] = {
     "dir": Field("path", default="data/digests"),
     "cron": Field("cron", default="5 0 * * *"),
+    "channel": Field("str"),
 }
 SCHEDULE: dict[str, Field] = {"every": Field("duration", default="10m")}
 ROUTES: dict[str, Field] = {
@@ -96,6 +102,15 @@ class PluginConfig:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """`health:`: how long a source may fail before it needs a person, and where health
+    changes are announced (default: each Slack sink's channel)."""
+
+    stale_after: timedelta = timedelta(hours=1)
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration; relative paths resolved against the config's folder."""
 
@@ -114,6 +129,8 @@ class Config:
     sla: SlaSettings = field(default_factory=SlaSettings)
     drafts: Mapping[str, str] = field(default_factory=dict)  # category (or default) -> template
     interactivity: tuple[str, int] = ("127.0.0.1", 3000)  # where `serve` listens for Slack
+    health: HealthSettings = field(default_factory=HealthSettings)
+    digest_channel: str | None = None  # the day in Slack (default: each Slack sink's channel)
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -188,6 +205,16 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         sla=_sla(top["sla"], check, sinks),
         drafts=_drafts(top["drafts"], check),
         interactivity=_interactivity(top["interactivity"], check),
+        health=_health(top["health"], check),
+        digest_channel=digest.get("channel"),
+    )
+
+
+def _health(value: Any, check: Checker) -> HealthSettings:
+    fields = check.fields(value, HEALTH, "health") or {}
+    return HealthSettings(
+        stale_after=fields.get("stale_after") or HealthSettings.stale_after,
+        channel=fields.get("channel"),
     )
 
 

@@ -901,6 +901,128 @@ class Ledger(Tables):
             latest[row["key"]] = row
         return sorted(latest.values(), key=lambda r: (r["at"], r["key"]))
 
+    # -- operations (issue 14): posts of no incident, source health, status -----------------
+
+    def notice_post(self, sink: str, slot: str) -> SinkPost | None:
+        """What a sink attempted for a post that belongs to no incident (a health change, the
+        day in Slack), if anything; shaped as a SinkPost of incident 0."""
+        rows = self._typed(
+            SinkPost,
+            "SELECT *, 0 AS incident_id FROM notice_posts WHERE sink = ? AND slot = ?",
+            [sink, slot],
+        )
+        return rows[0] if rows else None
+
+    def begin_notice_post(
+        self, sink: str, slot: str, channel: str, thread_ts: str | None, at: float,
+        now: datetime,
+    ) -> SinkPost:  # fmt: skip
+        """Record, before it is sent, one more attempt of a notice (as `begin_sink_post`)."""
+        self._db.execute(
+            "INSERT INTO notice_posts (sink, slot, post_key, channel, thread_ts,"
+            " first_attempt_at, attempts, in_doubt, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?)"
+            " ON CONFLICT (sink, slot) DO UPDATE SET attempts = attempts + 1,"
+            " in_doubt = in_doubt + 1, channel = excluded.channel,"
+            " thread_ts = excluded.thread_ts, updated_at = excluded.updated_at",
+            [sink, slot, secrets.token_hex(12), channel, thread_ts, at, iso(now)],
+        )
+        found = self.notice_post(sink, slot)
+        assert found is not None
+        return found
+
+    def notice_post_done(
+        self, sink: str, slot: str, message_id: str, channel_id: str | None, now: datetime
+    ) -> None:
+        """The notice exists (confirmed, or found in the channel)."""
+        self._db.execute(
+            "UPDATE notice_posts SET message_id = ?, channel_id = COALESCE(?, channel_id),"
+            " in_doubt = 0, last_error = NULL, updated_at = ? WHERE sink = ? AND slot = ?",
+            [message_id, channel_id, iso(now), sink, slot],
+        )
+
+    def notice_post_failed(
+        self, sink: str, slot: str, error: str, now: datetime, *, sent: bool | None
+    ) -> None:
+        """An attempt failed: surely not sent (`sent=False`), or with its outcome unknown."""
+        self._db.execute(
+            "UPDATE notice_posts SET in_doubt = MAX(0, in_doubt - ?), last_error = ?,"
+            " updated_at = ? WHERE sink = ? AND slot = ?",
+            [0 if sent is None else 1, error, iso(now), sink, slot],
+        )
+
+    def notice_post_absent(self, sink: str, slot: str, now: datetime) -> None:
+        """The channel was read and no earlier attempt is in it."""
+        self._db.execute(
+            "UPDATE notice_posts SET in_doubt = 0, updated_at = ? WHERE sink = ? AND slot = ?",
+            [iso(now), sink, slot],
+        )
+
+    def notice_channel_id(self, sink: str, channel: str) -> str | None:
+        """The id the service gave `channel` on an earlier notice or incident post."""
+        rows = self._rows(
+            "SELECT channel_id FROM notice_posts WHERE sink = ? AND channel = ?"
+            " AND channel_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
+            [sink, channel],
+        )
+        return rows[0]["channel_id"] if rows else self.sink_channel_id(sink, channel)
+
+    def source_health(self) -> dict[str, dict[str, Any]]:
+        """Each source's health as last judged and announced, by connector name."""
+        return {r["connector"]: r for r in self._rows("SELECT * FROM source_health")}
+
+    def judge_source(
+        self, connector: str, state: str, failing_since: str | None, now: datetime
+    ) -> dict[str, Any]:
+        """Record a source's health (`up` or `down`) as a run judged it, and since when it
+        has been failing (None: it is not); a change of state counts one more `change`.
+        Returns the row as it now stands."""
+        self._db.execute(
+            "INSERT INTO source_health (connector, state, changed_at, change, failing_since,"
+            " updated_at) VALUES (?, ?, ?, CASE WHEN ? = 'up' THEN 0 ELSE 1 END, ?, ?)"
+            " ON CONFLICT (connector) DO UPDATE SET"
+            " change = change + (state != excluded.state),"
+            " changed_at = CASE WHEN state != excluded.state THEN excluded.changed_at"
+            " ELSE changed_at END, state = excluded.state,"
+            " failing_since = excluded.failing_since, updated_at = excluded.updated_at",
+            [connector, state, iso(now), state, failing_since, iso(now)],
+        )
+        return self.source_health()[connector]
+
+    def health_announced(self, connector: str, state: str) -> None:
+        """The change to `state` has been announced (or needs no announcement)."""
+        self._db.execute(
+            "UPDATE source_health SET announced = ? WHERE connector = ?", [state, connector]
+        )
+
+    def sink_backlog(self) -> dict[str, dict[str, Any]]:
+        """Per sink: deliveries pending, failed, and the oldest undelivered alert's time."""
+        rows = self._rows(
+            "SELECT d.sink, SUM(d.status = 'pending') AS pending,"
+            " SUM(d.status = 'failed') AS failed,"
+            " MIN(CASE WHEN d.status IN ('pending', 'failed') THEN a.created_at END) AS oldest"
+            " FROM deliveries d JOIN alerts a ON a.fingerprint = d.fingerprint GROUP BY d.sink"
+        )
+        return {r["sink"]: r for r in rows}
+
+    def open_incidents_by_state(self) -> dict[str, int]:
+        """Open incidents counted by workflow state."""
+        rows = self._rows(
+            "SELECT w.state, COUNT(*) AS n FROM incidents i JOIN incident_workflow w"
+            " ON w.incident_id = i.id WHERE i.status = 'open' GROUP BY w.state"
+        )
+        return {r["state"]: r["n"] for r in rows}
+
+    def incidents_of_day(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Incidents opened and resolved in [start, end), and those open at `end` (still)."""
+        [row] = self._rows(
+            "SELECT SUM(opened_at >= ? AND opened_at < ?) AS opened,"
+            " SUM(resolved_at >= ? AND resolved_at < ?) AS resolved,"
+            " SUM(opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)) AS still_open"
+            " FROM incidents",
+            [iso(start), iso(end), iso(start), iso(end), iso(end), iso(end)],
+        )
+        return {k: int(v or 0) for k, v in row.items()}
+
 
 _STATUS_ORDER = (
     "CASE a.status WHEN 'sent' THEN 0 WHEN 'pending' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"

@@ -7,6 +7,7 @@ goes through `redact` (docs/decisions.md 50).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -57,26 +58,52 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def configure(verbose: bool = False, *, service: bool = False) -> None:
-    """Log to stderr: warnings and errors, everything with `verbose` (libraries included), and
-    for a long-running `service` INFO lines with UTC timestamps and levels. Calling it again
-    replaces the handler it added before (tests call the command line many times)."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line for log shippers: `time` (UTC, ms), `level`, `logger`,
+    `message`, and where given `exception` (the traceback) and `summary` (a run's counts).
+    The whole line goes through `redact`, as the text lines do."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        entry: dict[str, object] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        summary = getattr(record, "summary", None)
+        if summary is not None:
+            entry["summary"] = summary
+        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure(verbose: bool = False, *, service: bool = False, json_format: bool = False) -> None:
+    """Log to stderr, every line with a UTC timestamp and its level (one JSON object per
+    line with `json_format`): warnings and errors; INFO too for a long-running `service` and
+    for JSON (a shipper wants each run's summary line); everything with `verbose`
+    (libraries included). Calling it again replaces the handler it added before (tests call
+    the command line many times)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _MARK, False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     setattr(handler, _MARK, True)
-    if service:
+    formatter: logging.Formatter
+    if json_format:
+        formatter = JsonFormatter()
+    else:
         formatter = RedactingFormatter(
             "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ"
         )
         formatter.converter = time.gmtime  # the timestamps say Z: make them UTC
-    else:
-        formatter = RedactingFormatter("reputation: %(levelname)s: %(message)s")
     handler.setFormatter(formatter)
     handler.addFilter(RedactFilter())
-    level = logging.DEBUG if verbose else logging.INFO if service else logging.WARNING
+    routine = service or json_format
+    level = logging.DEBUG if verbose else logging.INFO if routine else logging.WARNING
     handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(level)

@@ -21,6 +21,7 @@ from reputation.connectors import (
 )
 from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
+from reputation.health import watch_sources
 from reputation.notify import build_sinks, deliver
 from reputation.scoring import Scorer
 from reputation.store import Store, month_reads
@@ -231,6 +232,9 @@ def run_once(
         summary.errors.extend(delivered.errors)
         summary.warnings.extend(delivered.warnings)
         summary.errors.extend(show_changes(store.ledger, sinks, now, critical, summary.warnings))
+        summary.errors.extend(
+            watch_sources(store, config, sinks, summary.reads, now, summary.warnings)
+        )
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

@@ -364,3 +364,49 @@ _WORKFLOW = (
     "ALTER TABLE incident_messages ADD COLUMN shown_event INTEGER NOT NULL DEFAULT 0",
     "UPDATE incident_messages SET shown_workflow = 1",
 )
+
+
+@migrations()
+def m010_health_and_notices(db: Database) -> None:
+    """Each source's health as last judged and as last announced, each source's outcome per
+    run (the day's coverage), and the posts that belong to no incident (a health change, the
+    day in Slack), keyed before they are sent."""
+    for statement in _HEALTH_AND_NOTICES:
+        db.execute(statement)
+
+
+_HEALTH_AND_NOTICES = (
+    """CREATE TABLE source_health (
+        connector TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('up', 'down')),
+        changed_at TEXT NOT NULL,
+        change INTEGER NOT NULL DEFAULT 0,
+        announced TEXT NOT NULL DEFAULT 'up' CHECK (announced IN ('up', 'down')),
+        failing_since TEXT,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE notice_posts (
+        sink TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        post_key TEXT NOT NULL UNIQUE,
+        channel TEXT NOT NULL,
+        thread_ts TEXT,
+        first_attempt_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        in_doubt INTEGER NOT NULL DEFAULT 0,
+        message_id TEXT,
+        channel_id TEXT,
+        last_error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sink, slot)
+    )""",
+    """CREATE TABLE source_runs (
+        connector TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'rate_limited', 'budget')),
+        reads INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (connector, at)
+    )""",
+    "CREATE INDEX source_runs_at ON source_runs (at)",
+    "CREATE INDEX mentions_connector_first_seen ON mentions (connector, first_seen_at)",
+)

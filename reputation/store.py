@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -586,6 +586,98 @@ class Store(Tables):
                 run_id,
             ],
         )
+
+    # -- operations (issue 14): each source's outcome per run, activity, runs, the day ----
+
+    def record_source_run(self, connector: str, outcome: str, reads: int, now: datetime) -> None:
+        """Keep what one run did with a source: ok, failed, rate_limited or budget (skipped)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO source_runs (connector, at, outcome, reads)"
+            " VALUES (?, ?, ?, ?)",
+            [connector, iso(now), outcome, reads],
+        )
+
+    def last_source_run(self, connector: str) -> dict[str, Any] | None:
+        """The latest `source_runs` row of a connector."""
+        rows = self._rows(
+            "SELECT * FROM source_runs WHERE connector = ? ORDER BY at DESC LIMIT 1", [connector]
+        )
+        return rows[0] if rows else None
+
+    def connector_activity(self, connector: str, now: datetime) -> dict[str, Any]:
+        """A connector's newest stored post, and its mentions created in the last 24 h, the
+        same 24 h a week before, the last hour and the same hour a week before."""
+        week, day, hour = timedelta(days=7), timedelta(days=1), timedelta(hours=1)
+        spans = [(now - day, now), (now - week - day, now - week), (now - hour, now),
+                 (now - week - hour, now - week)]  # fmt: skip
+        params: list[Any] = [x for span in spans for x in (iso(span[0]), iso(span[1]))]
+        [row] = self._rows(
+            "SELECT MAX(created_at) AS newest, SUM(created_at > ? AND created_at <= ?) AS d0,"
+            " SUM(created_at > ? AND created_at <= ?) AS d7,"
+            " SUM(created_at > ? AND created_at <= ?) AS h0,"
+            " SUM(created_at > ? AND created_at <= ?) AS h7 FROM mentions WHERE connector = ?",
+            [*params, connector],
+        )
+        return {k: (v if k == "newest" else int(v or 0)) for k, v in row.items()}
+
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest runs, newest first."""
+        return self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])
+
+    def last_finished_run(self) -> dict[str, Any] | None:
+        """The latest run that recorded its outcome (ok, or errors: it ran to the end)."""
+        rows = self._rows(
+            "SELECT * FROM runs WHERE status IN ('ok', 'errors') ORDER BY id DESC LIMIT 1"
+        )
+        return rows[0] if rows else None
+
+    def day_counts(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Mentions created in [start, end) counted by sentiment (negative ≤ -0.05 < neutral <
+        0.05 ≤ positive; unscored), by category and by source: rows (dimension, value, n)."""
+        return self._rows(
+            "SELECT 'sentiment' AS dimension, CASE WHEN s.sentiment IS NULL THEN 'unscored'"
+            " WHEN s.sentiment <= -0.05 THEN 'negative' WHEN s.sentiment >= 0.05"
+            " THEN 'positive' ELSE 'neutral' END AS value, COUNT(*) AS n"
+            " FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 2"
+            " UNION ALL SELECT 'category', COALESCE(s.category, 'unscored'), COUNT(*)"
+            " FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 2"
+            " UNION ALL SELECT 'source', m.source, COUNT(*) FROM mentions m"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 2",
+            [iso(start), iso(end)] * 3,
+        )
+
+    def hourly(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Mentions created in [start, end) per UTC hour (`YYYY-MM-DDTHH`): all, negative."""
+        return self._rows(
+            "SELECT substr(m.created_at, 1, 13) AS hour, COUNT(*) AS n,"
+            " SUM(COALESCE(s.sentiment <= -0.05, 0)) AS negative"
+            " FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
+            " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1 ORDER BY 1",
+            [iso(start), iso(end)],
+        )
+
+    def coverage(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Per connector, runs in [start, end) by outcome, billable reads, and the mentions
+        it stored for the first time then."""
+        rows = self._rows(
+            "SELECT connector, SUM(outcome = 'ok') AS ok, SUM(outcome = 'failed') AS failed,"
+            " SUM(outcome = 'rate_limited') AS rate_limited, SUM(outcome = 'budget') AS budget,"
+            " SUM(reads) AS reads FROM source_runs WHERE at >= ? AND at < ? GROUP BY connector",
+            [iso(start), iso(end)],
+        )
+        fetched = self._rows(
+            "SELECT connector, COUNT(*) AS n FROM mentions WHERE first_seen_at >= ?"
+            " AND first_seen_at < ? GROUP BY connector",
+            [iso(start), iso(end)],
+        )
+        out = {r["connector"]: {**r, "fetched": 0} for r in rows}
+        for row in fetched:
+            base = {"connector": row["connector"], "ok": 0, "failed": 0, "rate_limited": 0,
+                    "budget": 0, "reads": 0}  # fmt: skip
+            out.setdefault(row["connector"], base)["fetched"] = row["n"]
+        return [out[name] for name in sorted(out)]
 
 
 class _Database(Database):

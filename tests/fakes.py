@@ -44,6 +44,7 @@ DEFAULT_CHANNELS = {
 }
 DEFAULT_SCOPES = (
     "chat:write", "channels:history", "groups:history", "channels:read", "users:read",
+    "files:write",
 )  # fmt: skip
 
 # Block Kit's documented limits (api.slack.com/reference/block-kit): per message, per block
@@ -96,7 +97,8 @@ class Fault:
 
 class FakeSlack:
     """Slack's Web API: chat.postMessage, chat.update, conversations.history, .replies and
-    .list."""
+    .list, and the external file upload (files.getUploadURLExternal, the POST of the bytes to
+    the URL it gives, files.completeUploadExternal)."""
 
     def __init__(self, server: Any, scopes: tuple[str, ...] = DEFAULT_SCOPES):
         self.server = server
@@ -115,6 +117,8 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []  # accepted chat.postEphemeral calls
         self.socket: FakeSocketMode | None = None  # started by `socket_mode()`
         self.gates: dict[str, threading.Event] = {}  # methods held until released
+        self.pending_files: dict[str, dict[str, Any]] = {}  # file id -> upload in progress
+        self.files: list[dict[str, Any]] = []  # files shared by files.completeUploadExternal
         handlers = {
             "chat.postMessage": self._post,
             "chat.update": self._update,
@@ -124,6 +128,8 @@ class FakeSlack:
             "conversations.list": self._list,
             "auth.test": self._auth_test,
             "users.info": self._user_info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
         for method, handler in handlers.items():
             server.expect_request(f"/api/{method}", method="POST").respond_with_handler(
@@ -131,6 +137,11 @@ class FakeSlack:
             )
         server.expect_request("/api/apps.connections.open", method="POST").respond_with_handler(
             self._connections_open
+        )
+        # The upload URL files.getUploadURLExternal hands out: no token (the URL is the
+        # credential), the file's bytes as the body (raw, or a multipart `file` part).
+        server.expect_request("/upload/v1/files", method="POST").respond_with_handler(
+            self._receive_upload
         )
 
     # -- the workspace ---------------------------------------------------------------------
@@ -413,6 +424,77 @@ class FakeSlack:
             "real_name": real, "tz": "Europe/London", "is_bot": False,
             "profile": {"real_name": real, "display_name": display, "team": TEAM},
         }})  # fmt: skip
+
+    # -- files: the external upload, as Slack documents it ---------------------------------
+
+    def _upload_url(self, payload: dict[str, Any]) -> Response:
+        """files.getUploadURLExternal: `filename` and `length` (bytes) required; a URL to
+        POST the bytes to, and the file's id."""
+        if "files:write" not in self.scopes:
+            return _error("missing_scope", needed="files:write",
+                          provided=",".join(sorted(self.scopes)))  # fmt: skip
+        filename, length = payload.get("filename"), str(payload.get("length") or "")
+        if not filename:
+            return _error("invalid_arguments", "missing required field: filename")
+        if not length.isdigit() or int(length) < 1:
+            return _error("invalid_arguments", "missing required field: length")
+        file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+        self.pending_files[file_id] = {"id": file_id, "filename": filename,
+                                       "length": int(length), "data": None,
+                                       "alt_txt": payload.get("alt_txt")}  # fmt: skip
+        url = self.server.url_for("/upload/v1/files") + f"?file={file_id}"
+        return _ok({"upload_url": url, "file_id": file_id})
+
+    def _receive_upload(self, request: Request) -> Response:
+        """The POST to the upload URL: stores the bytes; the length must be the one given."""
+        file_id = request.args.get("file", "")
+        self.calls.append({"method": "upload", "payload": {"file": file_id}, "outcome": None})
+        pending = self.pending_files.get(file_id)
+        if pending is None:
+            return Response("invalid upload URL", status=404)
+        data = request.files["file"].read() if "file" in request.files else request.get_data()
+        if len(data) != pending["length"]:
+            return Response(f"expected {pending['length']} bytes, got {len(data)}", status=400)
+        pending["data"] = data
+        return Response(f"OK - {len(data)}", status=200, content_type="text/plain")
+
+    def _complete_upload(self, payload: dict[str, Any]) -> Response:
+        """files.completeUploadExternal: `files` (JSON: [{id, title}]) each uploaded, shared
+        in `channel_id` (an id; in the thread `thread_ts`) with `initial_comment`."""
+        try:
+            items = json.loads(payload.get("files") or "")
+        except ValueError:
+            return _error("invalid_arguments", "files must be a JSON array")
+        if not isinstance(items, list) or not items:
+            return _error("invalid_arguments", "files must be a JSON array")
+        uploads = [self.pending_files.get(str(item.get("id"))) for item in items]
+        if any(u is None or u["data"] is None for u in uploads):
+            return _error("file_not_found")
+        channel_id = payload.get("channel_id")
+        channel = self._resolve(channel_id, by_name=False) if channel_id else None
+        if isinstance(channel, str):
+            return _error(channel)
+        thread_ts = payload.get("thread_ts") or None
+        if thread_ts is not None and (channel is None or channel.find(thread_ts) is None):
+            return _error("invalid_thread_ts")
+        shared = []
+        for item, upload in zip(items, uploads, strict=True):
+            assert upload is not None
+            self.pending_files.pop(upload["id"])
+            shared.append({**upload, "title": item.get("title") or upload["filename"],
+                           "channel_id": channel.id if channel else None,
+                           "thread_ts": thread_ts,
+                           "initial_comment": payload.get("initial_comment")})  # fmt: skip
+        self.files.extend(shared)
+        if channel is not None:
+            self._clock += 1
+            channel.messages.append({
+                "type": "message", "ts": f"{self._clock}.{len(self.messages):06d}",
+                "bot_id": BOT_ID, "text": payload.get("initial_comment") or "",
+                "files": [{"id": f["id"], "title": f["title"]} for f in shared],
+                "thread_ts": thread_ts, "blocks": None, "metadata": None,
+            })  # fmt: skip
+        return _ok({"files": [{"id": f["id"], "title": f["title"]} for f in shared]})
 
     def _read(self, payload: dict[str, Any]) -> FakeChannel | Response:
         if "channels:history" not in self.scopes:

@@ -156,3 +156,35 @@ def test_faults_process_the_call_and_then_fail_it(slack: FakeSlack) -> None:
         web.chat_postMessage(channel="#rep", text="t")
     assert len(slack.messages) == 2  # both were posted; the client could not know
     assert [c["outcome"] for c in slack.calls] == ["ok, then error_after", "ok, then drop"]
+
+
+def test_the_file_upload_takes_what_slack_takes(slack: FakeSlack) -> None:
+    import requests
+
+    web = client(slack)
+    given = web.files_getUploadURLExternal(filename="a.png", length=4)
+    file_id, url = given["file_id"], given["upload_url"]
+    assert requests.post(url, data=b"12345", timeout=5).status_code == 400  # not its length
+    with pytest.raises(SlackApiError) as refused:  # nothing arrived yet
+        web.files_completeUploadExternal(files=[{"id": file_id, "title": "A"}],
+                                         channel_id="C0REP")  # fmt: skip
+    assert refused.value.response["error"] == "file_not_found"
+    assert requests.post(url, data=b"1234", timeout=5).text == "OK - 4"
+    with pytest.raises(SlackApiError) as refused:
+        web.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C0REP",
+                                         thread_ts="1.000001")  # fmt: skip
+    assert refused.value.response["error"] == "invalid_thread_ts"
+    done = web.files_completeUploadExternal(files=[{"id": file_id, "title": "A"}],
+                                            channel_id="C0REP")  # fmt: skip
+    assert done["files"] == [{"id": file_id, "title": "A"}]
+    assert slack.files[0]["data"] == b"1234" and slack.files[0]["channel_id"] == "C0REP"
+    with pytest.raises(SlackApiError) as refused:  # shared once: the id is used up
+        web.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C0REP")
+    assert refused.value.response["error"] == "file_not_found"
+
+
+def test_an_upload_needs_files_write(httpserver: Any) -> None:
+    fake = FakeSlack(httpserver, scopes=("chat:write",))
+    with pytest.raises(SlackApiError) as refused:
+        client(fake).files_getUploadURLExternal(filename="a.png", length=4)
+    assert refused.value.response["error"] == "missing_scope"

@@ -29,6 +29,7 @@ from reputation.playbook import next_step
 from reputation.sinks.base import (
     Delivered,
     IncidentView,
+    PostLog,
     SinkError,
     SinkUnavailable,
     WorkflowView,
@@ -237,14 +238,22 @@ class SlackSink:
         blocks: list[dict[str, Any]],
         thread_ts: str | None = None,
     ) -> Delivered:
-        """Post one message of the incident, at most once: a post already made is returned
-        as it was; one whose outcome is in doubt is looked for before it is made again."""
-        log = view.log
+        """Post one message of the incident, at most once (`announce`)."""
+        subject = {"incident": view.incident["id"]}
+        return self.announce(view.log, subject, slot, channel, text, blocks, thread_ts)
+
+    def announce(
+        self, log: PostLog, subject: Mapping[str, Any], slot: str, channel: str, text: str,
+        blocks: list[dict[str, Any]], thread_ts: str | None = None,
+    ) -> Delivered:  # fmt: skip
+        """Post one message at most once, kept under `slot` in `log`: a post already made is
+        returned as it was; one whose outcome is in doubt is looked for (by the key its
+        metadata carries beside `subject`) before it is made again."""
         record = log.get(slot)
         if record and record["message_id"]:
             return Delivered(record["message_id"], record["channel_id"] or record["channel"])
         if record and record["in_doubt"]:
-            found = self._find(view, record)
+            found = self._find(log, record)
             if found:
                 log.done(slot, *found)
                 return Delivered(*found)
@@ -255,7 +264,7 @@ class SlackSink:
                 "chat_postMessage", channel, idempotent=False, channel=channel, text=text,
                 blocks=blocks, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                 metadata={"event_type": EVENT_TYPE, "event_payload": {
-                    "incident": view.incident["id"], "post": record["post_key"]}},
+                    **subject, "post": record["post_key"]}},
             )  # fmt: skip
         except _Unknown as exc:
             log.failed(slot, str(exc), sent=None)
@@ -270,29 +279,67 @@ class SlackSink:
         log.done(slot, ts, channel_id)
         return Delivered(message_id=ts, channel=channel_id)
 
-    def _find(self, view: IncidentView, record: SinkPost) -> tuple[str, str] | None:
+    def upload(
+        self, log: PostLog, slot: str, channel: str, filename: str, data: bytes, title: str,
+        thread_ts: str | None = None, alt_text: str = "",
+    ) -> str | None:  # fmt: skip
+        """Share a file in `channel` (an id; in the thread `thread_ts`) with slack-sdk's
+        `files_upload_v2`, at most once under `slot`; returns its file id. An attempt whose
+        outcome is unknown (no answer, or a 5xx, to the call that shares the file) is never
+        repeated: None, with a warning. Other failures raise SinkError and may be retried."""
+        record = log.get(slot)
+        if record and record["message_id"]:
+            return record["message_id"]
+        if record and record["in_doubt"]:
+            log.warn(f"sink {self.name}: {filename} may have been shared already (no answer"
+                     " to an earlier upload); not uploading it again")  # fmt: skip
+            return None
+        log.begin(slot, channel, thread_ts, self.wall())
+        try:
+            response = self.client.files_upload_v2(
+                channel=channel, file=data, filename=filename, title=title,
+                thread_ts=thread_ts, alt_txt=alt_text or None,
+            )  # fmt: skip
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", 0) or 0
+            shared = "completeUploadExternal" in str(getattr(exc.response, "api_url", ""))
+            unknown = shared and (status >= 500 or _code(exc) in _MAYBE_DONE)
+            log.failed(slot, str(exc), sent=None if unknown else False)
+            raise _classify(exc, channel) from None
+        except (SlackRequestError, urllib.error.URLError, OSError) as exc:
+            # SlackRequestError: refused before sending, or the upload itself was refused;
+            # either way nothing was shared.
+            sent = False if isinstance(exc, SlackRequestError) or _never_sent(exc) else None
+            log.failed(slot, _reason(exc), sent=sent)
+            raise SinkError(f"cannot upload to Slack: {_reason(exc)}", scope="sink") from None
+        found = response.get("file") or {}
+        file_id = str(found.get("id") or "uploaded")
+        log.done(slot, file_id, channel)
+        return file_id
+
+    def _find(self, log: PostLog, record: SinkPost) -> tuple[str, str] | None:
         """(ts, channel id) of an earlier attempt found in its channel by its key; None when
         the channel was read and it is not there (the record then has no doubt left), or
         cannot be read and one more post is allowed. Raises when not even that is allowed."""
         try:
-            channel = record["channel_id"] or self._channel_id(view, record["channel"])
+            channel = record["channel_id"] or self._channel_id(log, record["channel"])
             found = self._search(channel, record)
         except SinkError as exc:
             if exc.code not in _UNREADABLE:
                 raise
-            self._unreadable(view, record, str(exc))  # raises if no post is allowed
+            self._unreadable(log, record, str(exc))  # raises if no post is allowed
             return None
         if found is None:
-            view.log.absent(record["slot"])
+            log.absent(record["slot"])
             return None
         return found, channel
 
-    def _channel_id(self, view: IncidentView, channel: str) -> str:
+    def _channel_id(self, log: PostLog, channel: str) -> str:
         """The id of a channel given by name (history is read by id only): from an earlier
         answer, else from conversations.list (scope channels:read)."""
         if _CHANNEL_ID.match(channel):
             return channel
-        known = view.log.channel_id(channel)
+        known = log.channel_id(channel)
         if known:
             return known
         name, cursor = channel.lstrip("#").lower(), None
@@ -332,10 +379,10 @@ class SlackSink:
                 return None
         raise SinkError(f"more than {SEARCH_PAGE * SEARCH_PAGES} messages to read", code="busy")
 
-    def _unreadable(self, view: IncidentView, record: SinkPost, why: str) -> None:
+    def _unreadable(self, log: PostLog, record: SinkPost, why: str) -> None:
         """The channel cannot be read for an earlier attempt: say so, and allow one more post
         (so at most two messages), or none if that one was made already."""
-        view.log.warn(
+        log.warn(
             f"sink {self.name}: cannot look for posts whose outcome was unknown ({why}); give"
             " the bot the channels:history and channels:read scopes (groups:history and"
             " groups:read for private channels), or a message may appear twice"
