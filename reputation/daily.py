@@ -17,6 +17,7 @@ from typing import Any
 from reputation.links import post_url
 from reputation.models import DayReportRow
 from reputation.postlog import NoticePostLog
+from reputation.report import Numbers, day_numbers, span
 from reputation.sinks import Sink, SinkError
 from reputation.store import Store
 from reputation.text import csv_safe, normalize, shorten, slack_escape, slack_text
@@ -45,6 +46,7 @@ class DayFacts:
     negative: list[int] = field(default_factory=lambda: [0] * 24)
     week_hours: list[int] = field(default_factory=lambda: [0] * 24)  # sum of the 7 days before
     week_negative: list[int] = field(default_factory=lambda: [0] * 24)
+    answering: list[Numbers] = field(default_factory=list)  # per brand and category
 
     @property
     def total(self) -> int:
@@ -69,6 +71,7 @@ def day_facts(store: Store, day: date) -> DayFacts:
         top=top[:TOP],
         incidents=store.ledger.incidents_of_day(start, end),
         coverage=store.coverage(start, end),
+        answering=day_numbers(store, day),
     )
     for row in store.hourly(start - timedelta(days=7), end):
         hour = int(row["hour"][11:13])
@@ -154,6 +157,7 @@ def day_message(facts: DayFacts) -> tuple[str, list[dict[str, Any]]]:
             f"*Incidents:* {incidents['opened']} opened · {incidents['resolved']} resolved · "
             f"{incidents['still_open']} still open"
         ),
+        _section(_answering_lines(facts.answering)),
         _section(_coverage_lines(facts.coverage)),
         _context(f"Hourly chart in the thread · CSV: {day}.csv, {day}.summary.csv"),
     ]
@@ -174,6 +178,21 @@ def _top_lines(top: Sequence[DayReportRow]) -> str:
         category = _name((row["category"] or "unscored").replace("_", " "))
         lines.append(f"{rank}. *{severity}* {author} on {_name(row['source'])} · {category}"
                      f"{link}\n> {quote}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _answering_lines(rows: Sequence[Numbers]) -> str:
+    if not rows:
+        return "*Answering:* no incident opened"
+    lines = ["*Answering* (incidents opened that day, per brand and category):"]
+    for row in rows[:20]:
+        rate = "–" if row.response_rate is None else f"{row.response_rate:.0%}"
+        lines.append(
+            f"{_name(row.brand)} / {_name(row.category.replace('_', ' '))}: {row.incidents}, "
+            f"responded {rate}, to acknowledge {span(row.tta_median_min, row.tta_p90_min)}, "
+            f"to first public response {span(row.ttr_median_min, row.ttr_p90_min)}, "
+            f"{row.sla_breaches} SLA breach(es)"
+        )
     return "\n".join(lines)
 
 

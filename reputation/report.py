@@ -115,14 +115,15 @@ def summary_lines(rows: Sequence[Numbers], day: date) -> list[str]:
         rate = "-" if row.response_rate is None else f"{row.response_rate:.0%}"
         lines.append(
             f"  {row.brand} / {row.category}: {row.incidents} incident(s), response rate"
-            f" {rate}, time to acknowledge {_span(row.tta_median_min, row.tta_p90_min)},"
-            f" to first public response {_span(row.ttr_median_min, row.ttr_p90_min)},"
+            f" {rate}, time to acknowledge {span(row.tta_median_min, row.tta_p90_min)},"
+            f" to first public response {span(row.ttr_median_min, row.ttr_p90_min)},"
             f" {row.sla_breaches} SLA breach(es)"
         )
     return lines
 
 
-def _span(median: float | None, p90: float | None) -> str:
+def span(median: float | None, p90: float | None) -> str:
+    """"median M min (p90 P min)", or "-" where nothing was measured."""
     if median is None:
         return "-"
     return f"median {median:g} min (p90 {p90:g} min)"

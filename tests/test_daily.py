@@ -77,6 +77,10 @@ def test_the_day_reaches_slack_once_with_its_chart(
     assert slack.pings == []  # `<!channel>` arrived as text
     assert "&lt;!channel&gt;" in body and "*worst*" not in body
     assert "*Incidents:*" in body and "*Coverage:*" in body and "+feed: 6 new" in body
+    # issue 13's numbers a social-care lead reports, per brand and category
+    answering = body.split("*Answering*", 1)[1].split("*Coverage:*", 1)[0]
+    assert "Acme Air / " in answering and "responded 0%" in answering, answering
+    assert "to acknowledge -" in answering and "SLA breach(es)" in answering
 
     methods = [c["method"] for c in slack.calls if c["method"].startswith(("files.", "upload"))]
     assert methods == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
