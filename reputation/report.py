@@ -123,7 +123,7 @@ def summary_lines(rows: Sequence[Numbers], day: date) -> list[str]:
 
 
 def span(median: float | None, p90: float | None) -> str:
-    """"median M min (p90 P min)", or "-" where nothing was measured."""
+    """ "median M min (p90 P min)", or "-" where nothing was measured."""
     if median is None:
         return "-"
     return f"median {median:g} min (p90 {p90:g} min)"
