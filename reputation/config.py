@@ -17,6 +17,7 @@ from reputation.engine import Policy
 from reputation.incidents import IncidentSettings
 from reputation.models import SEVERITY_LEVELS
 from reputation.muting import QuietHours, Routes
+from reputation.retention import RetentionSettings
 from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
 from reputation.starter import default_rules
@@ -39,6 +40,13 @@ TOP: dict[str, Field] = {
     "sla": Field("any", default={}),
     "drafts": Field("any", default={}),
     "interactivity": Field("any", default={}),
+    "retention": Field("any"),  # absent: nothing is pruned (decision 132)
+}
+# Days to keep each kind of data (reputation/retention.py); 0 keeps it for ever.
+RETENTION: dict[str, Field] = {
+    "raw_days": Field("int", default=30, min=0),
+    "snapshots_days": Field("int", default=14, min=0),
+    "mentions_days": Field("int", default=365, min=0),
 }
 SLA: dict[str, Field] = {
     "enabled": Field("bool"),
@@ -114,6 +122,7 @@ class Config:
     sla: SlaSettings = field(default_factory=SlaSettings)
     drafts: Mapping[str, str] = field(default_factory=dict)  # category (or default) -> template
     interactivity: tuple[str, int] = ("127.0.0.1", 3000)  # where `serve` listens for Slack
+    retention: RetentionSettings | None = None  # None: keep everything
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -188,7 +197,20 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         sla=_sla(top["sla"], check, sinks),
         drafts=_drafts(top["drafts"], check),
         interactivity=_interactivity(top["interactivity"], check),
+        retention=_retention(top["retention"], check),
     )
+
+
+def _retention(value: Any, check: Checker) -> RetentionSettings | None:
+    """Days to keep raw payloads, snapshots and mentions (None: no `retention:`, keep all).
+    Mentions must outlive the 7 days that flatline rules look back over (decision 133)."""
+    if value is None:
+        return None
+    fields = check.fields(value, RETENTION, "retention") or {}
+    settings = RetentionSettings(**{k: v for k, v in fields.items() if v is not None})
+    if 0 < settings.mentions_days < 8:
+        check.error("retention.mentions_days", "must be 0 (keep) or at least 8 days")
+    return settings
 
 
 def _sla(value: Any, check: Checker, sinks: list[PluginConfig]) -> SlaSettings:

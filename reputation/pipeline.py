@@ -22,6 +22,7 @@ from reputation.connectors import (
 from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
 from reputation.notify import build_sinks, deliver
+from reputation.retention import prune
 from reputation.scoring import Scorer
 from reputation.store import Store, month_reads
 from reputation.timeutil import parse_time, utcnow
@@ -47,6 +48,7 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reads: dict[str, int] = field(default_factory=dict)
+    pruned: dict[str, int] = field(default_factory=dict)  # rows retention removed, by kind
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as the JSON object `reputation run --json` prints."""
@@ -124,10 +126,12 @@ def _save(
     now: datetime,
     saved: dict[str, str | None],
     summary: RunSummary,
+    state_name: str | None = None,
 ) -> None:
-    """Store one batch with its encoded state, unless it changes nothing; report its problems:
-    items that fail the shared checks, or that the store refuses, are skipped where they came
-    from, and the rest of the batch and its state go on."""
+    """Store one batch with its encoded state (saved under `state_name`, default the
+    connector's), unless it changes nothing; report its problems: items that fail the shared
+    checks, or that the store refuses, are skipped where they came from, and the rest of the
+    batch and its state go on."""
     fetched = len(batch.mentions)
     batch.screen(now)
     state = None if batch.state is None else encode_state(batch.state)
@@ -141,6 +145,7 @@ def _save(
             cursor=state if moved else None,
             replies=batch.replies,
             reads=batch.reads,
+            cursor_as=state_name,
         )
         summary.new_mentions += stats.new
         if moved:
@@ -231,6 +236,8 @@ def run_once(
         summary.errors.extend(delivered.errors)
         summary.warnings.extend(delivered.warnings)
         summary.errors.extend(show_changes(store.ledger, sinks, now, critical, summary.warnings))
+        if config.retention is not None:
+            summary.pruned = prune(store, config.retention, now)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()
