@@ -1,11 +1,11 @@
-"""The archive's costs on real tweets: ingest with and without the full-text triggers,
+"""The archive's costs on real tweets: ingest with and without the full-text index,
 full-text search latency, `forget` of the most prolific author, and retention's pruning.
 
     python bench/archive.py [--csv ../shared/eval/airline-tweets/Tweets.csv] [--rounds 3]
 
 Each tweet becomes a mention (its `name` the author, `tweet_created` the time). Ingest is
 timed through `Store.save_batch` in batches of 500, best of `--rounds`, on a database with
-the m011 triggers and on one whose triggers were dropped. Prints JSON.
+the m011 index and on one without it. Prints JSON.
 """
 
 from __future__ import annotations
@@ -45,14 +45,18 @@ def mentions(path: Path) -> list[Mention]:
     return out
 
 
-def ingest(folder: Path, items: list[Mention], triggers: bool) -> tuple[Path, float]:
-    """Seconds to store `items` into a fresh database, 500 a batch."""
-    path = folder / f"{'fts' if triggers else 'plain'}-{time.monotonic_ns()}.db"
+def ingest(folder: Path, items: list[Mention], indexed: bool) -> tuple[Path, float]:
+    """Seconds to store `items` into a fresh database, 500 a batch; not `indexed`: the
+    full-text table is a plain table (the store's one statement per batch copies the text
+    there, no tokenizing) and the triggers are gone."""
+    path = folder / f"{'fts' if indexed else 'plain'}-{time.monotonic_ns()}.db"
     Store.open(path).close()
-    if not triggers:
+    if not indexed:
         with sqlite3.connect(path) as db:
-            for name in ("mentions_ai", "mentions_ad", "mentions_au"):
+            for name in ("mentions_ad", "mentions_au"):
                 db.execute(f"DROP TRIGGER {name}")
+            db.execute("DROP TABLE mentions_fts")
+            db.execute("CREATE TABLE mentions_fts (text TEXT)")
     store = Store.open(path)
     start = time.perf_counter()
     for i in range(0, len(items), 500):
@@ -70,8 +74,11 @@ def main() -> None:
     items = mentions(Path(args.csv))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        plain = min(ingest(folder, items, False)[1] for _ in range(args.rounds))
-        runs = [ingest(folder, items, True) for _ in range(args.rounds)]
+        plain_runs, runs = [], []
+        for _ in range(args.rounds):  # alternated: the machine is shared and noisy
+            plain_runs.append(ingest(folder, items, False)[1])
+            runs.append(ingest(folder, items, True))
+        plain = min(plain_runs)
         path, fts = min(runs, key=lambda r: r[1])
         store = Store.open(path)
         words = ["delayed", "refund", "bag", "cancelled", "thanks", "hold", "crew", "seat"]

@@ -125,6 +125,6 @@ def cmd_backfill(args: argparse.Namespace, config: Any) -> int:
     for error in summary.errors:
         print(f"error: {redact(error)}")
     new = sum(o.new for o in summary.connectors.values())
-    print(f"backfilled {new} new mention(s), scored {summary.scored}; rules do not alert on "
-          "history (decision 134)")  # fmt: skip
+    print(f"backfilled {new} new mention(s), scored {summary.scored}; the rules do not alert"
+          " on history")  # fmt: skip
     return EXIT_OK

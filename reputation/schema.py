@@ -368,8 +368,9 @@ _WORKFLOW = (
 
 @migrations()
 def m011_search_and_forgetting(db: Database) -> None:
-    """Full-text search on mention text (FTS5, sqlite-utils' layout: `mentions_fts`, with
-    triggers that keep it current on every insert, update and delete of a mention), and the
+    """Full-text search on mention text (FTS5, sqlite-utils' layout: `mentions_fts`; the
+    store indexes each batch's new mentions in one statement, and triggers follow every
+    edit and delete of a mention's text), and the
     `forgotten` tombstones of `reputation forget`: hashes of a person's handle and of their
     posts' keys, never the handle itself, so a re-read of the source does not bring them
     back."""
@@ -392,10 +393,10 @@ def m011_search_and_forgetting(db: Database) -> None:
 
 # sqlite-utils' trigger names (its rebuild and disable find them), but the update trigger
 # fires only when the text changed: most updates of a mention are new engagement counts.
+# No insert trigger: FTS5 flushes its pending terms at every statement a trigger writes it
+# from, which made ingest 2-3 times slower (bench/archive.py); Store.save_batch indexes a
+# batch's new mentions in one statement instead (decision 131).
 _MENTIONS_FTS_TRIGGERS = (
-    """CREATE TRIGGER mentions_ai AFTER INSERT ON mentions BEGIN
-        INSERT INTO mentions_fts (rowid, text) VALUES (new.rowid, new.text);
-    END""",
     """CREATE TRIGGER mentions_ad AFTER DELETE ON mentions BEGIN
         INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     END""",

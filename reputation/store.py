@@ -192,6 +192,7 @@ class Store(Tables):
         record = self._db.atomic if guarded else contextlib.nullcontext
         with self._db.atomic():
             mentions, replies = self._unforgotten(mentions, replies, stats)
+            [top] = self._rows("SELECT COALESCE(MAX(rowid), 0) AS top FROM mentions")
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
@@ -216,6 +217,12 @@ class Store(Tables):
                     if not guarded:
                         raise
                     stats.refused.append((reply.key, _reason(exc)))
+            if stats.new:  # new rows take rowids above the old maximum: one statement
+                self._db.execute(
+                    "INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions"
+                    " WHERE rowid > ?",
+                    [top["top"]],
+                )
             if reads:
                 self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:

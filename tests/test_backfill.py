@@ -136,3 +136,23 @@ def test_train_reports_its_progress(tmp_path: Path, capsys: pytest.CaptureFixtur
     for step in ("reading", "fold 1/2", "fold 2/2", "fitting"):
         assert step in printed, printed
     assert json.loads(out.with_suffix(".joblib.json").read_text())["rows"] == 40
+
+
+def test_an_interrupted_backfill_resumes_without_reading_history_twice(
+    workspace: Callable, tmp_path: Path, httpserver: Any, fake: FakeX
+) -> None:
+    config = configure(workspace, tmp_path, httpserver.url_for("/"))
+    fake.fail(503, after=1)  # the second page fails: X is down mid-pass
+    with Reporter(io.StringIO(), live=False) as report:
+        first = backfill(config, timedelta(days=7), NOW, report, only="x")
+    assert first.connectors["x"].status.startswith("failed")
+    assert first.connectors["x"].fetched == 10  # the first page, stored with its state
+    assert any("backfill failed" in e for e in first.errors)
+    with Reporter(io.StringIO(), live=False) as report:
+        second = backfill(config, timedelta(days=7), NOW, report, only="x")
+    assert second.connectors["x"].status == "done"
+    history = {p["id"] for p in fake.posts if "history day" in p["text"]}
+    old = {p["id"] for p in fake.posts if "history day 9" in p["text"]}
+    assert history - old <= stored(config)
+    read = [i for page in fake.served for i in page]  # both backfills' pages
+    assert len(read) == len(set(read)), "the resumed pass read a post again"
