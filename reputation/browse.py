@@ -150,12 +150,17 @@ def metadata(config: Config, name: str, readme: str | None = None) -> dict[str, 
 def datasette(config: Config, immutable: bool = False) -> Datasette:
     """A Datasette over the configured database that cannot write to it: read connections
     are `mode=ro` (or `immutable=1` for a file nothing writes any more), and no canned query
-    writes. Raises FileNotFoundError when there is no database yet."""
+    writes. The store migrates the file first (an upgrade adds the search index). Raises
+    FileNotFoundError when there is no database yet."""
     from datasette.app import Datasette
+
+    from reputation.store import Store
 
     path = Path(config.database)
     if not path.is_file():
         raise FileNotFoundError(f"no database at {path} yet: run `reputation run` first")
+    if not immutable:  # brought up to this version's schema (the search index) first
+        Store.open(path).close()
     files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
     return Datasette(
         metadata=metadata(config, path.stem),

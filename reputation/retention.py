@@ -1,11 +1,12 @@
 """Retention: old data pruned during runs, in bounded batches (`retention:` in the config).
 
-Raw payloads go first (`raw_days`), then engagement snapshots (`snapshots_days`: a mention's
-row keeps its latest counts), then whole mentions (`mentions_days`) with their scores and
-links; alerts stay in the ledger, so pruning never makes anything alert twice. 0 keeps
-that kind of data for ever. Each batch is one short transaction; a run stops after
-`max_batches` batches of each kind and the next run goes on, so a first prune of a large
-old database never holds a run up for long.
+Whole mentions go first (`mentions_days`, with their scores and links), so nothing is
+trimmed that is about to be deleted; then engagement snapshots (`snapshots_days`: a
+mention's row keeps its latest counts), then raw payloads (`raw_days`). Alerts stay in the
+ledger, so pruning never makes anything alert twice. 0 keeps that kind of data for ever.
+Each batch is one short transaction; a run stops after `max_batches` batches of each kind
+and the next run goes on, so a first prune of a large old database never holds a run up
+for long.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def prune(
     """Prune what is older than the settings allow, `batch` rows per transaction and at most
     `max_batches` batches per kind; return the rows pruned by kind (only kinds with any)."""
     steps = (
-        ("raw", settings.raw_days, store.prune_raw),
-        ("snapshots", settings.snapshots_days, store.prune_snapshots),
         ("mentions", settings.mentions_days, store.prune_mentions),
+        ("snapshots", settings.snapshots_days, store.prune_snapshots),
+        ("raw", settings.raw_days, store.prune_raw),
     )
     pruned: dict[str, int] = {}
     for kind, days, step in steps:

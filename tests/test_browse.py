@@ -172,3 +172,18 @@ def test_headless_chromium_shows_a_canned_query(served: str, tmp_path: Any) -> N
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Search mention text" in result.stdout  # the canned query's title
     assert f"lost my bag, {WORD} nowhere" in result.stdout
+
+
+def test_browse_migrates_an_older_database_first(config: Config) -> None:
+    import sqlite3
+
+    with sqlite3.connect(config.database) as db:  # as a database from before m011
+        db.execute("DROP TABLE mentions_fts")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm011_search_and_forgetting'")
+        for name in ("mentions_ad", "mentions_au", "forgotten"):
+            kind = "TABLE" if name == "forgotten" else "TRIGGER"
+            db.execute(f"DROP {kind} {name}")
+        db.execute("DROP INDEX snapshots_observed")
+        db.execute("DROP INDEX mentions_raw_created")
+    [(status, body)] = get(config, f"/reputation/mentions.json?_search={WORD}&_shape=objects")
+    assert status == 200 and [r["key"] for r in body["rows"]] == ["x:c1"]

@@ -165,11 +165,11 @@ def test_runs_prune_old_data_in_bounded_batches(store: Store) -> None:
         store.save_batch("file", [mention], NOW)
     settings = RetentionSettings(raw_days=30, snapshots_days=14, mentions_days=365)
     first = prune(store, settings, NOW, batch=2, max_batches=1)  # bounded: 2 of each
-    assert first == {"raw": 2, "snapshots": 2, "mentions": 2}
+    # The two over 365 days old go whole (with their snapshots); of the other five, all
+    # over 30 days old, two lose their snapshots and two their raw payloads.
+    assert first == {"mentions": 2, "snapshots": 2, "raw": 2}
     rest = prune(store, settings, NOW, batch=2, max_batches=10)
-    # The two over 365 days old went whole in the first pass (with the raw and snapshots
-    # it had pruned); the other five are over 30 days old too: raw and snapshots go.
-    assert rest == {"raw": 5, "snapshots": 5}
+    assert rest == {"raw": 3, "snapshots": 3}
     assert sorted(store.recent_ids("file", "*", old)) == ["2", "3", "4", "5", "6"]
     assert prune(store, settings, NOW) == {}
     assert prune(store, RetentionSettings(0, 0, 0), NOW) == {}
@@ -192,8 +192,8 @@ def test_a_run_prunes_when_retention_is_configured(
     records = [make_record("Acme Air then", id="a", created_at=old),
                make_record("Acme Air now", id="b")]  # fmt: skip
     summary = run_once(load_config(workspace(records, retention={})), now=NOW)
-    # The old post's raw payload, then the post itself; the new one stays.
-    assert summary.pruned == {"raw": 1, "mentions": 1}
+    # The old post goes whole; the new one stays.
+    assert summary.pruned == {"mentions": 1}
     assert summary.as_dict()["pruned"] == summary.pruned
 
 
