@@ -10,7 +10,8 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 # The demo config, its rule files and the mentions it reads; MANIFEST.in lists them for sdists.
-STARTER = ("config.yaml", "rules/*.yaml", "data/demo/mentions.jsonl")
+# The README too: `reputation browse` describes the tables in its words (reputation/browse.py).
+STARTER = ("config.yaml", "rules/*.yaml", "data/demo/mentions.jsonl", "README.md")
 
 
 class BuildWithStarter(build_py):

@@ -16,9 +16,10 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reputation import __version__
+from reputation.cli_archive import add_commands as add_archive_commands
 from reputation.cli_ops import add_commands as add_ops_commands
 from reputation.cli_ops import log_the_day, print_the_day
 from reputation.cli_workflow import add_commands as add_workflow_commands
@@ -227,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     test.set_defaults(handler=cmd_rules_test)
     add_workflow_commands(commands, common, load_config)
     add_ops_commands(commands, common, load_config)
+    add_archive_commands(commands, common, load_config)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),
@@ -481,17 +483,30 @@ def cmd_eval(args: argparse.Namespace, path: Path) -> int:
 
 def cmd_train(args: argparse.Namespace, path: Path) -> int:
     """Fit a complaint model on a labeled CSV and save it."""
-    from reputation.classifier import save_model, train
     from reputation.labels import check_positive, read_labels
+    from reputation.progress import Reporter
 
     check_positive(args.labels, args.text_column, args.label_column, args.positive)
     texts: list[str] = []
     labels: list[bool] = []
-    for batch_texts, batch_labels in read_labels(
-        args.labels, args.text_column, args.label_column, args.positive
-    ):
-        texts.extend(batch_texts)
-        labels.extend(batch_labels)
+    with Reporter() as report:  # a bar on a terminal, plain lines otherwise
+        report.start("train", detail=f"reading {args.labels}")
+        for batch_texts, batch_labels in read_labels(
+            args.labels, args.text_column, args.label_column, args.positive
+        ):
+            texts.extend(batch_texts)
+            labels.extend(batch_labels)
+            report.update("train", len(texts), f"reading {args.labels}: {len(texts)} rows")
+        _fit(args, path, texts, labels, report)
+    return EXIT_OK
+
+
+def _fit(
+    args: argparse.Namespace, path: Path, texts: list[str], labels: list[bool], report: Any
+) -> None:
+    """Cross-validate (with --cv), fit and save the model, reporting each step."""
+    from reputation.classifier import save_model, train
+
     if len(set(labels)) < 2:
         raise LabelsError(
             f"{args.labels}: needs rows of both classes (positive: {args.positive!r})"
@@ -507,9 +522,12 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
     if args.cv:
         from reputation.metrics import cross_validate
 
-        meta["cv"] = cross_validate(texts, labels, args.cv)
+        meta["cv"] = cross_validate(texts, labels, args.cv, on_fold=lambda k, n: report.update(
+            "train", len(texts), f"cross-validation fold {k}/{n}"))  # fmt: skip
+    report.update("train", len(texts), f"fitting the model on {len(texts)} rows")
     model = train(texts, labels, meta)
     save_model(model, args.out)
+    report.finish("train", f"saved {args.out}")
     print(f"trained on {len(texts)} rows ({sum(labels)} positive); saved {args.out}")
     if args.cv:
         cv = meta["cv"]
@@ -518,7 +536,6 @@ def cmd_train(args: argparse.Namespace, path: Path) -> int:
             f"f1 {cv['f1']:.3f}"
         )
     print(f"use it: add `scoring: {{model: {_as_seen_from(path, args.out)}}}` to {path}")
-    return EXIT_OK
 
 
 def _as_seen_from(config: Path, target: Path) -> str:

@@ -17,6 +17,7 @@ from reputation.engine import Policy
 from reputation.incidents import IncidentSettings
 from reputation.models import SEVERITY_LEVELS
 from reputation.muting import QuietHours, Routes
+from reputation.retention import RetentionSettings
 from reputation.ruleset import Rule, load_rules
 from reputation.scoring import ScoringSettings
 from reputation.starter import default_rules
@@ -40,10 +41,17 @@ TOP: dict[str, Field] = {
     "drafts": Field("any", default={}),
     "interactivity": Field("any", default={}),
     "health": Field("any", default={}),
+    "retention": Field("any"),  # absent: nothing is pruned (decision 132)
 }
 HEALTH: dict[str, Field] = {
     "stale_after": Field("duration", default="1h"),
     "channel": Field("str"),
+}
+# Days to keep each kind of data (reputation/retention.py); 0 keeps it for ever.
+RETENTION: dict[str, Field] = {
+    "raw_days": Field("int", default=30, min=0),
+    "snapshots_days": Field("int", default=14, min=0),
+    "mentions_days": Field("int", default=365, min=0),
 }
 SLA: dict[str, Field] = {
     "enabled": Field("bool"),
@@ -131,6 +139,7 @@ class Config:
     interactivity: tuple[str, int] = ("127.0.0.1", 3000)  # where `serve` listens for Slack
     health: HealthSettings = field(default_factory=HealthSettings)
     digest_channel: str | None = None  # the day in Slack (default: each Slack sink's channel)
+    retention: RetentionSettings | None = None  # None: keep everything
 
 
 def resolve_config_path(given: str | os.PathLike[str] | None) -> Path:
@@ -205,6 +214,7 @@ def _build(path: Path, data: Any, check: Checker) -> Config | None:
         sla=_sla(top["sla"], check, sinks),
         drafts=_drafts(top["drafts"], check),
         interactivity=_interactivity(top["interactivity"], check),
+        retention=_retention(top["retention"], check),
         health=_health(top["health"], check),
         digest_channel=digest.get("channel"),
     )
@@ -216,6 +226,18 @@ def _health(value: Any, check: Checker) -> HealthSettings:
         stale_after=fields.get("stale_after") or HealthSettings.stale_after,
         channel=fields.get("channel"),
     )
+
+
+def _retention(value: Any, check: Checker) -> RetentionSettings | None:
+    """Days to keep raw payloads, snapshots and mentions (None: no `retention:`, keep all).
+    Mentions must outlive the 7 days that flatline rules look back over (decision 133)."""
+    if value is None:
+        return None
+    fields = check.fields(value, RETENTION, "retention") or {}
+    settings = RetentionSettings(**{k: v for k, v in fields.items() if v is not None})
+    if 0 < settings.mentions_days < 8:
+        check.error("retention.mentions_days", "must be 0 (keep) or at least 8 days")
+    return settings
 
 
 def _sla(value: Any, check: Checker, sinks: list[PluginConfig]) -> SlaSettings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, cast
 
@@ -645,6 +645,103 @@ class Ledger(Tables):
         """Delete every alert, incident and silence (a backtest's throwaway copy)."""
         for table in LEDGER_TABLES:
             self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
+
+    # -- forgetting a person (reputation/privacy.py) ---------------------------------------
+
+    def forget_evidence(
+        self, keys: Sequence[str], handle: str, redact: Callable[[str], str], now: datetime
+    ) -> dict[str, Any]:
+        """Before the mentions `keys` of `handle` are deleted: redact every alert that cites
+        them or names the handle (its fingerprint stays, so nothing is alerted or sent
+        again; reasons drawn from their posts are dropped), mute the pending alerts they were
+        the only evidence of, unlink them from alerts and incidents, and have each sink
+        update those incidents' messages in place on the next run. Returns the counts of
+        alerts redacted and muted, and the ids of the incidents redacted."""
+        cited = self._cited_alerts(keys)
+        pattern = "%" + handle.strip().lstrip("@").replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"  # fmt: skip
+        named = {
+            r["fingerprint"]
+            for r in self._rows(
+                "SELECT fingerprint FROM alerts WHERE summary LIKE ?1 ESCAPE '\\'"
+                " OR group_key LIKE ?1 ESCAPE '\\' OR labels LIKE ?1 ESCAPE '\\'"
+                " OR reasons LIKE ?1 ESCAPE '\\'",
+                [pattern],
+            )
+        }
+        stamp = iso(now)
+        muted = 0
+        for fingerprint in sorted(set(cited) | named):
+            [row] = self._rows(
+                "SELECT summary, group_key, labels, reasons, status FROM alerts"
+                " WHERE fingerprint = ?",
+                [fingerprint],
+            )
+            reasons = json.loads(row["reasons"])
+            if fingerprint in cited:  # the reasons after the rule's own describe their post
+                reasons = [*reasons[:1], "details removed at the author's request"]
+            labels = {k: redact(v) if isinstance(v, str) else v
+                      for k, v in json.loads(row["labels"]).items()}  # fmt: skip
+            self._db.execute(
+                "UPDATE alerts SET summary = ?, group_key = ?, labels = ?, reasons = ?,"
+                " updated_at = ? WHERE fingerprint = ?",
+                [redact(row["summary"]), redact(row["group_key"]), json.dumps(labels),
+                 json.dumps([redact(r) for r in reasons]), stamp, fingerprint],
+            )  # fmt: skip
+            if row["status"] == "pending" and cited.get(fingerprint) == "only":
+                self.mute_unsent(fingerprint, "its author asked to be forgotten", now)
+                muted += 1
+        incidents = self._incidents_citing(keys, sorted(set(cited) | named))
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for table in ("alert_mentions", "incident_mentions"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE mention_key IN ({marks})",  # noqa: S608
+                    chunk,
+                )
+        for incident_id in incidents:  # shown_status != status: updated in place, once
+            self._db.execute(
+                "UPDATE incident_messages SET shown_status = 'redacted' WHERE incident_id = ?"
+                " AND kind = 'main'",
+                [incident_id],
+            )
+        return {
+            "alerts_redacted": len(set(cited) | named),
+            "alerts_muted": muted,
+            "incidents_redacted": incidents,
+        }
+
+    def _cited_alerts(self, keys: Sequence[str]) -> dict[str, str]:
+        """Alerts citing any of `keys`: fingerprint -> "only" (no other evidence) or "some"."""
+        cited: dict[str, str] = {}
+        wanted = set(keys)
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "SELECT am.fingerprint, (SELECT group_concat(o.mention_key, char(10))"  # noqa: S608
+                " FROM alert_mentions o WHERE o.fingerprint = am.fingerprint) AS evidence"
+                f" FROM alert_mentions am WHERE am.mention_key IN ({marks})"
+            )
+            for row in self._rows(sql, chunk):
+                evidence = set(row["evidence"].split("\n"))
+                cited[row["fingerprint"]] = "only" if evidence <= wanted else "some"
+        return cited
+
+    def _incidents_citing(self, keys: Sequence[str], fingerprints: Sequence[str]) -> list[int]:
+        """Incidents holding any of the mentions `keys` or any of these alerts."""
+        found: set[int] = set()
+        for values, sql in (
+            (keys, "SELECT incident_id FROM incident_mentions WHERE mention_key IN ({})"),
+            (fingerprints, "SELECT incident_id FROM alerts WHERE fingerprint IN ({})"
+                           " AND incident_id IS NOT NULL"),
+        ):  # fmt: skip
+            for start in range(0, len(values), 500):
+                chunk = list(values[start : start + 500])
+                query = sql.format(", ".join("?" * len(chunk)))
+                found.update(r["incident_id"] for r in self._rows(query, chunk))
+        return sorted(found)
 
     # -- silences -------------------------------------------------------------------------
 

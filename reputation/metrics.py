@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,8 +44,12 @@ def measure_detector(
     }
 
 
-def cross_validate(texts: Sequence[str], labels: Sequence[bool], folds: int) -> dict[str, float]:
-    """Pooled precision, recall and F1 at 0.5 of the trainable model in k-fold CV."""
+def cross_validate(
+    texts: Sequence[str], labels: Sequence[bool], folds: int,
+    on_fold: Callable[[int, int], None] | None = None,
+) -> dict[str, float]:  # fmt: skip
+    """Pooled precision, recall and F1 at 0.5 of the trainable model in k-fold CV;
+    `on_fold(k, folds)` is called as fold k (from 1) starts."""
     from sklearn.model_selection import StratifiedKFold
 
     from reputation.classifier import build_pipeline
@@ -53,7 +57,10 @@ def cross_validate(texts: Sequence[str], labels: Sequence[bool], folds: int) -> 
     x = np.asarray(texts, dtype=object)
     y = np.asarray(labels, dtype=bool)
     predicted = np.zeros(len(y), dtype=bool)
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y):
+    splits = StratifiedKFold(folds, shuffle=True, random_state=0).split(x, y)
+    for fold, (train, test) in enumerate(splits, 1):
+        if on_fold is not None:
+            on_fold(fold, folds)
         model = build_pipeline().fit(list(x[train]), y[train])
         predicted[test] = model.predict_proba(list(x[test]))[:, 1] >= 0.5
     return prf(y, predicted)

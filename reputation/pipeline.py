@@ -23,6 +23,7 @@ from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
 from reputation.health import watch_sources
 from reputation.notify import build_sinks, deliver
+from reputation.retention import prune
 from reputation.scoring import Scorer
 from reputation.store import Store, month_reads
 from reputation.timeutil import parse_time, utcnow
@@ -48,6 +49,7 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reads: dict[str, int] = field(default_factory=dict)
+    pruned: dict[str, int] = field(default_factory=dict)  # rows retention removed, by kind
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as the JSON object `reputation run --json` prints."""
@@ -125,10 +127,12 @@ def _save(
     now: datetime,
     saved: dict[str, str | None],
     summary: RunSummary,
+    state_name: str | None = None,
 ) -> None:
-    """Store one batch with its encoded state, unless it changes nothing; report its problems:
-    items that fail the shared checks, or that the store refuses, are skipped where they came
-    from, and the rest of the batch and its state go on."""
+    """Store one batch with its encoded state (saved under `state_name`, default the
+    connector's), unless it changes nothing; report its problems: items that fail the shared
+    checks, or that the store refuses, are skipped where they came from, and the rest of the
+    batch and its state go on."""
     fetched = len(batch.mentions)
     batch.screen(now)
     state = None if batch.state is None else encode_state(batch.state)
@@ -142,6 +146,7 @@ def _save(
             cursor=state if moved else None,
             replies=batch.replies,
             reads=batch.reads,
+            cursor_as=state_name,
         )
         summary.new_mentions += stats.new
         if moved:
@@ -235,6 +240,8 @@ def run_once(
         summary.errors.extend(
             watch_sources(store, config, sinks, summary.reads, now, summary.warnings)
         )
+        if config.retention is not None:
+            summary.pruned = prune(store, config.retention, now)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

@@ -410,3 +410,45 @@ _HEALTH_AND_NOTICES = (
     "CREATE INDEX source_runs_at ON source_runs (at)",
     "CREATE INDEX mentions_connector_first_seen ON mentions (connector, first_seen_at)",
 )
+
+
+@migrations()
+def m011_search_and_forgetting(db: Database) -> None:
+    """Full-text search on mention text (FTS5, sqlite-utils' layout: `mentions_fts`; the
+    store indexes each batch's new mentions in one statement, and triggers follow every
+    edit and delete of a mention's text), and the
+    `forgotten` tombstones of `reputation forget`: hashes of a person's handle and of their
+    posts' keys, never the handle itself, so a re-read of the source does not bring them
+    back."""
+    db.table("mentions").enable_fts(["text"], fts_version="FTS5")
+    for statement in _MENTIONS_FTS_TRIGGERS:
+        db.execute(statement)
+    db.execute(
+        """CREATE TABLE forgotten (
+            kind TEXT NOT NULL CHECK (kind IN ('author', 'mention')),
+            digest TEXT NOT NULL,
+            source TEXT NOT NULL,
+            forgotten_at TEXT NOT NULL,
+            PRIMARY KEY (kind, digest, source)
+        )"""
+    )
+    # Retention works by age: each batch an index lookup, not a table scan.
+    db.execute("CREATE INDEX snapshots_observed ON snapshots (observed_at)")
+    db.execute("CREATE INDEX mentions_raw_created ON mentions (created_at) WHERE raw IS NOT NULL")
+
+
+# sqlite-utils' trigger names (its rebuild and disable find them), but the update trigger
+# fires only when the text changed: most updates of a mention are new engagement counts.
+# No insert trigger: FTS5 flushes its pending terms at every statement a trigger writes it
+# from, which made ingest 2-3 times slower (bench/archive.py); Store.save_batch indexes a
+# batch's new mentions in one statement instead (decision 131).
+_MENTIONS_FTS_TRIGGERS = (
+    """CREATE TRIGGER mentions_ad AFTER DELETE ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END""",
+    """CREATE TRIGGER mentions_au AFTER UPDATE OF text ON mentions
+    WHEN old.text IS NOT new.text BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO mentions_fts (rowid, text) VALUES (new.rowid, new.text);
+    END""",
+)

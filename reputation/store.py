@@ -5,9 +5,10 @@ connection (reputation/ledger.py)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +56,7 @@ class IngestStats:
     new: int = 0
     updated: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)
+    forgotten: int = 0  # items of people `reputation forget` removed, not stored again
 
 
 # What one record can make SQLite refuse (a number beyond 64 bits, text that is not UTF-8, a
@@ -113,6 +115,8 @@ class Store(Tables):
 
         super().__init__(db)
         self.ledger: Ledger = Ledger(db)
+        # `forget` matches authors as the tombstones do: case folded, without a leading @.
+        db.conn.create_function("reputation_handle", 1, handle_key, deterministic=True)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -158,11 +162,13 @@ class Store(Tables):
         cursor: str | None = None,
         replies: Sequence[Reply] = (),
         reads: int = 0,
+        cursor_as: str | None = None,
     ) -> IngestStats:
         """Upsert mentions, their snapshots and the brand's replies, count billable reads, and
-        advance the cursor: all in one transaction. A record SQLite refuses is skipped and
-        listed in `refused`; the rest and the cursor go on."""
-        args = (connector, mentions, now, scope, cursor, replies, reads)
+        advance the cursor (saved under `cursor_as`, default the connector's name): all in one
+        transaction. A record SQLite refuses is skipped and listed in `refused`; the rest and
+        the cursor go on."""
+        args = (connector, mentions, now, scope, cursor, replies, reads, cursor_as)
         try:
             return self._save_batch(*args, guarded=False)
         except _RECORD_ERRORS:
@@ -179,11 +185,14 @@ class Store(Tables):
         cursor: str | None,
         replies: Sequence[Reply],
         reads: int,
+        cursor_as: str | None,
         guarded: bool,
     ) -> IngestStats:
         stats = IngestStats()
         record = self._db.atomic if guarded else contextlib.nullcontext
         with self._db.atomic():
+            mentions, replies = self._unforgotten(mentions, replies, stats)
+            [top] = self._rows("SELECT COALESCE(MAX(rowid), 0) AS top FROM mentions")
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
@@ -208,6 +217,12 @@ class Store(Tables):
                     if not guarded:
                         raise
                     stats.refused.append((reply.key, _reason(exc)))
+            if stats.new:  # new rows take rowids above the old maximum: one statement
+                self._db.execute(
+                    "INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions"
+                    " WHERE rowid > ?",
+                    [top["top"]],
+                )
             if reads:
                 self._count_reads(connector, reads, now)
             if scope is not None and cursor is not None:
@@ -215,9 +230,44 @@ class Store(Tables):
                     "INSERT INTO cursors (connector, scope, value, updated_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (connector, scope) DO UPDATE SET value = excluded.value,"
                     " updated_at = excluded.updated_at",
-                    [connector, scope, cursor, iso(now)],
+                    [cursor_as or connector, scope, cursor, iso(now)],
                 )
         return stats
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these mention keys the store already holds."""
+        return set(self._current(keys))
+
+    def clear_cursors(self, connector: str) -> None:
+        """Forget every saved cursor of `connector` (a finished backfill's own state)."""
+        with self._db.atomic():
+            self._db.execute("DELETE FROM cursors WHERE connector = ?", [connector])
+
+    def _unforgotten(
+        self, mentions: Sequence[Mention], replies: Sequence[Reply], stats: IngestStats
+    ) -> tuple[Sequence[Mention], Sequence[Reply]]:
+        """The batch less the posts of people `forget` removed (and the brand's replies to
+        them): a re-read of the source must not bring them back."""
+        rows = self._rows("SELECT kind, digest, source FROM forgotten")
+        if not rows:
+            return mentions, replies
+        gone = {(r["kind"], r["digest"], r["source"]) for r in rows}
+
+        def forgotten(m: Mention) -> bool:
+            author = forget_digest("author", m.author) if m.author else None
+            return (
+                ("mention", forget_digest("mention", m.key), "*") in gone
+                or ("author", author, "*") in gone
+                or ("author", author, m.source) in gone
+            )
+
+        kept = [m for m in mentions if not forgotten(m)]
+        kept_replies = [
+            r for r in replies
+            if ("mention", forget_digest("mention", r.mention_key), "*") not in gone
+        ]  # fmt: skip
+        stats.forgotten += len(mentions) - len(kept) + len(replies) - len(kept_replies)
+        return kept, kept_replies
 
     def _save_reply(self, connector: str, reply: Reply, now: datetime) -> None:
         self._db.execute(
@@ -552,6 +602,114 @@ class Store(Tables):
         [row] = self._rows("SELECT MIN(created_at) AS first FROM mentions WHERE brand = ?", [brand])
         return parse_time(row["first"]) if row["first"] else None
 
+    # -- retention and forgetting (reputation/retention.py, reputation/forget.py) ----------
+
+    def prune_raw(self, before: datetime, limit: int) -> int:
+        """Drop the raw payload of at most `limit` mentions created before `before`; one
+        transaction. Returns how many."""
+        with self._db.atomic():
+            return self._db.execute(
+                "UPDATE mentions SET raw = NULL WHERE rowid IN (SELECT rowid FROM mentions"
+                " WHERE raw IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT ?)",
+                [iso(before), limit],
+            ).rowcount
+
+    def prune_snapshots(self, before: datetime, limit: int) -> int:
+        """Delete at most `limit` snapshots observed before `before` (a mention's row keeps its
+        latest counts); one transaction. Returns how many."""
+        with self._db.atomic():
+            return self._db.execute(
+                "DELETE FROM snapshots WHERE rowid IN (SELECT rowid FROM snapshots"
+                " WHERE observed_at < ? ORDER BY observed_at LIMIT ?)",
+                [iso(before), limit],
+            ).rowcount
+
+    def prune_mentions(self, before: datetime, limit: int) -> int:
+        """Delete at most `limit` mentions created before `before`, none of an open incident,
+        with their scores, snapshots, evidence links and the brand's replies to them; one
+        transaction. Alerts stay in the ledger, so nothing is alerted twice. Returns how many."""
+        with self._db.atomic():
+            rows = self._rows(
+                "SELECT key FROM mentions m WHERE created_at < ? AND NOT EXISTS (SELECT 1"
+                " FROM incident_mentions im JOIN incidents i ON i.id = im.incident_id"
+                " WHERE im.mention_key = m.key AND i.status = 'open')"
+                " ORDER BY created_at LIMIT ?",
+                [iso(before), limit],
+            )
+            keys = [r["key"] for r in rows]
+            self._delete_mentions(keys)
+        return len(keys)
+
+    def _delete_mentions(self, keys: Sequence[str]) -> dict[str, int]:
+        """Delete these mentions and every row that hangs off them; counts by table. The
+        triggers of migration m011 take them out of the full-text index."""
+        counts = dict.fromkeys((*_MENTION_DEPENDANTS, "mentions"), 0)
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for table in (*_MENTION_DEPENDANTS, "mentions"):
+                column = "key" if table == "mentions" else "mention_key"
+                counts[table] += self._db.execute(
+                    f"DELETE FROM {table} WHERE {column} IN ({marks})",  # noqa: S608 - constants
+                    chunk,
+                ).rowcount
+        return counts
+
+    def forget_author(
+        self, handle: str, source: str | None, redact: Callable[[str], str], now: datetime
+    ) -> ForgetResult:
+        """Remove every mention `handle` wrote (on `source`, or anywhere), with its snapshots,
+        scores and the brand's replies to it; redact them in the ledger (alerts keep their
+        fingerprints, so nothing is sent again); record tombstones (hashes, never the handle)
+        so a re-read does not store them again. `redact` blanks the handle in the ledger's
+        texts. Deleted content is overwritten on disk (secure_delete), and the full-text index
+        is merged, so no old segment keeps the words."""
+        sql = "SELECT key, created_at FROM mentions WHERE reputation_handle(author) = ?"
+        params = [handle_key(handle)]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        self._db.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._db.atomic():
+                rows = self._rows(sql, params)
+                keys = [r["key"] for r in rows]
+                ledger = self.ledger.forget_evidence(keys, handle, redact, now)
+                counts = self._delete_mentions(keys)
+                stamp = iso(now)
+                tombstones = [("author", forget_digest("author", handle), source or "*")]
+                tombstones += [("mention", forget_digest("mention", k), "*") for k in keys]
+                for kind, digest, scope in tombstones:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO forgotten (kind, digest, source, forgotten_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        [kind, digest, scope, stamp],
+                    )
+            with self._db.atomic():  # one merged segment: no old one keeps their words
+                self._db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._db.execute("PRAGMA secure_delete = OFF")
+        days = sorted({r["created_at"][:10] for r in rows})
+        return ForgetResult(keys=keys, days=days, counts=counts, **ledger)
+
+    def search(self, words: str, limit: int = 20) -> list[str]:
+        """Keys of mentions whose text matches the full-text query `words`, best first."""
+        rows = self._rows(
+            "SELECT m.key FROM mentions_fts f JOIN mentions m ON m.rowid = f.rowid"
+            " WHERE mentions_fts MATCH ? ORDER BY rank LIMIT ?",
+            [words, limit],
+        )
+        return [r["key"] for r in rows]
+
+    def describe_tables(self) -> list[dict[str, Any]]:
+        """Every table of the database with its columns: [{"table", "columns"}]."""
+        names = self._rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        return [
+            {"table": n["name"], "columns": [c.name for c in self._db.table(n["name"]).columns]}
+            for n in names
+        ]
+
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
@@ -763,3 +921,33 @@ def _column(field: str) -> str:
     if field == "engagement":
         return "(m.likes + m.shares + m.replies)"
     return f"s.{field}" if field in SCORE_COLUMNS else f"m.{field}"
+
+
+# What hangs off a mention by `mention_key`, deleted with it (retention, forget).
+_MENTION_DEPENDANTS = ("scores", "snapshots", "alert_mentions", "incident_mentions", "replies")
+
+
+@dataclass
+class ForgetResult:
+    """What `forget_author` removed: the mention keys, rows deleted by table, and what the
+    ledger redacted."""
+
+    keys: list[str]
+    days: list[str]  # the UTC days (YYYY-MM-DD) their mentions were created
+    counts: dict[str, int]
+    alerts_redacted: int = 0
+    alerts_muted: int = 0
+    incidents_redacted: list[int] = field(default_factory=list)
+
+
+def handle_key(author: str | None) -> str | None:
+    """An author as `forget` matches it: without a leading @, case folded, trimmed."""
+    if author is None:
+        return None
+    return author.strip().lstrip("@").casefold()
+
+
+def forget_digest(kind: str, value: str | None) -> str:
+    """The tombstone of a forgotten author or mention key: a hash, never the value."""
+    text = handle_key(value) if kind == "author" else value
+    return hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()

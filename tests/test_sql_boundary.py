@@ -9,7 +9,15 @@ import re
 from tests.conftest import REPO
 from tests.layout import source_modules
 
-_ALLOWED = {"reputation/store.py", "reputation/ledger.py", "reputation/schema.py"}
+_ALLOWED = {
+    "reputation/store.py",
+    "reputation/ledger.py",
+    "reputation/schema.py",
+    # Datasette's canned queries (`reputation browse`): SQL that Datasette runs, read-only,
+    # on its own connections, never through the store; a backend without SQLite has no
+    # Datasette to give them to.
+    "reputation/browse.py",
+}
 # The project writes SQL keywords in capitals; prose does not open with these words so.
 _SQL = re.compile(
     r"^\s*(SELECT\s|INSERT\s|UPDATE \w+ SET|DELETE FROM|CREATE\s|ALTER\s|DROP\s|VACUUM"

@@ -127,6 +127,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m006_sink_posts_and_state",
         "m007_incident_workflow",
         "m010_health_and_notices",
+        "m011_search_and_forgetting",
     ]
     assert "thread_id" in again._db["mentions"].columns_dict
     assert again._db.journal_mode == "wal"
