@@ -364,3 +364,12 @@ _WORKFLOW = (
     "ALTER TABLE incident_messages ADD COLUMN shown_event INTEGER NOT NULL DEFAULT 0",
     "UPDATE incident_messages SET shown_workflow = 1",
 )
+
+
+@migrations()
+def m009_snapshot_reach_and_impressions(db: Database) -> None:
+    """Each engagement snapshot keeps the reshare reach (summed followers of the accounts that
+    reshared the post so far) and the impressions the source reported with it; NULL where
+    it reported none, as in every snapshot taken before."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN reshare_reach INTEGER")
+    db.execute("ALTER TABLE snapshots ADD COLUMN impressions INTEGER")
