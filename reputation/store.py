@@ -385,11 +385,18 @@ class Store(Tables):
                 "reshare_reach": latest_reach}  # fmt: skip
 
     def _snapshot(self, m: Mention, seen: str) -> int:
-        """Record the observation of `m` at `seen` (counts, reshare reach, impressions) unless
-        one at that moment exists; 1 if it was added."""
+        """Record the observation of `m` at `seen` (counts, reshare reach, impressions); 1 if
+        it was added. One at that moment already recorded keeps its counts, and takes the
+        reach (with the impressions) a later report of the same moment adds (1 then too): a
+        source may look the reach up after it read the counts."""
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies,"
-            " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO snapshots (mention_key, observed_at, likes, shares, replies,"
+            " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (mention_key, observed_at) DO UPDATE SET"
+            " reshare_reach = excluded.reshare_reach,"
+            " impressions = COALESCE(excluded.impressions, snapshots.impressions)"
+            " WHERE excluded.reshare_reach IS NOT NULL"
+            " AND snapshots.reshare_reach IS NOT excluded.reshare_reach",
             [m.key, seen, m.likes, m.shares, m.replies, m.reshare_reach, m.impressions],
         )
         return cursor.rowcount

@@ -78,6 +78,17 @@ def test_a_new_reach_is_a_new_observation_and_impressions_alone_are_not(store: S
     ]  # fmt: skip
 
 
+def test_a_reach_reported_later_for_the_same_moment_completes_its_snapshot(
+    store: Store,
+) -> None:
+    store.save_batch("file", [mention(likes=3, seen_minutes=10)], T0)
+    looked_up = mention(likes=3, seen_minutes=10, reshare_reach=4_200, impressions=800)
+    assert store.save_batch("file", [looked_up], T0).updated == 1  # rescored with its reach
+    assert store.save_batch("file", [looked_up], T0).updated == 0
+    rows = store._rows("SELECT likes, reshare_reach, impressions FROM snapshots")
+    assert rows == [{"likes": 3, "reshare_reach": 4_200, "impressions": 800}]
+
+
 def test_a_late_observation_keeps_its_own_reach(store: Store) -> None:
     store.save_batch("file", [mention(likes=9, seen_minutes=60, reshare_reach=9_000)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=20, reshare_reach=700)], T0)
