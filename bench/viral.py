@@ -9,9 +9,12 @@ minutes holding the retweet count and the summed followers of the retweeters so 
 (`reshare_reach`), and the author's followers, passed through `reputation.viral.observe` and
 `predict_24h`. Prints JSON: Spearman's rank correlation between the forecast and the true
 24-hour retweet count, leave-one-out (the 1-hour coefficients refitted without the cascade
-they predict), beside the shipped table in sample and simple baselines. `--derive` fits every
-age's coefficients on all cascades by least squares (momentum and audience weights held
->= 0) and prints the table as Python on stderr, JSON on stdout.
+they predict), beside the shipped table in sample and simple baselines; the same held out
+with snapshots at irregular times; and, under `tried_not_taken`, variants measured the same
+way and not shipped (a SEISMIC-style memory kernel over follower exposure, and the author's
+followers and the reach weighted apart). `--derive` fits every age's coefficients on all
+cascades by least squares (momentum and audience weights held >= 0) and prints the table as
+Python on stderr, JSON on stdout.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ from reputation.timeutil import iso  # noqa: E402
 DEFAULT_CSV = eval_path("retweet-cascades/cascades.csv")
 AGES_HOURS = (1 / 12, 1 / 6, 0.25, 0.5, 1, 2, 4, 8, 12, 18)
 SNAPSHOT_MINUTES = (10, 30, 60)  # what the scorer sees of the first hour
+IRREGULAR = ((7, 22, 60), (15, 45, 60), (20, 60), (40, 60))  # other first hours, same end
+# SEISMIC's memory kernel (Zhao et al., KDD 2015): a follower's chance to see a post is flat
+# for its first 5 minutes, then falls as a power of the time, exponent 1 + 0.242.
+KERNEL_S0, KERNEL_THETA = 300.0, 0.242
 T0 = datetime(2011, 10, 1, tzinfo=UTC)
 Row = tuple[float, float, float, float, float]
 
@@ -133,6 +140,68 @@ def held_out(cascades: list[Cascade], minutes: tuple[float, ...]) -> list[float]
     return out
 
 
+def kernel_share(seconds: float) -> float:
+    """The share of a follower's attention to a post that `seconds` have used (the kernel's
+    cumulative distribution)."""
+    s0, theta = KERNEL_S0, KERNEL_THETA
+    seconds = max(seconds, 0.0)
+    if seconds <= s0:
+        return seconds / (s0 + s0 / theta)
+    return (s0 + s0 / theta * (1 - (seconds / s0) ** -theta)) / (s0 + s0 / theta)
+
+
+def exposure(cascade: Cascade, minutes: tuple[float, ...]) -> tuple[float, float]:
+    """Follower exposure used so far and still to come, SEISMIC-style but from snapshots
+    only: the author's followers from the post, each snapshot's new reach from the middle of
+    its interval, weighted by the kernel."""
+    now = minutes[-1] * 60
+    used, total = cascade.author * kernel_share(now), float(cascade.author)
+    last_t, last_reach = 0.0, 0
+    for m in minutes:
+        reach = cascade.reach_at(m * 60)
+        used += (reach - last_reach) * kernel_share(now - (last_t + m * 60) / 2)
+        total += reach - last_reach
+        last_t, last_reach = m * 60, reach
+    return used, total - used
+
+
+def loo_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Leave-one-out predictions of y by least squares on x (first column the intercept,
+    the others held >= 0, as the shipped model's)."""
+    lower = [-np.inf] + [0.0] * (x.shape[1] - 1)
+    out = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        fit = lsq_linear(x[keep], y[keep], bounds=(lower, [np.inf] * x.shape[1])).x
+        out.append(float(x[i] @ fit))
+    return np.array(out)
+
+
+def tried_not_taken(cascades: list[Cascade], truth: list[int]) -> dict[str, float]:
+    """Variants measured like the model, at one hour, and not shipped (docs/scoring.md)."""
+    now = SNAPSHOT_MINUTES[-1] * 60
+    n = np.array([c.count(now) for c in cascades], dtype=float)
+    recent = np.log1p(n - [c.count(now / 2) for c in cascades]) - np.log1p(n)
+    y = np.log1p(truth) - np.log1p(n)
+    used, left = np.array([exposure(c, SNAPSHOT_MINUTES) for c in cascades]).T
+    one = np.ones(len(n))
+    kernel = np.column_stack([one, recent, np.log1p(left) - np.log1p(n)])
+    ratio = lambda v: np.log1p(np.asarray(v, dtype=float)) - np.log1p(n)  # noqa: E731
+    apart = np.column_stack([one, recent, ratio([c.author for c in cascades]),
+                             ratio([c.reach_at(now) for c in cascades])])  # fmt: skip
+    return {
+        "kernel_exposure_for_audience_leave_one_out": spearman(
+            list(np.log1p(n) + loo_fit(kernel, y)), truth
+        ),
+        "seismic_count_plus_rate_times_exposure_left": spearman(
+            list(n + n / np.maximum(used, 1) * left), truth
+        ),
+        "author_and_reach_apart_leave_one_out": spearman(
+            list(np.log1p(n) + loo_fit(apart, y)), truth
+        ),
+    }
+
+
 def evaluate(cascades: list[Cascade]) -> dict[str, object]:
     """Held-out and in-sample rank correlations at one hour, with baselines and ablations."""
     truth = [c.count(86400) for c in cascades]
@@ -165,6 +234,10 @@ def evaluate(cascades: list[Cascade]) -> dict[str, object]:
             }
             for m in ((5, 15, 30), (20, 60, 120))
         },
+        "irregular_snapshots_leave_one_out": {
+            ",".join(map(str, m)): spearman(held_out(cascades, m), truth) for m in IRREGULAR
+        },
+        "tried_not_taken": tried_not_taken(cascades, truth),
     }
 
 

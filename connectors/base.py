@@ -150,8 +150,9 @@ class Batch:
 
 def check_item(item: Mention | Reply, now: datetime | None) -> None:
     """Raise BadItem unless `item` fits what the store keeps and the rules can use: ids and
-    texts of bounded size, counts from 0 to MAX_COUNT, and times from 2006 to a day after
-    `now` (the upper bound only when `now` is known)."""
+    texts of bounded size, counts from 0 to MAX_COUNT (reach and impressions too, when
+    given), and times from 2006 to a day after `now` (the upper bound only when `now` is
+    known)."""
     if not isinstance(item.native_id, str) or not item.native_id.strip():
         raise BadItem("id is missing")
     _check_str(item.native_id, "id", MAX_FIELD)
@@ -163,8 +164,10 @@ def check_item(item: Mention | Reply, now: datetime | None) -> None:
     _check_str(item.url, "url", MAX_URL)
     check_time(item.created_at, now)
     if isinstance(item, Mention):
-        for name in ("likes", "shares", "replies", "author_followers"):
-            _check_count(getattr(item, name), name, optional=name == "author_followers")
+        for name in ("likes", "shares", "replies"):
+            _check_count(getattr(item, name), name)
+        for name in ("author_followers", "reshare_reach", "impressions"):
+            _check_count(getattr(item, name), name, optional=True)
         if item.observed_at is not None:
             check_time(item.observed_at, now, "observed_at")
 

@@ -135,6 +135,8 @@ class FileConnector:
             likes=_count(record, "likes", 0),
             shares=_count(record, "shares", 0),
             replies=_count(record, "replies", 0),
+            reshare_reach=_count(record, "reshare_reach", None),
+            impressions=_count(record, "impressions", None),
             lang=_opt_str(record, "lang"),
             observed_at=_time(record, "observed_at", now),
             raw=record,

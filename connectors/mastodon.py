@@ -1,8 +1,17 @@
-"""The `mastodon` connector: hashtag timelines and, with a token, full-text search (Mastodon.py)."""
+"""The `mastodon` connector: hashtag timelines and, with a token, full-text search (Mastodon.py).
+
+Reach (decision 112): after a brand's feeds, up to `reach_lookups` statuses of the run (in
+total, most reblogged first) whose reblog count grew since their last lookup get one page of
+their rebloggers (`GET /api/v1/statuses/:id/reblogged_by`, Mastodon's default 40); the summed
+`followers_count` of those accounts is the status's reshare reach, filed as the same
+observation. The reblog count of each lookup is kept in the brand's state under `"reach"`
+(statuses within `lookback`), so a status is asked about again only once reblogged again.
+"""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +51,7 @@ from reputation.validate import Checker, Field
 SOURCE = "mastodon"
 TAG_PATH = "/api/v1/timelines/tag/{}"
 SEARCH_PATH = "/api/v2/search"
+REBLOGGED_PATH = "/api/v1/statuses/{}/reblogged_by"
 INSTANCE_PATH = "/api/v1/instance"
 MAX_BAD = 200  # ids of unusable statuses remembered so re-reads do not report them again
 _HASHTAG = re.compile(r"^#?\w+$")
@@ -61,6 +71,7 @@ class MastodonConnector:
         "search": Field("bool", default=False),
         "limit": Field("int", default=40, min=1, max=40),
         "max_pages": Field("int", default=10, min=1),
+        "reach_lookups": Field("int", default=0, min=0),
         **HTTP_OPTIONS,
     }
 
@@ -76,6 +87,7 @@ class MastodonConnector:
         self.search: bool = options["search"]
         self.limit: int = options["limit"]
         self.max_pages: int = options["max_pages"]
+        self.reach_lookups: int = options["reach_lookups"]
         self.timeout: timedelta = options["timeout"]
         self.lookback: timedelta = options["lookback"]
         self.brands = list(brands)
@@ -103,17 +115,45 @@ class MastodonConnector:
         """Per brand, one batch per feed (hashtag or search query) with the updated cursor."""
         api = _Api(self.base_url, self._token(), self.timeout, ctx.now)
         boundary = snowflake(ctx.now - self.lookback)
+        lookups = [self.reach_lookups]  # left in this run, every brand together
         for brand in self.brands:
             state = _load(ctx.state(brand.name, _check_state))
-            seen: set[str] = set()
+            seen: dict[str, tuple[Mention, int] | None] = {}
             for feed in self._feeds(api, brand, state, boundary):
                 batch = ctx.batch(brand.name)
                 newest = self._read(api, brand, feed, state, seen, batch)
                 if newest is not None:
                     old = state[feed.kind].get(feed.key)
                     state[feed.kind][feed.key] = str(max(newest, int(old) if old else 0))
-                batch.state = {k: copy.deepcopy(v) for k, v in state.items() if v}
+                batch.state = _saved(state)
                 yield batch
+            yield from self._reach(api, ctx, brand, state, seen, lookups, boundary)
+
+    def _reach(
+        self, api: _Api, ctx: FetchContext, brand: Brand, state: dict[str, Any],
+        seen: Mapping[str, tuple[Mention, int] | None], lookups: list[int], boundary: int,
+    ) -> Iterator[Batch]:  # fmt: skip
+        """The reshare reach of the brand's statuses of this run whose reblogs grew since
+        their last lookup, most reblogged first, each filed again with it (decision 112)."""
+        looked = state["reach"]
+        for key in [k for k in looked if int(k) < boundary]:
+            del looked[key]
+        grown = sorted(
+            (post for post in seen.values() if post and post[1] > looked.get(post[0].native_id, 0)),
+            key=lambda post: (-post[1], post[0].native_id),
+        )
+        for mention, reblogs in grown[: max(lookups[0], 0)]:
+            lookups[0] -= 1
+            accounts = api.reblogged_by(mention.native_id)
+            looked[mention.native_id] = reblogs
+            batch = ctx.batch(brand.name)
+            if accounts is not None:
+                where = f"{api.where(REBLOGGED_PATH.format(mention.native_id))}"
+                with batch.item(where):
+                    reach = sum(_count(a, "followers_count", optional=True) or 0 for a in accounts)
+                    batch.add(dataclasses.replace(mention, reshare_reach=reach), where)
+            batch.state = _saved(state)
+            yield batch
 
     def _token(self) -> str | None:
         if not self.token_env:
@@ -160,10 +200,11 @@ class MastodonConnector:
             offset += len(page)
 
     def _read(
-        self, api: _Api, brand: Brand, feed: Feed, state: dict[str, Any], seen: set[str],
-        batch: Batch,
+        self, api: _Api, brand: Brand, feed: Feed, state: dict[str, Any],
+        seen: dict[str, tuple[Mention, int] | None], batch: Batch,
     ) -> int | None:  # fmt: skip
-        """Add one feed's statuses newer than `feed.since` to `batch`; return the newest id."""
+        """Add one feed's statuses newer than `feed.since` to `batch`; return the newest id.
+        `seen` collects each status read (a mention, with its reblog count)."""
         where = api.where(feed.path)
         newest: int | None = None
         bad = state["bad"]
@@ -178,10 +219,13 @@ class MastodonConnector:
                 native = str(sid)
                 if native in seen:
                     continue
-                seen.add(native)
+                seen[native] = None
                 # An unusable status is reported once, not on every re-read of the window.
                 with batch.item(f"{where}: status {native}", report=native not in bad) as it:
-                    batch.add(self._classify(brand, item, native), f"{where}: status {native}")
+                    found = self._classify(brand, item, native)
+                    batch.add(found, f"{where}: status {native}")
+                    if isinstance(found, Mention):
+                        seen[native] = (found, found.shares)
                 if it.failed and native not in bad:
                     bad.append(native)
             if reached or not page:
@@ -310,6 +354,19 @@ class _Api:
         if not isinstance(statuses, list):
             raise SourceError(f"{self.where(SEARCH_PATH)}: malformed payload (no 'statuses' list)")
         return statuses
+
+    def reblogged_by(self, status: str) -> list[Mapping[str, Any]] | None:
+        """The accounts that reblogged a status (one page); None when it is gone (404)."""
+        path = REBLOGGED_PATH.format(status)
+        try:
+            accounts = self._call(path, self.client.status_reblogged_by, status)
+        except SourceError:
+            if self.last is not None and self.last.status_code == 404:
+                return None
+            raise
+        if not isinstance(accounts, list) or not all(isinstance(a, Mapping) for a in accounts):
+            raise SourceError(f"{self.where(path)}: malformed payload (not a list of accounts)")
+        return accounts
 
     def _call(self, path: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.last = None
@@ -465,6 +522,12 @@ def _check_state(state: dict[str, Any]) -> None:
             raise ValueError(kind)
     if not isinstance(state.get("bad", []), list):
         raise TypeError("bad")
+    reach = state.get("reach", {})
+    if not isinstance(reach, dict):
+        raise TypeError("reach")
+    for key, value in reach.items():
+        if not key.isdigit() or isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("reach")
 
 
 def _load(saved: dict[str, Any]) -> dict[str, Any]:
@@ -474,4 +537,10 @@ def _load(saved: dict[str, Any]) -> dict[str, Any]:
         "tags": dict(saved.get("tags", {})),
         "search": dict(saved.get("search", {})),
         "bad": [str(b) for b in saved.get("bad", [])][-MAX_BAD:],
+        "reach": dict(saved.get("reach", {})),
     }
+
+
+def _saved(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as a batch carries it: empty parts left out."""
+    return {k: copy.deepcopy(v) for k, v in state.items() if v}

@@ -29,11 +29,21 @@ share, then what is left goes to those with more to read, in order.
 Refresh: after the searches, the stored mentions of each brand created within `lookback`
 (newest first, at most `refresh_limit`, minus those just read) are fetched again by id,
 100 per request, with the budget left; the store records a snapshot when counts grew.
+`public_metrics.impression_count` is kept as the post's impressions.
+
+Reach (decision 111): last, with what the budget leaves, up to `reach_lookups` posts of this
+run (searched or refreshed) whose retweet count grew since their last lookup, most retweeted
+first, get one page of their retweeters (`GET /2/tweets/:id/retweeted_by`, up to 100, with
+user public_metrics); the summed followers of those retweeters is the post's reshare reach,
+filed as the same observation (X bills each user returned as a read). The retweet count of
+each lookup is kept in the brand's state as `"reach": {id: retweets}` (posts within
+`lookback` only), so a post is looked up again only once it has been retweeted again.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -68,6 +78,7 @@ SOURCE = "x"
 API_HOST = "https://api.twitter.com/"  # hard-coded in tweepy
 SEARCH = "/2/tweets/search/recent"
 LOOKUP = "/2/tweets"
+RETWEETERS = "/2/tweets/{}/retweeted_by"
 MIN_RESULTS, MAX_RESULTS, MAX_IDS = 10, 100, 100
 SEARCH_WINDOW = timedelta(days=7)
 # X rejects a start_time or since_id older than 7 days by its own clock: keep clear of the edge.
@@ -99,6 +110,7 @@ class XConnector:
         "max_results": Field("int", default=MAX_RESULTS, min=MIN_RESULTS, max=MAX_RESULTS),
         "exclude_in_query": Field("bool", default=True),
         "refresh_limit": Field("int", default=100, min=0),
+        "reach_lookups": Field("int", default=0, min=0),
         **BUDGET_OPTIONS,
         **HTTP_OPTIONS,
     }
@@ -115,6 +127,7 @@ class XConnector:
         self.max_results: int = options["max_results"]
         self.exclude_in_query: bool = options["exclude_in_query"]
         self.refresh_limit: int = options["refresh_limit"]
+        self.reach_lookups: int = options["reach_lookups"]
         self.timeout: timedelta = options["timeout"]
         self.lookback: timedelta = options["lookback"]
         if self.query or options["brand"]:
@@ -161,6 +174,7 @@ class XConnector:
                     yield from self._search(client, job, budget, None, ctx.now, final=True)
         seen = {tweet_id for job in jobs for tweet_id in job.seen}
         yield from self._refresh(client, jobs, seen, budget, ctx)
+        yield from self._reach(client, jobs, budget, ctx.now)
 
     # -- searching ------------------------------------------------------------------------
 
@@ -203,13 +217,14 @@ class XConnector:
                 span.until_id = str(min(ids))
                 job.seen.update(str(i) for i in ids)
             if page.tweets and page.next_token:
-                job.state = _State(since_id=job.state.since_id, backfill=span.to_backfill())
+                job.state = dataclasses.replace(job.state, backfill=span.to_backfill())
             else:
-                job.state = _State(since_id=span.newest_id or job.state.since_id)
+                since = span.newest_id or job.state.since_id
+                job.state = dataclasses.replace(job.state, since_id=since, backfill=None)
             batch = self._batch(job, now, notes=notes)
             batch.reads = len(page.tweets)
             for tweet in page.tweets:
-                self._add(batch, job.brand, tweet, page.users, match=True)
+                self._add(batch, job, tweet, page.users, match=True)
             yield batch
 
     def _span(self, job: _Job, now: datetime) -> tuple[_Span | None, list[str]]:
@@ -229,7 +244,9 @@ class XConnector:
                 span.start_time = parse_time(back["start_time"])
             if snowflake_time(back["until_id"]) <= floor:
                 notes.append(_missed(span.lower(), snowflake_time(back["until_id"])))
-                job.state = _State(since_id=back["newest_id"])
+                job.state = dataclasses.replace(
+                    job.state, since_id=back["newest_id"], backfill=None
+                )
                 return None, notes
         lower = span.lower()
         if lower is not None and lower < floor:
@@ -291,8 +308,64 @@ class XConnector:
                 batch = ctx.batch(job.brand.name, reads=len(tweets))
                 users = self._users(payload, LOOKUP)
                 for tweet in tweets:
-                    self._add(batch, job.brand, tweet, users, match=False)
+                    self._add(batch, job, tweet, users, match=False)
                 yield batch
+
+    # -- reshare reach --------------------------------------------------------------------
+
+    def _reach(
+        self, client: tweepy.Client, jobs: list[_Job], budget: _Budget, now: datetime
+    ) -> Iterator[Batch]:
+        """The reshare reach of this run's posts whose retweets grew since their last lookup,
+        most retweeted first, each filed again with its reach (decision 111)."""
+        if not self.reach_lookups:
+            return
+        floor = now - self.lookback
+        for job in jobs:
+            job.state.reach = {
+                k: v for k, v in job.state.reach.items() if snowflake_time(k) >= floor
+            }
+        candidates = sorted(
+            (
+                (retweets, mention.native_id, job)
+                for job in jobs
+                for mention, retweets in job.posts.values()
+                if retweets > job.state.reach.get(mention.native_id, 0)
+            ),
+            key=lambda c: (-c[0], c[1]),
+        )[: self.reach_lookups]
+        for retweets, tweet_id, job in candidates:
+            size = budget.size(MAX_RESULTS, None)
+            if size < 1:
+                yield self._batch(job, now, notes=["read budget reached; reshare reach of "
+                                                   "the rest is looked up next run"])  # fmt: skip
+                return
+            route = RETWEETERS.format(tweet_id)
+            payload = self._call(route, client.get_retweeters, now, id=tweet_id,
+                                 max_results=size, user_fields=["public_metrics"])  # fmt: skip
+            users = self._retweeters(payload, route)
+            budget.spend(len(users or ()))
+            job.state.reach[tweet_id] = retweets
+            batch = self._batch(job, now)
+            batch.reads = len(users or ())
+            if users is not None:
+                mention = job.posts[tweet_id][0]
+                where = f"{self.where}: post {tweet_id}"
+                with batch.item(where):
+                    reach = sum(_count(u.get("public_metrics") or {}, "followers_count", 0) or 0
+                                for u in users)  # fmt: skip
+                    batch.add(dataclasses.replace(mention, reshare_reach=reach), where)
+            yield batch
+
+    def _retweeters(self, payload: dict[str, Any], route: str) -> list[dict[str, Any]] | None:
+        """The users of a retweeted_by answer ([] when X found none); None when X answered
+        only errors (the post is gone or protected): no reach is known then."""
+        if payload.get("data") is None and payload.get("errors"):
+            return None
+        data = payload.get("data") or []
+        if not isinstance(data, list) or not all(isinstance(u, dict) for u in data):
+            raise SourceError(f"{self.where}{route}: malformed payload ('data' is not a list)")
+        return data
 
     # -- the client and its payloads ------------------------------------------------------
 
@@ -350,12 +423,17 @@ class XConnector:
         return {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
 
     def _add(
-        self, batch: Batch, brand: Brand, tweet: dict[str, Any],
+        self, batch: Batch, job: _Job, tweet: dict[str, Any],
         users: Mapping[str, dict[str, Any]], match: bool,
     ) -> None:  # fmt: skip
+        """File the post; a mention with retweets is a candidate for a reach lookup."""
         where = f"{self.where}: post {tweet['id']}"
         with batch.item(where):
-            batch.add(to_item(brand, tweet, users, match=match), where)
+            item = to_item(job.brand, tweet, users, match=match)
+            batch.add(item, where)
+            if isinstance(item, Mention):
+                retweets = _count(tweet.get("public_metrics") or {}, "retweet_count", 0) or 0
+                job.posts[item.native_id] = (item, retweets)
 
     def _batch(
         self, job: _Job, now: datetime, notes: Sequence[str] = (), cursor: bool = True
@@ -431,6 +509,7 @@ def to_item(
         shares=(_count(metrics, "retweet_count", 0) or 0)
         + (_count(metrics, "quote_count", 0) or 0),
         replies=_count(metrics, "reply_count", 0),
+        impressions=_count(metrics, "impression_count", None),
         lang=lang if isinstance(lang, str) and lang else None,
         raw=raw,
     )
@@ -480,9 +559,11 @@ class _State:
 
     since_id: str | None = None
     backfill: dict[str, Any] | None = None
+    reach: dict[str, int] = field(default_factory=dict)  # retweets at each post's last lookup
 
     def to_dict(self) -> dict[str, Any]:
-        return {"since_id": self.since_id, "backfill": copy.deepcopy(self.backfill)}
+        saved = {"since_id": self.since_id, "backfill": copy.deepcopy(self.backfill)}
+        return saved | ({"reach": dict(self.reach)} if self.reach else {})
 
     @classmethod
     def load(cls, saved: Mapping[str, Any]) -> _State:
@@ -500,7 +581,11 @@ class _State:
             if back.get("start_time") is not None:
                 parse_time(back["start_time"])
             back = {k: back.get(k) for k in ("since_id", "start_time", "until_id", "newest_id")}
-        return cls(since_id=since, backfill=back)
+        reach = dict(saved.get("reach") or {})
+        for key, value in reach.items():
+            if not _DIGITS.match(key) or isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError("reach")
+        return cls(since_id=since, backfill=back, reach=reach)
 
 
 @dataclass
@@ -533,6 +618,7 @@ class _Job:
     passed: bool = False  # this run's new pass has begun
     seen: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    posts: dict[str, tuple[Mention, int]] = field(default_factory=dict)  # id: (mention, retweets)
 
     @property
     def finished(self) -> bool:

@@ -32,6 +32,10 @@ class Mention:
     # a Reddit comment's submission, a Hacker News comment's story.
     thread_id: str | None = None
     observed_at: datetime | None = None
+    # Summed followers of the accounts that reshared the post so far, and how often it was
+    # shown, as far as the source reports them (None: not reported in this observation).
+    reshare_reach: int | None = None
+    impressions: int | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
@@ -128,13 +132,16 @@ class MentionRow(TypedDict):
 
 
 class Snapshot(TypedDict):
-    """One observation of a mention's engagement counts."""
+    """One observation of a mention's engagement counts, with the reshare reach and the
+    impressions the source reported then (None: not reported)."""
 
     mention_key: str
     observed_at: str
     likes: int
     shares: int
     replies: int
+    reshare_reach: int | None
+    impressions: int | None
 
 
 class ScoredMention(TypedDict):

@@ -367,6 +367,15 @@ _WORKFLOW = (
 
 
 @migrations()
+def m009_snapshot_reach_and_impressions(db: Database) -> None:
+    """Each engagement snapshot keeps the reshare reach (summed followers of the accounts that
+    reshared the post so far) and the impressions the source reported with it; NULL where
+    it reported none, as in every snapshot taken before."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN reshare_reach INTEGER")
+    db.execute("ALTER TABLE snapshots ADD COLUMN impressions INTEGER")
+
+
+@migrations()
 def m010_health_and_notices(db: Database) -> None:
     """Each source's health as last judged and as last announced, each source's outcome per
     run (the day's coverage), and the posts that belong to no incident (a health change, the

@@ -348,8 +348,10 @@ class Store(Tables):
             chunk = wanted[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             sql = (
-                "SELECT key, text, likes, shares, replies, last_seen_at, version"  # noqa: S608
-                f" FROM mentions WHERE key IN ({marks})"
+                "SELECT key, text, likes, shares, replies, last_seen_at, version,"  # noqa: S608
+                " (SELECT s.reshare_reach FROM snapshots s WHERE s.mention_key = m.key"
+                " AND s.reshare_reach IS NOT NULL ORDER BY s.observed_at DESC LIMIT 1)"
+                f" AS reshare_reach FROM mentions m WHERE key IN ({marks})"
             )
             for row in self._rows(sql, chunk):
                 found[row["key"]] = row
@@ -360,6 +362,7 @@ class Store(Tables):
     ) -> dict[str, Any]:
         seen = iso(m.observed_at or now)
         counts = {"likes": m.likes, "shares": m.shares, "replies": m.replies}
+        reach = m.reshare_reach
         if old is None:
             self._db.execute(
                 "INSERT INTO mentions (key, source, native_id, brand, text, author,"
@@ -388,16 +391,22 @@ class Store(Tables):
                     json.dumps(m.raw, default=str) if m.raw is not None else None,
                 ],
             )
-            self._snapshot(m.key, seen, counts)
-            return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": 1}
+            self._snapshot(m, seen)
+            return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": 1,
+                    "reshare_reach": reach}  # fmt: skip
         if seen < old["last_seen_at"]:
             # A late observation: keep it as history, leave the current counts alone.
-            added = self._snapshot(m.key, seen, counts)
+            added = self._snapshot(m, seen)
             version = old["version"] + added
             self._db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
             return {**old, "version": version}
-        changed = any(old[k] != v for k, v in counts.items())
-        added = self._snapshot(m.key, seen, counts) if changed else 0
+        # New counts or a new reshare reach are a new observation; impressions alone are not
+        # (they rise with every view and the forecast does not read them: decision 110).
+        changed = any(old[k] != v for k, v in counts.items()) or (
+            reach is not None and reach != old.get("reshare_reach")
+        )
+        added = self._snapshot(m, seen) if changed else 0
+        latest_reach = reach if added and reach is not None else old.get("reshare_reach")
         # An edited post is a new version too: scored and evaluated again, as new counts are.
         version = old["version"] + (added or int(old["text"] != m.text))
         self._db.execute(
@@ -422,13 +431,23 @@ class Store(Tables):
                 m.key,
             ],
         )
-        return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": version}
+        return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": version,
+                "reshare_reach": latest_reach}  # fmt: skip
 
-    def _snapshot(self, key: str, seen: str, counts: dict[str, int]) -> int:
+    def _snapshot(self, m: Mention, seen: str) -> int:
+        """Record the observation of `m` at `seen` (counts, reshare reach, impressions); 1 if
+        it was added. One at that moment already recorded keeps its counts, and takes the
+        reach (with the impressions) a later report of the same moment adds (1 then too): a
+        source may look the reach up after it read the counts."""
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [key, seen, counts["likes"], counts["shares"], counts["replies"]],
+            "INSERT INTO snapshots (mention_key, observed_at, likes, shares, replies,"
+            " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (mention_key, observed_at) DO UPDATE SET"
+            " reshare_reach = excluded.reshare_reach,"
+            " impressions = COALESCE(excluded.impressions, snapshots.impressions)"
+            " WHERE excluded.reshare_reach IS NOT NULL"
+            " AND snapshots.reshare_reach IS NOT excluded.reshare_reach",
+            [m.key, seen, m.likes, m.shares, m.replies, m.reshare_reach, m.impressions],
         )
         return cursor.rowcount
 

@@ -123,7 +123,7 @@ def test_every_table_and_column_is_described(config: Config) -> None:
         missing += [f"{table}.{c}" for c in columns if not described[table]["columns"].get(c)]
     assert missing == [], "describe these in the README's Tables section"
     assert described["mentions"]["columns"]["key"] == '"{source}:{native_id}"'
-    assert "counts changed" in described["snapshots"]["description"]
+    assert "reshare reach changed" in described["snapshots"]["description"]
 
 
 def test_the_archive_cannot_be_written_through_datasette(config: Config) -> None:

@@ -62,7 +62,14 @@ def test_a_line_nested_100000_deep_is_skipped_and_every_later_line_is_stored(
 
 @pytest.mark.parametrize(
     "fields",
-    [{"likes": 2**63}, {"shares": 2**64 + 5}, {"author_followers": 10**30}, {"replies": 1e300}],
+    [
+        {"likes": 2**63},
+        {"shares": 2**64 + 5},
+        {"author_followers": 10**30},
+        {"replies": 1e300},
+        {"reshare_reach": 2**53},
+        {"impressions": 2**63},
+    ],
 )
 def test_a_count_beyond_what_sqlite_stores_is_reported_and_skipped(
     workspace: Callable, tmp_path: Path, fields: dict[str, Any]

@@ -40,6 +40,7 @@ from tests.harness.mastodon import (
     TOKEN,
     TRAVELER,
     FakeMastodon,
+    account,
     default_statuses,
     hashtag,
     mention,
@@ -273,6 +274,51 @@ def test_lookback_rereads_record_grown_counts_and_late_federated_posts(
     assert row == {"likes": 30, "shares": 7}
     assert f"mastodon:{late['id']}" in keys
     assert replies == [{"key": f"mastodon:{sid(fake, 4)}", "mention_key": key}]
+
+
+def test_the_reach_of_reblogged_statuses_is_looked_up_once_per_growth(
+    fake: FakeMastodon, httpserver: Any, workspace: Callable
+) -> None:
+    lost = sid(fake, 1)  # reblogged twice
+    fake.rebloggers[lost] = [account("fan", followers=700), account("big", "x.example", 90_000)]
+    config = configure(workspace, httpserver.url_for("/"), reach_lookups=10)
+    summary = run_once(config, now=NOW)
+    assert (summary.errors, summary.warnings) == ([], [])
+    asked = [r["path"] for r in fake.requests if r["path"].endswith("/reblogged_by")]
+    assert asked == [f"/api/v1/statuses/{lost}/reblogged_by"]  # the only reblogged status
+    store = Store.open(config.database)
+    rows = store._rows("SELECT shares, reshare_reach FROM snapshots WHERE mention_key = ?",
+                       [f"mastodon:{lost}"])  # fmt: skip
+    store.close()
+    assert rows == [{"shares": 2, "reshare_reach": 90_700}]  # the same observation, completed
+    assert json.loads(saved(config)[0]["Acme Air"])["reach"] == {lost: 2}
+
+    fake.requests.clear()
+    run_once(config, now=NOW + timedelta(minutes=10))
+    assert [r for r in fake.requests if r["path"].endswith("/reblogged_by")] == []
+    fake.get(1)["reblogs_count"] = 3
+    run_once(config, now=NOW + timedelta(minutes=20))
+    assert [r for r in fake.requests if r["path"].endswith("/reblogged_by")] != []
+
+
+def test_reach_lookups_are_capped_per_run_and_a_status_gone_meanwhile_is_skipped(
+    fake: FakeMastodon, httpserver: Any
+) -> None:
+    fake.get(2)["reblogs_count"], fake.get(8)["reblogs_count"] = 5, 9  # and 1 has 2
+    gone, kept = sid(fake, 8), sid(fake, 2)
+    fake.rebloggers[kept] = [account("fan", followers=700)]
+    conn = connector(httpserver.url_for("/"), reach_lookups=2)
+    batches = []
+    for batch in conn.fetch(FetchContext(now=NOW)):
+        batches.append(batch)
+        fake.statuses = [s for s in fake.statuses if s["id"] != gone]  # deleted after the read
+    asked = [r["path"].split("/")[4] for r in fake.requests if r["path"].endswith("/reblogged_by")]
+    assert asked == [gone, kept]  # most reblogged first, two at most
+    *_, first, second = batches
+    assert (first.mentions, first.problems) == ([], [])
+    [reached] = second.mentions
+    assert (reached.native_id, reached.reshare_reach, reached.shares) == (kept, 700, 5)
+    assert second.state is not None and second.state["reach"] == {gone: 9, kept: 5}
 
 
 def test_search_with_a_token_pages_by_offset_down_to_the_boundary(

@@ -390,6 +390,95 @@ def test_a_refresh_records_a_new_snapshot_with_grown_counts(
     assert unchanged == 13  # one snapshot each: their counts did not move
 
 
+def snapshots_of(config: Config, native_id: str) -> list[dict[str, Any]]:
+    store = Store.open(config.database)
+    try:
+        return store._rows(
+            "SELECT observed_at, shares, reshare_reach, impressions FROM snapshots"
+            " WHERE mention_key = ? ORDER BY observed_at", [f"x:{native_id}"],
+        )  # fmt: skip
+    finally:
+        store.close()
+
+
+def retweeted(fake: FakeX) -> list[str]:
+    """The posts whose retweeters were asked for, in order."""
+    return [r["path"].split("/")[3] for r in fake.requests if r["path"].endswith("/retweeted_by")]
+
+
+def test_the_reach_of_retweeted_posts_is_looked_up_once_per_growth(
+    fake: FakeX, httpserver: Any, workspace: Callable
+) -> None:
+    config = configure(workspace, httpserver.url_for("/"), reach_lookups=5)
+    bag_id = min(fake.ids("mention"), key=int)
+    quote_id = next(p["id"] for p in fake.posts if p["text"].startswith("Acme Air to"))
+    fake.retweeters[bag_id] = ["102", "106", "105"]  # 85 + 310 + 5 followers
+    fake.retweeters[quote_id] = ["104"]
+    summary = run_once(config, now=NOW)
+    assert (summary.errors, summary.warnings) == ([], [])
+    assert retweeted(fake) == [bag_id, quote_id]  # most retweeted first, none without retweets
+    [ask, _] = [r for r in fake.requests if r["path"].endswith("/retweeted_by")]
+    assert (ask["max_results"], ask["user.fields"]) == ("100", "public_metrics")
+    assert summary.reads == {"x": 15 + 3 + 1}  # every retweeter returned is a billed read
+    [bag] = snapshots_of(config, bag_id)  # the same observation, completed with its reach
+    assert (bag["shares"], bag["reshare_reach"], bag["impressions"]) == (4, 400, 40 * 13)
+    assert snapshots_of(config, quote_id)[0]["reshare_reach"] == 250_000
+    assert state(config)["cursors"]["Acme Air"]["reach"] == {bag_id: 3, quote_id: 2}
+
+    fake.requests.clear()
+    run_once(config, now=NOW + timedelta(minutes=10))
+    assert retweeted(fake) == []  # retweeted no further: not asked again
+    fake.grow(bag_id, retweet_count=1)
+    fake.retweeters[bag_id].append("101")
+    run_once(config, now=NOW + timedelta(minutes=20))
+    assert retweeted(fake) == [bag_id]
+    assert [s["reshare_reach"] for s in snapshots_of(config, bag_id)] == [400, 1_600]
+    assert state(config)["cursors"]["Acme Air"]["reach"][bag_id] == 4
+
+
+def test_reach_lookups_are_off_by_default(
+    fake: FakeX, httpserver: Any, workspace: Callable
+) -> None:
+    fake.retweeters[min(fake.ids("mention"), key=int)] = ["102", "106", "105"]
+    summary = run_once(configure(workspace, httpserver.url_for("/")), now=NOW)
+    assert (retweeted(fake), summary.reads) == ([], {"x": 15})
+
+
+def test_reach_lookups_are_paid_from_what_the_read_budget_leaves(
+    fake: FakeX, httpserver: Any, workspace: Callable
+) -> None:
+    bag_id = min(fake.ids("mention"), key=int)
+    quote_id = next(p["id"] for p in fake.posts if p["text"].startswith("Acme Air to"))
+    filler_id = max(fake.ids("mention"), key=int)
+    fake.grow(filler_id, retweet_count=1)
+    fake.retweeters[bag_id] = ["102", "106", "105"]
+    fake.retweeters[quote_id] = ["104", "101", "103"]
+    config = configure(workspace, httpserver.url_for("/"), reach_lookups=5, max_reads_per_run=20)
+    summary = run_once(config, now=NOW)
+    assert summary.reads == {"x": 20}  # 15 posts, then 3 + 2 retweeters
+    asks = [r for r in fake.requests if r["path"].endswith("/retweeted_by")]
+    assert [(r["path"].split("/")[3], r["max_results"]) for r in asks] == [
+        (bag_id, "5"), (quote_id, "2"),
+    ]  # fmt: skip
+    assert any("reshare reach of the rest is looked up next run" in w for w in summary.warnings)
+    assert snapshots_of(config, quote_id)[0]["reshare_reach"] == 250_000 + 1_200
+    assert snapshots_of(config, filler_id)[0]["reshare_reach"] is None
+    assert filler_id not in state(config)["cursors"]["Acme Air"]["reach"]
+
+
+def test_a_post_gone_before_its_reach_lookup_keeps_its_counts(fake: FakeX, httpserver: Any) -> None:
+    bag_id = min(fake.ids("mention"), key=int)
+    conn = connector(httpserver.url_for("/"), reach_lookups=1)
+    batches = []
+    for batch in conn.fetch(FetchContext(now=NOW)):
+        batches.append(batch)
+        if len(batches) == 2:  # both search pages read: the post disappears
+            fake.posts.remove(fake.find(bag_id))
+    reach = batches[-1]
+    assert (reach.mentions, reach.problems, reach.reads) == ([], [], 0)
+    assert reach.state["reach"] == {bag_id: 3}  # not asked again until retweeted again
+
+
 def test_refresh_limit_and_lookback_bound_the_refresh(
     fake: FakeX, httpserver: Any, workspace: Callable
 ) -> None:

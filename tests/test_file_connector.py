@@ -12,7 +12,8 @@ from reputation.brands import Brand
 from reputation.config import PluginConfig
 from reputation.connectors import ALL_BRANDS, FetchContext, encode_state
 from reputation.connectors.file import FileConnector
-from reputation.pipeline import RunSummary, fetch_into
+from reputation.pipeline import RunSummary, fetch_into, score_new
+from reputation.scoring import Scorer
 from reputation.store import Store
 from reputation.validate import Checker
 from tests.conftest import NOW, record, write_jsonl
@@ -202,6 +203,54 @@ def test_same_id_with_new_counts_is_a_snapshot_not_a_new_mention(
     assert row == {"likes": 80, "version": 3}
     likes = [r["likes"] for r in store._rows("SELECT likes FROM snapshots ORDER BY observed_at")]
     assert likes == [5, 50, 80]
+
+
+def test_reach_and_impressions_are_read_per_observation_and_kept_in_its_snapshot(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "m.jsonl"
+    first = record("Acme Air lost my bag", id="7", shares=1, observed_at="2026-11-22T08:10:00Z",
+                   reshare_reach="300", impressions=900)  # fmt: skip
+    later = {**first, "shares": 4, "reshare_reach": 52_000, "impressions": None,
+             "observed_at": "2026-11-22T08:30:00Z"}  # fmt: skip
+    silent = {k: v for k, v in later.items() if k not in ("reshare_reach", "impressions")}
+    silent |= {"shares": 6, "observed_at": "2026-11-22T09:00:00Z"}
+    bad = {**later, "id": "8", "reshare_reach": -5}
+    write_jsonl(path, [first, later, silent, bad])
+    mentions, problems, _ = fetch_all(connector(path))
+    assert [(m.reshare_reach, m.impressions) for m in mentions] == [
+        (300, 900), (52_000, None), (None, None),
+    ]  # fmt: skip
+    assert problems == [f"{path}:4: reshare_reach -5 is not a whole number of zero or more"]
+    fetch_into(store, [plugin(path)], BRANDS, NOW, RunSummary())
+    rows = store._rows(
+        "SELECT shares, reshare_reach, impressions FROM snapshots ORDER BY observed_at"
+    )
+    assert [tuple(r.values()) for r in rows] == [(1, 300, 900), (4, 52_000, None), (6, None, None)]
+
+
+def test_scoring_reads_the_reach_a_big_account_with_no_reshares_ranks_first(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "m.jsonl"
+    at = {"created_at": "2026-11-22T08:00:00Z", "observed_at": "2026-11-22T08:30:00Z"}
+    early = {"observed_at": "2026-11-22T08:10:00Z"}
+    big = record("Acme Air lost my bag", id="1", author_followers=1_000_000, **at)
+    small = [
+        record("Acme Air lost my bag", id=native, author_followers=300, shares=1,
+               reshare_reach=reach // 3, **{**at, **early})
+        for native, reach in (("2", 900), ("3", 2_000_000))
+    ]  # fmt: skip
+    grown = [{**s, **at, "shares": 3, "reshare_reach": s["reshare_reach"] * 3} for s in small]
+    write_jsonl(path, [big, *small, *grown])
+    fetch_into(store, [plugin(path)], BRANDS, NOW, RunSummary())
+    assert score_new(store, Scorer(), NOW) == (3, [])
+    scores = {
+        r["mention_key"]: (r["predicted_engagement_24h"], r["viral_risk"])
+        for r in store._rows("SELECT * FROM scores")
+    }
+    assert scores["x:1"] > scores["x:2"]  # a big account, none yet, above a few shares
+    assert scores["x:3"] > scores["x:2"]  # the same shares, seen by far more followers
 
 
 def test_missing_file_is_a_source_error_and_the_run_goes_on(tmp_path: Path, store: Store) -> None:

@@ -62,6 +62,42 @@ def test_a_late_observation_is_history_not_the_current_count(store: Store) -> No
     assert [r["likes"] for r in snapshots] == [10, 50]
 
 
+def test_a_new_reach_is_a_new_observation_and_impressions_alone_are_not(store: Store) -> None:
+    store.save_batch("file", [mention(likes=3, reshare_reach=100, impressions=1_000)], T0)
+    grown = mention(likes=3, seen_minutes=10, reshare_reach=80_000, impressions=5_000)
+    assert store.save_batch("file", [grown], T0).updated == 1  # same counts, new reach
+    seen_more = mention(likes=3, seen_minutes=20, reshare_reach=80_000, impressions=9_000)
+    unknown = mention(likes=3, seen_minutes=30, impressions=12_000)  # reach not reported
+    assert store.save_batch("file", [seen_more, unknown], T0).updated == 0
+    rows = store._rows("SELECT reshare_reach, impressions FROM snapshots ORDER BY observed_at")
+    assert [tuple(r.values()) for r in rows] == [(100, 1_000), (80_000, 5_000)]
+    assert store._rows("SELECT version FROM mentions") == [{"version": 2}]
+    snapshots = store.snapshots(["x:1"])["x:1"]
+    assert [(s["reshare_reach"], s["impressions"]) for s in snapshots] == [
+        (100, 1_000), (80_000, 5_000),
+    ]  # fmt: skip
+
+
+def test_a_reach_reported_later_for_the_same_moment_completes_its_snapshot(
+    store: Store,
+) -> None:
+    store.save_batch("file", [mention(likes=3, seen_minutes=10)], T0)
+    looked_up = mention(likes=3, seen_minutes=10, reshare_reach=4_200, impressions=800)
+    assert store.save_batch("file", [looked_up], T0).updated == 1  # rescored with its reach
+    assert store.save_batch("file", [looked_up], T0).updated == 0
+    rows = store._rows("SELECT likes, reshare_reach, impressions FROM snapshots")
+    assert rows == [{"likes": 3, "reshare_reach": 4_200, "impressions": 800}]
+
+
+def test_a_late_observation_keeps_its_own_reach(store: Store) -> None:
+    store.save_batch("file", [mention(likes=9, seen_minutes=60, reshare_reach=9_000)], T0)
+    store.save_batch("file", [mention(likes=2, seen_minutes=20, reshare_reach=700)], T0)
+    again = mention(likes=9, seen_minutes=70, reshare_reach=9_000)  # nothing new since 60 min
+    assert store.save_batch("file", [again], T0).updated == 0
+    rows = store._rows("SELECT likes, reshare_reach FROM snapshots ORDER BY observed_at")
+    assert [tuple(r.values()) for r in rows] == [(2, 700), (9, 9_000)]
+
+
 def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
     store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
@@ -126,6 +162,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m005_every_alert_in_an_incident",
         "m006_sink_posts_and_state",
         "m007_incident_workflow",
+        "m009_snapshot_reach_and_impressions",
         "m010_health_and_notices",
         "m011_search_and_forgetting",
     ]

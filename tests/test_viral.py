@@ -90,9 +90,9 @@ def _snap(total: int, at: str, **extra: int | None) -> dict:
 
 def test_snapshots_with_and_without_the_optional_reach_and_impressions() -> None:
     seen = "2026-11-22T09:00:00Z"
-    plain = [_snap(10, "2026-11-22T08:20:00Z"), _snap(40, seen)]
+    plain = [_snap(10, "2026-11-22T08:30:00Z"), _snap(40, seen)]  # at half the age
     rich = [
-        _snap(10, "2026-11-22T08:20:00Z", reshare_reach=2_000, impressions=None),
+        _snap(10, "2026-11-22T08:30:00Z", reshare_reach=2_000, impressions=None),
         _snap(40, seen, reshare_reach=90_000, impressions=150_000),
     ]
     without = observe(_row(40, seen), plain)
@@ -107,11 +107,29 @@ def test_snapshots_with_and_without_the_optional_reach_and_impressions() -> None
     assert observe(_row(40, seen, followers=None, reshare_reach=7), rich)[2:4] == (0, 7)
 
 
-def test_half_the_age_is_read_from_the_latest_snapshot_at_or_before_it() -> None:
-    seen = "2026-11-22T10:00:00Z"  # two hours old
+def test_half_the_age_is_read_between_the_snapshots_around_it() -> None:
+    seen = "2026-11-22T10:00:00Z"  # two hours old: half is 09:00, one hour old
     snaps = [_snap(5, "2026-11-22T08:30:00Z"), _snap(50, "2026-11-22T09:10:00Z"), _snap(80, seen)]
-    assert observe(_row(80, seen), snaps).earlier == 5  # 09:00 is half; 08:30 is before it
-    assert observe(_row(80, seen), snaps[2:]).earlier is None  # nothing that old: typical share
+    # growing as age ** (1/3) from 5 at 0.5 h to 50 at 70 min: (1 - 0.5**(1/3)) /
+    # ((7/6)**(1/3) - 0.5**(1/3)) = 0.796 of the way
+    assert observe(_row(80, seen), snaps).earlier == pytest.approx(40.84, abs=0.01)
+    on_time = [_snap(30, "2026-11-22T09:00:00Z"), _snap(80, seen)]
+    assert observe(_row(80, seen), on_time).earlier == 30  # a snapshot at half: its count
+    # before the first snapshot, from none at creation: 08:00 -> 0, 09:30 -> 60
+    late = [_snap(60, "2026-11-22T09:30:00Z"), _snap(80, seen)]
+    assert observe(_row(80, seen), late).earlier == pytest.approx(60 * (1 / 1.5) ** (1 / 3))
+    assert observe(_row(80, seen), snaps[2:]).earlier is None  # no other: typical share
+
+
+def test_a_snapshot_moving_across_half_the_age_moves_the_forecast_little() -> None:
+    """Read between snapshots, not from the last one before half the age: a snapshot taken a
+    few seconds after half the age does not throw the momentum back to an older count."""
+    seen = "2026-11-22T09:00:00Z"  # one hour old
+    before = [_snap(5, "2026-11-22T08:10:00Z"), _snap(100, "2026-11-22T08:29:55Z")]
+    after = [_snap(5, "2026-11-22T08:10:00Z"), _snap(100, "2026-11-22T08:30:05Z")]
+    forecast = [assess(_row(200, seen), s).predicted_24h for s in (before, after)]
+    assert forecast[0] == pytest.approx(forecast[1], rel=0.01)
+    assert observe(_row(200, seen), after).earlier == pytest.approx(100, abs=1)
 
 
 def test_velocity_acceleration_and_reasons() -> None:

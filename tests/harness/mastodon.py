@@ -19,6 +19,7 @@ DOMAIN = "mastodon.example"
 TAG_PATH = re.compile(r"^/api/v1/timelines/tag/(?P<tag>[^/]+)$")
 SEARCH_PATH = "/api/v2/search"
 INSTANCE_PATH = re.compile(r"^/api/v(?P<version>[12])/instance/?$")
+REBLOGGED_PATH = re.compile(r"^/api/v1/statuses/(?P<id>[0-9]+)/reblogged_by$")
 TOKEN = "fake-mastodon-token"
 RATE_LIMIT = 300
 
@@ -199,8 +200,10 @@ class FakeMastodon:
     """A Mastodon instance as documented: `GET /api/v1/timelines/tag/:hashtag` (since_id,
     max_id, min_id, limit 20 default / 40 max, newest first, reblogs excluded, Link headers
     with next = max_id of the last and prev = min_id of the first), `GET /api/v2/search`
-    (statuses only for a logged-in account, offset needs one, newest first), the instance
-    endpoints, and X-RateLimit-* headers on every answer."""
+    (statuses only for a logged-in account, offset needs one, newest first), `GET
+    /api/v1/statuses/:id/reblogged_by` (an array of Accounts, limit 40 default / 80 max, a
+    Link header while more remain; 404 `Record not found` for an unknown status), the
+    instance endpoints, and X-RateLimit-* headers on every answer."""
 
     def __init__(self, statuses: list[dict[str, Any]] | None = None):
         self.statuses = statuses if statuses is not None else default_statuses()
@@ -209,11 +212,13 @@ class FakeMastodon:
         self.requests: list[dict[str, Any]] = []
         self.limited = False
         self.include_reblogs = False  # Mastodon leaves reblogs out of tag timelines
+        self.rebloggers: dict[str, list[dict[str, Any]]] = {}  # status id: accounts
 
     def install(self, server: Any) -> FakeMastodon:
         server.expect_request(TAG_PATH, method="GET").respond_with_handler(self.tag_timeline)
         server.expect_request(SEARCH_PATH, method="GET").respond_with_handler(self.search)
         server.expect_request(INSTANCE_PATH, method="GET").respond_with_handler(self.instance)
+        server.expect_request(REBLOGGED_PATH, method="GET").respond_with_handler(self.reblogged_by)
         return self
 
     def get(self, sequence: int) -> dict[str, Any]:
@@ -268,6 +273,22 @@ class FakeMastodon:
             offset, limit = int(args.get("offset") or 0), _limit(args.get("limit"))
             statuses = found[offset : offset + limit]
         return self._json({"accounts": [], "statuses": statuses, "hashtags": []})
+
+    def reblogged_by(self, request: Request) -> Response:
+        refused = self._record(request)
+        if refused:
+            return refused
+        sid = REBLOGGED_PATH.match(request.path)["id"]  # type: ignore[index]
+        if sid not in {s["id"] for s in self.statuses}:
+            return self._json({"error": "Record not found"}, status=404)
+        value = request.args.get("limit")
+        limit = max(1, min(80, int(value))) if value else 40
+        who = self.rebloggers.get(sid, [])
+        headers = {}
+        if len(who) > limit:
+            url = f"{request.host_url}api/v1/statuses/{sid}/reblogged_by?"
+            headers["Link"] = f'<{url}{urlencode({"limit": limit, "max_id": limit})}>; rel="next"'
+        return self._json(who[:limit], headers=headers)
 
     def instance(self, request: Request) -> Response:
         refused = self._record(request)

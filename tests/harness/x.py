@@ -6,7 +6,10 @@ Shapes follow X's documentation: `GET /2/tweets/search/recent` takes `query`, `s
 `{"data": [...], "includes": {"users": [...]}, "meta": {"newest_id", "oldest_id",
 "result_count", "next_token"?}}`, or `{"meta": {"result_count": 0}}` when nothing matches.
 `GET /2/tweets?ids=` (up to 100) answers the posts it found in `data` and the others in
-`errors` ("Not Found Error"). Ids are snowflakes minted from the post's time, so `since_id`
+`errors` ("Not Found Error"). `GET /2/tweets/:id/retweeted_by` takes `max_results` (1..100),
+`pagination_token` and `user.fields`, and answers `{"data": [users], "meta": {"result_count",
+"next_token"?}}`, `{"meta": {"result_count": 0}}` when nobody retweeted it, or only `errors`
+for a post it cannot find. Ids are snowflakes minted from the post's time, so `since_id`
 and `until_id` order posts the way X's do. Every answer checks `Authorization: Bearer
 <token>` (401 otherwise) and carries `x-rate-limit-*` headers; a scripted call can answer 429
 with `x-rate-limit-reset` (epoch seconds) and `x-rate-limit-remaining: 0`.
@@ -31,6 +34,7 @@ from werkzeug import Request, Response
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAfake-bearer-token%2Fnot-a-secret"
 SEARCH = "/2/tweets/search/recent"
 LOOKUP = "/2/tweets"
+RETWEETERS = re.compile(r"^/2/tweets/(?P<id>[0-9]+)/retweeted_by$")
 BASE = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TWEPOCH_MS = 1288834974657
 ALWAYS_TWEET = ("id", "text", "edit_history_tweet_ids")
@@ -150,6 +154,7 @@ class FakeX:
         self.token = token
         self.posts, self.kinds = default_posts(base)
         self.users = {u["id"]: u for u in default_users()}
+        self.retweeters: dict[str, list[str]] = {}  # post id: ids of users who retweeted it
         self.requests: list[dict[str, str]] = []  # every call: {"path": ..., **args}
         self.headers: list[dict[str, str]] = []
         self.served: list[list[str]] = []  # ids answered by each successful call
@@ -160,6 +165,7 @@ class FakeX:
     def install(self, server: Any) -> FakeX:
         server.expect_request(SEARCH, method="GET").respond_with_handler(self.search)
         server.expect_request(LOOKUP, method="GET").respond_with_handler(self.lookup)
+        server.expect_request(RETWEETERS, method="GET").respond_with_handler(self.retweeted_by)
         return self
 
     # -- scripting ------------------------------------------------------------------------
@@ -257,6 +263,37 @@ class FakeX:
                 for i in missing
             ]  # fmt: skip
         return self._ok(body)
+
+    def retweeted_by(self, request: Request) -> Response:
+        denied = self._enter(request)
+        if denied is not None:
+            return denied
+        tweet_id = RETWEETERS.match(request.path)["id"]  # type: ignore[index]
+        size = int(request.args.get("max_results", 100))
+        if not 1 <= size <= 100:
+            return _invalid("max_results", request.args["max_results"],
+                            f"The `max_results` query parameter value [{size}] is not between "
+                            "1 and 100")  # fmt: skip
+        if tweet_id not in {p["id"] for p in self.posts}:
+            self.served.append([])
+            return self._ok({"errors": [
+                {"value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                 "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                 "resource_id": tweet_id,
+                 "type": "https://api.twitter.com/2/problems/resource-not-found"}
+            ]})  # fmt: skip
+        who = self.retweeters.get(tweet_id, [])
+        start = int(request.args.get("pagination_token") or 0)
+        page = who[start : start + size]
+        self.served.append(page)
+        if not page:
+            return self._ok({"meta": {"result_count": 0}})
+        fields = set(request.args.get("user.fields", "").split(",")) | set(ALWAYS_USER)
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if start + size < len(who):
+            meta["next_token"] = str(start + size)
+        data = [{k: v for k, v in self.users[u].items() if k in fields} for u in page]
+        return self._ok({"data": data, "meta": meta})
 
     def _enter(self, request: Request) -> Response | None:
         """Log the call; answer its scripted fault or a 401 for a wrong token, if any."""
