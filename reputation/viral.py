@@ -8,29 +8,33 @@ unknown) and `impressions` (None if unknown). The optional keys are read with `.
 snapshots without them work; the row may carry the two as well (its values win, being the
 latest).
 
-The forecast. At age t a post has N engagements, N_half of them by age t/2 (the latest
-snapshot at or before then), an author with F followers and reshare reach R. Its audience is
-A = F + R. The model predicts how much the post will still grow:
+The forecast. At age t a post has N engagements, N_half of them by age t/2 (read between
+the snapshots around then), an author with F followers and reshare reach R. The model predicts
+how much the post will still grow:
 
     ln((1 + N24) / (1 + N)) = g0(t) + g1(t) ln((1 + N - N_half) / (1 + N))
-                                     + g2(t) ln((1 + A) / (1 + N))
+                                     + g2(t) ln((1 + F) / (1 + N)) + g3(t) ln((1 + R) / (1 + N))
 
-that is, by the share of its engagement that came in the last half of its life (momentum)
-and by the audience per engagement (reach not yet used). Doubling engagement and audience
-doubles the forecast. g0, g1 and g2 are tabulated by age (5 minutes to 18 hours, interpolated
-on log age; from 24 hours on the forecast is the count itself) and were fitted by least
-squares, g1 and g2 held >= 0 so that the forecast never falls as counts or reach rise, on the
-100 real retweet cascades of SEISMIC (Zhao et al., KDD 2015) as redistributed with TiDeH
-(MIT licence); only these coefficients ship, never the data. `python bench/viral.py` measures
-the model on those cascades with leave-one-out cross-validation (docs/scoring.md has the
+that is, by the share of its engagement that came in the last half of its life (momentum),
+and by the author's followers and the reach per engagement (audience not yet used). Doubling
+engagement, followers and reach doubles the forecast. g0..g3 are tabulated by age (10 minutes
+to 18 hours, interpolated on log age; below 10 minutes the 10-minute row; from 24 hours on
+the forecast is the count itself) and were fitted by ridge least squares, g1..g3 held >= 0 so
+that the forecast never falls as counts, followers or reach rise, the ridge penalty chosen
+per age by leave-one-out, on the 100 real retweet cascades of SEISMIC (Zhao et al., KDD 2015)
+as redistributed with TiDeH (MIT licence); only these coefficients ship, never the data. The
+fit gives the author's followers no weight (g2 = 0 at all ages but 8 hours): among these
+cascades, once a post has reshares its reach says what the author's followers would. The
+author's followers still count through the floor below. `python bench/viral.py` measures the
+model on those cascades with nested leave-one-out cross-validation (docs/scoring.md has the
 figures); `--derive` refits the table.
 
 Where the cascades cannot teach. They are all large (over 2,000 retweets), so they say how
 fast a growing post grows, not whether a quiet one will start. Two rules cover what they
 cannot, and are assumptions, not fits:
 - a post with no engagement yet is forecast PRIOR_RATE engagements per follower of its
-  audience (1 per 10,000), so a big account's fresh post ranks above a small account's post
-  with a few shares; the forecast is never below this floor nor below the current count;
+  audience F + R (1 per 10,000), so a big account's fresh post ranks above a small account's
+  post with a few shares; the forecast is never below this floor nor below the current count;
 - when the source does not report reshare reach, it is taken as REACH_PER_ENGAGEMENT (the
   cascades' median summed followers per retweet in the first hour) times the engagement.
 N_half is read between the observations around half the age (the post's creation counting
@@ -54,20 +58,21 @@ from typing import Any, NamedTuple
 from reputation.text import compact_count
 from reputation.timeutil import parse_time
 
-# age (hours), g0, g1 (momentum), g2 (audience per engagement), typical share of the
-# engagement that came in the last half of the age: from `python bench/viral.py --derive`.
-GROWTH: tuple[tuple[float, float, float, float, float], ...] = (
-    (0.0833, 3.3582, 1.7109, 0.0448, 0.4115),
-    (0.1667, 2.7645, 0.9015, 0.0, 0.3151),
-    (0.25, 2.4898, 1.0072, 0.0429, 0.2793),
-    (0.5, 1.5533, 0.7207, 0.0966, 0.221),
-    (1.0, 1.1334, 0.6112, 0.1066, 0.208),
-    (2.0, 0.3721, 0.2548, 0.1048, 0.1826),
-    (4.0, -0.1648, 0.0673, 0.1047, 0.1678),
-    (8.0, -0.1809, 0.06, 0.0827, 0.1524),
-    (12.0, 0.1937, 0.0638, 0.0189, 0.1218),
-    (18.0, 0.1767, 0.0421, 0.0, 0.1096),
-    (24.0, 0.0, 0.0, 0.0, 0.0),
+# age (hours), g0, g1 (momentum), g2 (author followers per engagement), g3 (reshare reach per
+# engagement), typical share of the engagement that came in the last half of the age: from
+# `python bench/viral.py --derive` (fitted on the 100 SEISMIC cascades, module docstring).
+Row = tuple[float, float, float, float, float, float]
+GROWTH: tuple[Row, ...] = (
+    (0.1667, 2.3526, 0.8686, 0.0, 0.0608, 0.3151),
+    (0.25, 1.5824, 0.9156, 0.0, 0.1812, 0.2793),
+    (0.5, 0.9511, 0.6221, 0.0, 0.1914, 0.221),
+    (1.0, 0.6699, 0.4803, 0.0, 0.1676, 0.208),
+    (2.0, 0.1791, 0.1798, 0.0, 0.1319, 0.1826),
+    (4.0, -0.453, 0.0188, 0.0, 0.1507, 0.1678),
+    (8.0, -0.0194, 0.0461, 0.006, 0.0575, 0.1524),
+    (12.0, 0.1797, 0.0488, 0.0, 0.0179, 0.1218),
+    (18.0, 0.1694, 0.039, 0.0, 0.0, 0.1096),
+    (24.0, 0.0, 0.0, 0.0, 0.0, 0.0),
 )
 _AGES = [row[0] for row in GROWTH]
 _LOG_AGES = [math.log(age) for age in _AGES]
@@ -138,46 +143,44 @@ class Viral:
         return None
 
 
-def predict_24h(
-    observation: Observation,
-    table: Sequence[tuple[float, float, float, float, float]] = GROWTH,
-) -> float:
+def predict_24h(observation: Observation, table: Sequence[Row] = GROWTH) -> float:
     """Expected engagement at 24 hours; never below the current count or the reach floor."""
     n = observation.engagement
     if observation.age_hours >= HORIZON_HOURS:
         return float(n)
-    reach = observation.reach
-    audience = max(observation.followers, 0) + (
-        n * REACH_PER_ENGAGEMENT if reach is None else reach
-    )
-    floor = max(float(n), PRIOR_RATE * audience)
+    floor = max(float(n), PRIOR_RATE * audience_of(observation))
     if n <= 0:
         return floor
-    g0, g1, g2, share = _coefficients(observation.age_hours, table)
-    earlier = observation.earlier
-    recent = n * share if earlier is None else max(n - earlier, 0)
-    # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + A) / (1 + N))
-    growth = math.exp(g0) * ((1 + recent) / (1 + n)) ** g1 * ((1 + audience) / (1 + n)) ** g2
+    g0, g1, g2, g3, share = _coefficients(observation.age_hours, table)
+    momentum, author, reach = log_ratios(observation, share)
+    # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + F) / (1 + N))
+    #                              + g3 ln((1 + R) / (1 + N))
+    growth = math.exp(g0 + g1 * momentum + g2 * author + g3 * reach)
     return max(floor, (1 + n) * growth - 1)
+
+
+def reach_of(observation: Observation) -> int:
+    """Reshare reach, imputed from engagement when the source does not report it."""
+    reach = observation.reach
+    return observation.engagement * REACH_PER_ENGAGEMENT if reach is None else reach
 
 
 def audience_of(observation: Observation) -> int:
     """Author followers plus reshare reach (imputed from engagement when unknown)."""
-    reach = observation.reach
-    if reach is None:
-        reach = observation.engagement * REACH_PER_ENGAGEMENT
-    return max(observation.followers, 0) + reach
+    return max(observation.followers, 0) + reach_of(observation)
 
 
-def log_ratios(observation: Observation, share: float) -> tuple[float, float]:
-    """The model's two inputs: ln((1 + recent) / (1 + N)) and ln((1 + audience) / (1 + N)),
-    where recent is the engagement since half the age (`share` of N when not observed)."""
+def log_ratios(observation: Observation, share: float) -> tuple[float, float, float]:
+    """The model's three inputs: ln((1 + recent) / (1 + N)), ln((1 + F) / (1 + N)) and
+    ln((1 + R) / (1 + N)), where recent is the engagement since half the age (`share` of N
+    when not observed) and R the reach (imputed when unknown)."""
     n = observation.engagement
     earlier = observation.earlier
     recent = n * share if earlier is None else max(n - earlier, 0)
     return (
         math.log((1 + recent) / (1 + n)),
-        math.log((1 + audience_of(observation)) / (1 + n)),
+        math.log((1 + max(observation.followers, 0)) / (1 + n)),
+        math.log((1 + reach_of(observation)) / (1 + n)),
     )
 
 
@@ -190,10 +193,8 @@ def risk_of(predicted: float) -> float:
 _seen = functools.lru_cache(maxsize=256)(parse_time)
 
 
-def _coefficients(
-    age_hours: float, table: Sequence[tuple[float, float, float, float, float]]
-) -> tuple[float, float, float, float]:
-    """g0, g1, g2 and the typical recent share at `age_hours`, interpolated on log age."""
+def _coefficients(age_hours: float, table: Sequence[Row]) -> tuple[float, ...]:
+    """g0..g3 and the typical recent share at `age_hours`, interpolated on log age."""
     if age_hours <= table[0][0]:
         return table[0][1:]
     ages = _AGES if table is GROWTH else [row[0] for row in table]
@@ -203,12 +204,7 @@ def _coefficients(
         w = (math.log(age_hours) - _LOG_AGES[j - 1]) / (_LOG_AGES[j] - _LOG_AGES[j - 1])
     else:
         w = math.log(age_hours / a0) / math.log(a1 / a0)
-    return (
-        lo[0] + w * (hi[0] - lo[0]),
-        lo[1] + w * (hi[1] - lo[1]),
-        lo[2] + w * (hi[2] - lo[2]),
-        lo[3] + w * (hi[3] - lo[3]),
-    )
+    return tuple(a + w * (b - a) for a, b in zip(lo, hi, strict=True))
 
 
 def observe(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Observation:

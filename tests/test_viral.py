@@ -61,7 +61,7 @@ def test_from_24_hours_on_the_forecast_is_the_count() -> None:
 
 
 def test_the_coefficients_keep_momentum_and_audience_weights_non_negative() -> None:
-    assert all(g1 >= 0 and 0 <= g2 < 1 for _, _, g1, g2, _ in GROWTH)
+    assert all(g1 >= 0 and 0 <= g2 < 1 and 0 <= g3 < 1 for _, _, g1, g2, g3, _ in GROWTH)
     ages = [row[0] for row in GROWTH]
     assert ages == sorted(ages) and ages[-1] == 24.0
 
@@ -159,8 +159,8 @@ def test_a_single_quiet_observation_says_nothing() -> None:
     "seen", [obs(50, earlier=10), obs(3, earlier=None, followers=90_000), obs(400, reach=80_000)]
 )
 def test_the_forecast_is_the_documented_formula(seen: Observation) -> None:
-    _age, g0, g1, g2, share = next(row for row in GROWTH if row[0] == 1.0)
-    momentum, audience = log_ratios(seen, share)  # what bench/viral.py fits on
-    growth = (1 + seen.engagement) * math.exp(g0 + g1 * momentum + g2 * audience) - 1
+    _age, g0, g1, g2, g3, share = next(row for row in GROWTH if row[0] == 1.0)
+    momentum, author, reach = log_ratios(seen, share)  # what bench/viral.py fits on
+    growth = (1 + seen.engagement) * math.exp(g0 + g1 * momentum + g2 * author + g3 * reach) - 1
     floor = PRIOR_RATE * audience_of(seen)
     assert predict_24h(seen) == pytest.approx(max(growth, floor, seen.engagement))
