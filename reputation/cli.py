@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from reputation import __version__
 from reputation.cli_workflow import add_commands as add_workflow_commands
+from reputation.db import database_errors
 from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
@@ -72,7 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except sqlite3.Error as exc:  # met after the store opened: damaged, locked, disk full
+    except database_errors() as exc:  # met after the store opened: damaged, locked, disk full
         print(f"reputation: {database_problem(exc)}", file=sys.stderr)
         return EXIT_FATAL
     except BrokenPipeError:
@@ -82,8 +82,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_FATAL
 
 
-def database_problem(exc: sqlite3.Error) -> str:
-    """What a SQLite error met during a command means for the user, in one line."""
+def database_problem(exc: Exception) -> str:
+    """What a database error met during a command means for the user, in one line."""
     text = str(exc)
     if "malformed" in text or "not a database" in text:
         return (

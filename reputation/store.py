@@ -1,4 +1,5 @@
-"""The SQLite store: connection and migrations, idempotent upserts with cursors saved with
+"""The store, on SQLite (a file, the default) or PostgreSQL (reputation/db.py carries the
+SQL over): connection and migrations, idempotent upserts with cursors saved with
 their data, scores, the window queries rules run, and runs. The alert ledger shares its
 connection (reputation/ledger.py)."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +18,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
+from reputation.db import (
+    Connection,
+    PostgresDatabase,
+    applied_migrations,
+    is_postgres,
+    migrate_postgres,
+    record_errors,
+)
 from reputation.errors import StoreError
 from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
 from reputation.schema import migrations
@@ -60,16 +70,16 @@ class IngestStats:
 # What one record can make SQLite refuse (a number beyond 64 bits, text that is not UTF-8, a
 # constraint): that record is skipped and reported. Anything else (a locked or full database)
 # fails the whole batch, whose cursor then stays where it was.
-_RECORD_ERRORS = (
+_RECORD_ERRORS: tuple[type[Exception], ...] = (
     OverflowError, ValueError, TypeError, RecursionError, sqlite3.IntegrityError,
-    sqlite3.InterfaceError, sqlite3.DataError,
+    sqlite3.InterfaceError, sqlite3.DataError, *record_errors(),
 )  # fmt: skip
 
 
 class Tables:
     """Bound-parameter SQL over one connection: what the Store and the Ledger share."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Connection):
         self._db = db
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
@@ -79,8 +89,11 @@ class Tables:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
-        """Run an INSERT and return the id SQLite gave the new row."""
-        row_id = self._db.execute(sql, params).lastrowid
+        """Run an INSERT and return the id the database gave the new row."""
+        if self._db.dialect == "postgresql":
+            row_id = self._db.execute(sql + " RETURNING id", params).fetchone()[0]
+        else:
+            row_id = self._db.execute(sql, params).lastrowid
         if row_id is None:
             raise StoreError(f"no row was written by {sql.split('(')[0]}")
         return row_id
@@ -96,6 +109,17 @@ class Tables:
             row["reasons"] = json.loads(cast("str", row["reasons"]))
         return rows
 
+    def table_names(self) -> list[str]:
+        """The schema's tables in the order they were created (migration records apart)."""
+        if self._db.dialect == "postgresql":
+            sql = (
+                "SELECT c.relname AS name FROM pg_class c WHERE c.relkind = 'r'"
+                " AND c.relnamespace = current_schema()::regnamespace ORDER BY c.oid"
+            )
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
+        return [r["name"] for r in self._rows(sql) if not r["name"].startswith(("_", "sqlite_"))]
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all, in the store and the ledger alike
@@ -108,7 +132,7 @@ class Store(Tables):
     """The pipeline's state in one SQLite file: mentions, scores, cursors and runs; `ledger`
     holds the alerts, over the same connection."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Connection):
         from reputation.ledger import Ledger  # the ledger builds on this module
 
         super().__init__(db)
@@ -117,7 +141,10 @@ class Store(Tables):
     @classmethod
     def open(cls, path: Path | str) -> Store:
         """Open (creating if needed) the database at `path`, in WAL mode, fully migrated;
-        StoreError, in one line saying why, if it cannot be used."""
+        StoreError, in one line saying why, if it cannot be used. A `postgresql://` URL
+        opens that PostgreSQL database instead (migrated the same way)."""
+        if is_postgres(path):
+            return cls(_open_postgres(str(path)))
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -139,7 +166,14 @@ class Store(Tables):
         self._db.close()
 
     def copy_to(self, path: Path) -> None:
-        """Write a consistent copy of the whole database to `path` (a new file)."""
+        """Write a consistent copy of the whole database to `path` (a new SQLite file)."""
+        if self._db.dialect == "postgresql":
+            target = Store.open(path)
+            try:
+                copy_tables(self, target)
+            finally:
+                target.close()
+            return
         self._db.execute("VACUUM INTO ?", [str(path)])
 
     # -- ingest ---------------------------------------------------------------------------
@@ -590,11 +624,14 @@ class Store(Tables):
 
 class _Database(Database):
     """A sqlite-utils Database whose transactions start as writers (`BEGIN IMMEDIATE`).
+    PostgreSQL's counterpart is reputation.db.PostgresDatabase.
 
     With a plain `BEGIN` a transaction that reads first takes the write lock only at its
     first write; in WAL mode, if another connection committed in between (`reputation
     silence add` during a run's rules), that upgrade fails at once with "database is locked",
     whatever the busy timeout. Taken at `BEGIN`, the lock waits its turn like any other."""
+
+    dialect = "sqlite"
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
@@ -616,6 +653,64 @@ class _Database(Database):
             raise
 
 
+def _open_postgres(dsn: str) -> PostgresDatabase:
+    """Connect to a PostgreSQL database, refuse a newer schema, apply the migrations."""
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(
+            "a postgresql:// database needs psycopg: pip install 'reputation[postgres]'"
+        ) from None
+    try:
+        db = PostgresDatabase(dsn)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot open database {_hidden(dsn)}: {_first_line(exc)}") from None
+    try:
+        _refuse_newer_names(applied_migrations(db, migrations.name), _hidden(dsn))
+        steps = [(m.name, m.fn) for m in migrations._migrations]  # sqlite-utils keeps it private
+        migrate_postgres(db, migrations.name, steps)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _hidden(dsn: str) -> str:
+    """A PostgreSQL URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", dsn)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def copy_tables(source: Tables, target: Tables, chunk: int = 1000) -> dict[str, int]:
+    """Copy every row of every table from one migrated store into another, new, one (of
+    either backend) in one transaction; return the rows copied per table. Tables go in the
+    order they were created, each emptied first (of rows a trigger made from an earlier one)."""
+    copied: dict[str, int] = {}
+    with target.transaction():
+        for table in source.table_names():
+            cursor = source._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - from the schema
+            names = [d[0] for d in cursor.description]
+            marks = ", ".join("?" * len(names))
+            insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+            target._db.execute(f"DELETE FROM {table}")  # noqa: S608
+            copied[table] = 0
+            while rows := cursor.fetchmany(chunk):
+                for row in rows:
+                    target._db.execute(insert, list(row))
+                copied[table] += len(rows)
+            if target._db.dialect == "postgresql" and "id" in names:
+                target._db.execute(  # the next id follows the copied ones
+                    "SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id)"  # noqa: S608
+                    f" FROM {table}), 0) + 1, false) WHERE pg_get_serial_sequence(?, 'id')"
+                    " IS NOT NULL",
+                    [table, table],
+                )
+    return copied
+
+
 def _schema_version(names: Iterable[str]) -> int:
     """The highest migration number among `names` (m005_... is 5), 0 for none."""
     numbers = [int(n[1:4]) for n in names if n[:1] == "m" and n[1:4].isdigit()]
@@ -625,7 +720,10 @@ def _schema_version(names: Iterable[str]) -> int:
 def _refuse_newer(db: Database, path: Path | str) -> None:
     """Raise StoreError if the database holds migrations this version does not know: a newer
     version wrote it, and this one would misread or damage what it added."""
-    applied = [m.name for m in migrations.applied(db)]
+    _refuse_newer_names([m.name for m in migrations.applied(db)], path)
+
+
+def _refuse_newer_names(applied: Sequence[str], path: Path | str) -> None:
     known = {m.name for m in migrations._migrations}  # sqlite-utils keeps its list private
     unknown = [name for name in applied if name not in known]
     if unknown:

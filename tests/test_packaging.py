@@ -63,6 +63,9 @@ def test_the_version_is_written_once_and_reported() -> None:
 
 def test_every_direct_import_is_a_declared_dependency() -> None:
     declared = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    # An optional backend's library is declared in its extra (`postgres`), imported lazily.
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    declared |= {_name(r) for extra, reqs in extras.items() if extra != "dev" for r in reqs}
     distributions = importlib.metadata.packages_distributions()
     imports = third_party_imports(source_modules())
     assert {"numpy", "joblib", "prawcore", "sklearn", "yaml"} <= set(imports)
