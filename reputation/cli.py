@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reputation import __version__
+from reputation.cli_database import add_commands as add_database_commands
 from reputation.cli_workflow import add_commands as add_workflow_commands
 from reputation.db import database_errors
 from reputation.errors import ModelError, StoreError
@@ -216,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--json", action="store_true", help="print one JSON object")
     test.set_defaults(handler=cmd_rules_test)
     add_workflow_commands(commands, common, load_config)
+    add_database_commands(commands, common, load_config)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),

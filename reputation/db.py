@@ -94,11 +94,6 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-# Every writer takes this transaction lock at BEGIN: writes serialize as SQLite's
-# `BEGIN IMMEDIATE` makes them, so code written for SQLite keeps its guarantees.
-WRITER_LOCK = lock_key("reputation:writer")
-
-
 class PostgresDatabase:
     """A psycopg connection in autocommit, with sqlite-utils' `execute` and `atomic`: SQL in
     SQLite's dialect is translated; `atomic` is a transaction (nested: a savepoint) that
@@ -112,6 +107,29 @@ class PostgresDatabase:
         self.dsn = dsn
         self.conn: psycopg.Connection[Any] = psycopg.connect(dsn, autocommit=True)
         _load_numeric_as_numbers(self.conn)
+        # Advisory locks are server-wide: their names carry the database and schema.
+        where = self.conn.execute("SELECT current_database(), current_schema()").fetchone()
+        self._scope = f"{where[0]}.{where[1]}" if where else dsn
+        # Every writer takes this transaction lock at BEGIN: writes serialize as SQLite's
+        # `BEGIN IMMEDIATE` makes them, so code written for SQLite keeps its guarantees.
+        self.writer_key = self.key("writer")
+
+    def key(self, name: str) -> int:
+        """The advisory lock key of `name` in this database and schema."""
+        return lock_key(f"reputation:{self._scope}:{name}")
+
+    def try_lock(self, name: str) -> bool:
+        """Take the session lock `name` if no session holds it; held until `unlock` or the
+        connection ends (a worker killed with -9 releases it with its connection)."""
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [self.key(name)]).fetchone()
+        return bool(row and row[0])
+
+    def unlock(self, name: str) -> None:
+        """Release the session lock `name` taken by `try_lock` (gone already with a closed
+        connection)."""
+        if self.conn.closed:
+            return
+        self.conn.execute("SELECT pg_advisory_unlock(%s)", [self.key(name)])
 
     def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run one statement written in SQLite's dialect, with `?` parameters (named ones
@@ -133,7 +151,7 @@ class PostgresDatabase:
         outer = self.conn.info.transaction_status == _idle()
         with self.conn.transaction():
             if outer and writer:
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", [self.writer_key])
             yield self
 
     @property

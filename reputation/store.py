@@ -120,6 +120,12 @@ class Tables:
             sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
         return [r["name"] for r in self._rows(sql) if not r["name"].startswith(("_", "sqlite_"))]
 
+    def has_rows(self, table: str) -> bool:
+        """Whether `table` (one of `table_names()`) holds any row."""
+        if table not in self.table_names():
+            raise ValueError(f"no table {table!r}")
+        return bool(self._rows(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608 - checked above
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all, in the store and the ledger alike
@@ -164,6 +170,22 @@ class Store(Tables):
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    @contextmanager
+    def lease(self, name: str) -> Iterator[bool]:
+        """Hold the lease `name` (a connector, a stage of the run) for the block: True if
+        this worker holds it, False if another worker does (skip the work then). SQLite: always
+        True, the run lock already makes a run alone. PostgreSQL: a session advisory lock,
+        released at the block's end or with the connection of a worker that died."""
+        if not isinstance(self._db, PostgresDatabase):
+            yield True
+            return
+        held = self._db.try_lock(f"lease:{name}")
+        try:
+            yield held
+        finally:
+            if held:
+                self._db.unlock(f"lease:{name}")
 
     def copy_to(self, path: Path) -> None:
         """Write a consistent copy of the whole database to `path` (a new SQLite file)."""
@@ -591,15 +613,29 @@ class Store(Tables):
     def start_run(self, now: datetime) -> int:
         """Record the start of a run and return its id. The caller holds the run lock, so a
         run still marked running ended without recording its outcome (kill -9, power loss):
-        it is marked crashed."""
+        it is marked crashed. On PostgreSQL, where workers run side by side, each run holds
+        a session lock on its id while it lives: only runs whose lock is free are crashed."""
+        error = json.dumps([f"ended without recording its outcome; found at {iso(now)}"])
         with self.transaction():
-            self._db.execute(
-                "UPDATE runs SET status = 'crashed', errors = ? WHERE status = 'running'",
-                [json.dumps([f"ended without recording its outcome; found at {iso(now)}"])],
-            )
-            return self._insert(
+            if isinstance(self._db, PostgresDatabase):
+                for row in self._rows("SELECT id FROM runs WHERE status = 'running'"):
+                    if self._db.try_lock(f"run:{row['id']}"):  # its worker is gone
+                        self._db.unlock(f"run:{row['id']}")
+                        self._db.execute(
+                            "UPDATE runs SET status = 'crashed', errors = ? WHERE id = ?",
+                            [error, row["id"]],
+                        )
+            else:
+                self._db.execute(
+                    "UPDATE runs SET status = 'crashed', errors = ? WHERE status = 'running'",
+                    [error],
+                )
+            run_id = self._insert(
                 "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
             )
+            if isinstance(self._db, PostgresDatabase):  # before any other worker sees the row
+                self._db.try_lock(f"run:{run_id}")  # released by finish_run or with the worker
+        return run_id
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
         """Record a run's outcome and counts."""
@@ -620,6 +656,8 @@ class Store(Tables):
                 run_id,
             ],
         )
+        if isinstance(self._db, PostgresDatabase):
+            self._db.unlock(f"run:{run_id}")
 
 
 class _Database(Database):
