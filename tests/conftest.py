@@ -76,10 +76,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | 
 
 
 @pytest.fixture
-def config_database(tmp_path: Path) -> Path | str:
-    """The database the `workspace` and `demo` configs name: a SQLite file in tmp_path (a
-    module overrides this with `database` to run its tests on both backends)."""
-    return tmp_path / "reputation.db"
+def config_database(tmp_path: Path, database: Path | str) -> Path | str:
+    """The database the `workspace`, `demo` and `opened` configs name, on each backend: a
+    SQLite file (tmp_path/reputation.db; the demo's r.db) or a fresh PostgreSQL schema."""
+    return database if not isinstance(database, Path) else tmp_path / "reputation.db"
+
+
+def sqlite_only(database: Path | str, what: str) -> None:
+    """Skip the PostgreSQL half of a test about what only a SQLite file has."""
+    if not isinstance(database, Path):
+        pytest.skip(f"SQLite only: {what}")
 
 
 @pytest.fixture

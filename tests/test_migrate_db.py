@@ -20,6 +20,12 @@ from tests.conftest import NOW, postgres_schema
 
 
 @pytest.fixture
+def config_database(tmp_path: Path) -> Path:
+    """The demo runs on SQLite here: it is the source of the copy."""
+    return tmp_path / "reputation.db"
+
+
+@pytest.fixture
 def target() -> Iterator[str]:
     with postgres_schema() as dsn:
         yield dsn

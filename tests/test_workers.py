@@ -15,11 +15,6 @@ from reputation.store import Store
 from tests.conftest import NOW
 
 
-@pytest.fixture
-def config_database(database: Path | str) -> Path | str:
-    return database
-
-
 def postgres_only(database: Path | str) -> None:
     if isinstance(database, Path):
         pytest.skip("leases between workers: SQLite runs one worker at a time (the run lock)")
