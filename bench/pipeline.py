@@ -18,7 +18,9 @@ script:
 
 `ratio` is pipeline throughput over the bare VADER loop's. The machine is shared: compare
 ratios measured in one run, not seconds across runs. `--workers K` sets `scoring.workers`
-in the generated config (leave it out to use the default).
+in the generated config (leave it out to use the default). `--database postgresql://...`
+runs on PostgreSQL instead, in a new schema of that database (dropped at the end), and
+reports the schema's size as `database_mb`.
 """
 
 from __future__ import annotations
@@ -28,11 +30,14 @@ import json
 import math
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -310,6 +315,40 @@ def vader_seconds(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+@contextmanager
+def fresh(database: str | None) -> Iterator[str | None]:
+    """The database to run on: a PostgreSQL URL gets a new schema (dropped after); a path or
+    None is used as given."""
+    if not database or "://" not in database:
+        yield database
+        return
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")  # a name made here
+        try:
+            joiner = "&" if "?" in database else "?"
+            yield f"{database}{joiner}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def database_bytes(database: str) -> int | None:
+    """The size of the database: the SQLite file, or the PostgreSQL schema's relations."""
+    if "://" not in database:
+        path = Path(database)
+        return path.stat().st_size if path.exists() else None
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mentions", type=int, default=10_000, help="a day's mentions")
@@ -318,16 +357,15 @@ def main() -> None:
     parser.add_argument("--database", help="database URL or path (default: a temporary file)")
     parser.add_argument("--json", action="store_true", help="accepted; the output is always JSON")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp, fresh(args.database) as db:
         folder = Path(tmp)
         texts = write_input(folder, args.mentions, args.storm)
-        config = write_config(folder, args.workers, args.database)
+        config = write_config(folder, args.workers, db)
         backfill = run_pipeline(config)
         idle = run_pipeline(config)
         idle_in_process = idle_run_seconds(config)
         vader = vader_seconds(texts)
-        database = folder / "bench.db"
-        size = database.stat().st_size if database.exists() else None
+        size = database_bytes(db or str(folder / "bench.db"))
     n = len(texts)
     result = {
         "mentions": n,
@@ -342,6 +380,7 @@ def main() -> None:
         "largest_process_rss_mb": round(backfill["largest_process_rss"] / 2**20, 1),
         "idle_run_s": round(idle_in_process, 3),
         "idle_cli_s": round(idle["seconds"], 3),
+        "database": "postgresql" if args.database and "://" in args.database else "sqlite",
         "database_mb": round(size / 2**20, 1) if size else None,
         "alerts": backfill["summary"]["alerts"],
         "errors": backfill["summary"]["errors"][:5],
