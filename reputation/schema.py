@@ -364,3 +364,26 @@ _WORKFLOW = (
     "ALTER TABLE incident_messages ADD COLUMN shown_event INTEGER NOT NULL DEFAULT 0",
     "UPDATE incident_messages SET shown_workflow = 1",
 )
+
+
+@migrations()
+def m008_work_queues(db: Database) -> None:
+    """Work queues read by index, so a run with nothing new reads nothing: each mention's
+    `scored_version` (the version its score covers; a partial index holds the mentions due
+    for scoring), and each score's `created_at` (its mention's; a partial index holds the
+    scores due for rule evaluation in event order). Replaces `scores_unevaluated`."""
+    for statement in _WORK_QUEUES:
+        db.execute(statement)
+
+
+_WORK_QUEUES = (
+    "ALTER TABLE mentions ADD COLUMN scored_version INTEGER NOT NULL DEFAULT 0",
+    "UPDATE mentions SET scored_version = COALESCE("
+    "(SELECT mention_version FROM scores WHERE mention_key = mentions.key), 0)",
+    "CREATE INDEX mentions_to_score ON mentions (created_at, key) WHERE scored_version < version",
+    "ALTER TABLE scores ADD COLUMN created_at TEXT NOT NULL DEFAULT ''",
+    "UPDATE scores SET created_at = COALESCE("
+    "(SELECT created_at FROM mentions WHERE key = scores.mention_key), '')",
+    "DROP INDEX scores_unevaluated",
+    "CREATE INDEX scores_due ON scores (created_at, mention_key) WHERE evaluated = 0",
+)

@@ -391,13 +391,21 @@ class Store(Tables):
         created, key = after or ("", "")
         return self._typed(
             MentionRow,
+            # `scored_version < version` is the partial index mentions_to_score: the queue.
             f"SELECT {_TO_SCORE_SQL} FROM mentions m"  # noqa: S608 - names from a constant
-            " LEFT JOIN scores s ON s.mention_key = m.key"
-            " WHERE (s.mention_key IS NULL OR s.mention_version < m.version)"
-            " AND (m.created_at > ? OR (m.created_at = ? AND m.key > ?))"
+            " WHERE m.scored_version < m.version AND (m.created_at, m.key) > (?, ?)"
             " ORDER BY m.created_at, m.key LIMIT ?",
-            [created, created, key, limit],
+            [created, key, limit],
         )
+
+    def count_to_score(self, limit: int) -> int:
+        """How many mentions are due for scoring, counted up to `limit` (an index read)."""
+        [row] = self._rows(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mentions"
+            " WHERE scored_version < version LIMIT ?)",
+            [limit],
+        )
+        return int(row["n"])
 
     def snapshots(self, keys: Sequence[str]) -> dict[str, list[Snapshot]]:
         """Engagement snapshots of each key, oldest first."""
@@ -435,7 +443,8 @@ class Store(Tables):
                 self._db.execute(
                     "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
                     " complaint, severity, viral_risk, predicted_engagement_24h, category,"
-                    " reasons, evaluated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+                    " reasons, evaluated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0,"
+                    " (SELECT created_at FROM mentions WHERE key = ?))"
                     " ON CONFLICT (mention_key) DO UPDATE SET"
                     " mention_version = excluded.mention_version,"
                     " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
@@ -454,15 +463,22 @@ class Store(Tables):
                         score.predicted_engagement_24h,
                         score.category,
                         json.dumps(list(score.reasons)),
+                        score.mention_key,
                     ],
+                )
+                self._db.execute(
+                    "UPDATE mentions SET scored_version = ? WHERE key = ?",
+                    [version, score.mention_key],
                 )
 
     # -- rules ----------------------------------------------------------------------------
 
     def unevaluated(self, limit: int = 500) -> list[ScoredMention]:
         """Scored mentions the rules have not seen in their current version, oldest first."""
+        # `evaluated = 0` is the partial index scores_due, in (created_at, key) order.
         return self._scored(
-            SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
+            SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY s.created_at, s.mention_key LIMIT ?",
+            [limit],
         )
 
     def window(

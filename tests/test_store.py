@@ -126,6 +126,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m005_every_alert_in_an_incident",
         "m006_sink_posts_and_state",
         "m007_incident_workflow",
+        "m008_work_queues",
     ]
     assert "thread_id" in again._db["mentions"].columns_dict
     assert again._db.journal_mode == "wal"

@@ -1,0 +1,154 @@
+"""A storm through `run_once` (issue 12): rules read each window once per batch, never once per
+mention, and the work queues and windows read indexes, not whole tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reputation import engine, pipeline
+from reputation.config import load_config
+from reputation.pipeline import run_once
+from reputation.store import Store
+from tests.conftest import NOW, REPO, T0, scored, write_jsonl
+
+GRIPES = [
+    "@acmeair the app is down again, can't log in, this is awful",
+    "Acme Air check-in is broken and support hangs up on me. Worst airline ever",
+    "Is Acme Air down? nothing works, terrible service, so angry",
+]
+
+
+def storm(n: int) -> list[dict[str, Any]]:
+    """n complaints about Acme Air from small accounts within 30 minutes of T0."""
+    return [
+        {
+            "id": f"{n}-{i}",
+            "source": "x",
+            "text": f"{GRIPES[i % len(GRIPES)]} ({i})",
+            "author": f"user{i}",
+            "author_followers": 50,
+            "created_at": (T0 + timedelta(seconds=1_800 * i / n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        for i in range(n)
+    ]
+
+
+def config_for(folder: Path, records: list[dict[str, Any]]) -> Path:
+    folder.mkdir()
+    write_jsonl(folder / "mentions.jsonl", records)
+    config = {
+        "database": str(folder / "reputation.db"),
+        "brands": [{"name": "Acme Air", "terms": ["acme air", "@acmeair"]}],
+        "connectors": [{"type": "file", "path": str(folder / "mentions.jsonl")}],
+        "rules": str(REPO / "rules"),
+        "sinks": [],
+    }
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def traced(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement run on the store's connection inside the block."""
+    statements: list[str] = []
+    store._db.conn.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        store._db.conn.set_trace_callback(None)
+
+
+def rule_phase(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, n: int
+) -> tuple[list[str], int, list[dict[str, Any]]]:
+    """Run a storm of n complaints through run_once; return the statements rule evaluation
+    ran, the rows the window reads returned, and the alerts."""
+    seen: dict[str, Any] = {"rows": 0}
+    window = Store.window
+
+    def counting_window(self: Store, *args: Any, **kwargs: Any) -> Any:
+        found = window(self, *args, **kwargs)
+        seen["rows"] += len(found)
+        return found
+
+    def evaluate_traced(store: Store, *args: Any, **kwargs: Any) -> int:
+        with traced(store) as statements:
+            created = engine.evaluate_rules(store, *args, **kwargs)
+        seen["statements"] = statements
+        return created
+
+    monkeypatch.setattr(pipeline, "evaluate_rules", evaluate_traced)
+    monkeypatch.setattr(Store, "window", counting_window)
+    summary = run_once(load_config(config_for(folder, storm(n))), now=NOW, env={})
+    assert summary.errors == [] and summary.scored == n
+    store = Store.open(folder / "reputation.db")
+    try:
+        alerts = store._rows("SELECT rule, summary FROM alerts")
+    finally:
+        store.close()
+    return seen["statements"], seen["rows"], alerts
+
+
+def window_reads(statements: list[str]) -> list[str]:
+    """Reads of scored mentions other than the work queue: the rules' window reads."""
+    return [s for s in statements if "FROM mentions m JOIN scores s" in s
+            and "s.evaluated = 0" not in s]  # fmt: skip
+
+
+def test_a_storm_reads_each_window_once_per_batch_not_per_mention(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    n = 1_500
+    small, small_rows, small_alerts = rule_phase(monkeypatch, tmp_path / "small", n)
+    large, large_rows, large_alerts = rule_phase(monkeypatch, tmp_path / "large", 2 * n)
+    # The storm is a burst: the frequency rule fired, once (realert holds the rest back).
+    for alerts in (small_alerts, large_alerts):
+        assert [a["rule"] for a in alerts] == ["complaint-burst"]
+    batches = -(-2 * n // 500)  # run_once evaluates 500 mentions at a time
+    # One window read per batch for the one brand (re-reading per mention: 3,000 of them).
+    assert 0 < len(window_reads(large)) <= batches
+    # Each mention is read back about once, not once per later mention in its window.
+    assert small_rows <= 2 * n and large_rows <= 2 * 2 * n
+    # Twice the mentions cost a few statements per extra batch, not one or more per mention.
+    assert len(large) - len(small) < n / 20
+
+
+def plan(store: Store, statement: str) -> str:
+    rows = store._db.execute("EXPLAIN QUERY PLAN " + statement).fetchall()
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_work_queues_and_windows_read_indexes(store: Store) -> None:
+    for i in range(30):
+        scored(store, str(i), i)
+    calls: list[Callable[[], Any]] = [
+        lambda: store.mentions_to_score(),
+        lambda: store.unevaluated(),
+        lambda: store.window("Acme Air", T0, NOW),
+        lambda: store.window("Acme Air", T0, NOW, "category", "other"),
+        lambda: store.first_mention_at("Acme Air"),
+        lambda: list(store.newest_first(NOW, since=T0, brand="Acme Air")),
+        lambda: store.ledger.alerts_of_groups(["r|Acme Air|Acme Air"], T0, NOW),
+    ]
+    for call in calls:
+        with traced(store) as statements:
+            call()
+        for statement in statements:
+            steps = plan(store, statement)
+            # A full scan of a big table reads "SCAN m" / "SCAN mentions" with no index.
+            scans = [line for line in steps.splitlines()
+                     if line.startswith("SCAN") and "USING" not in line]  # fmt: skip
+            assert scans == [], (statement, steps)
+    with traced(store) as statements:
+        store.mentions_to_score()
+        store.unevaluated()
+    steps = [plan(store, s) for s in statements]
+    assert "mentions_to_score" in steps[0] and "scores_due" in steps[1]
