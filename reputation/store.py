@@ -183,10 +183,18 @@ class Store(Tables):
     ) -> IngestStats:
         stats = IngestStats()
         record = self._db.atomic if guarded else contextlib.nullcontext
+        fresh: list[tuple[list[Any], list[Any]]] = []  # new mentions, written many at once
         with self._db.atomic():
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
+                if old is None and not guarded:
+                    params = self._new_params(connector, mention, now)
+                    fresh.append(params)
+                    existing[mention.key] = _as_current(mention, params[1][1])
+                    stats.new += 1
+                    continue
+                self._insert_many(fresh)  # an update may follow an insert of the same key
                 try:
                     with record():  # a savepoint: one record's failure is its own
                         new = self._upsert(connector, mention, old, now)
@@ -200,6 +208,7 @@ class Store(Tables):
                     stats.new += 1
                 elif new["version"] != old["version"]:
                     stats.updated += 1
+            self._insert_many(fresh)
             for reply in replies:
                 try:
                     with record():
@@ -305,41 +314,50 @@ class Store(Tables):
                 found[row["key"]] = row
         return found
 
+    def _new_params(self, connector: str, m: Mention, now: datetime) -> tuple[list[Any], list[Any]]:
+        """The parameters of a new mention's row and of its first snapshot."""
+        seen = iso(m.observed_at or now)
+        raw = json.dumps(m.raw, default=str) if m.raw is not None else None
+        row = [m.key, m.source, m.native_id, m.brand, m.text, m.author, m.author_followers,
+               m.url, iso(m.created_at), m.likes, m.shares, m.replies, m.lang, m.parent_id,
+               m.thread_id, connector, seen, seen, raw]  # fmt: skip
+        return row, [m.key, seen, m.likes, m.shares, m.replies]
+
+    def _insert_many(self, fresh: list[tuple[list[Any], list[Any]]]) -> None:
+        """Write new mentions and their first snapshots, two statements for them all; empty
+        `fresh`."""
+        if not fresh:
+            return
+        self._db.conn.executemany(
+            "INSERT INTO mentions (key, source, native_id, brand, text, author,"
+            " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
+            " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            [row for row, _ in fresh],
+        )
+        self._db.conn.executemany(
+            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [snapshot for _, snapshot in fresh],
+        )
+        fresh.clear()
+
     def _upsert(
         self, connector: str, m: Mention, old: dict[str, Any] | None, now: datetime
     ) -> dict[str, Any]:
         seen = iso(m.observed_at or now)
         counts = {"likes": m.likes, "shares": m.shares, "replies": m.replies}
         if old is None:
+            row, _ = self._new_params(connector, m, now)
             self._db.execute(
                 "INSERT INTO mentions (key, source, native_id, brand, text, author,"
                 " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
                 " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                [
-                    m.key,
-                    m.source,
-                    m.native_id,
-                    m.brand,
-                    m.text,
-                    m.author,
-                    m.author_followers,
-                    m.url,
-                    iso(m.created_at),
-                    m.likes,
-                    m.shares,
-                    m.replies,
-                    m.lang,
-                    m.parent_id,
-                    m.thread_id,
-                    connector,
-                    seen,
-                    seen,
-                    json.dumps(m.raw, default=str) if m.raw is not None else None,
-                ],
+                row,
             )
             self._snapshot(m.key, seen, counts)
-            return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": 1}
+            return _as_current(m, seen)
         if seen < old["last_seen_at"]:
             # A late observation: keep it as history, leave the current counts alone.
             added = self._snapshot(m.key, seen, counts)
@@ -438,38 +456,31 @@ class Store(Tables):
 
     def save_scores(self, scored: Sequence[tuple[Score, int]], now: datetime) -> None:
         """Write scores with the mention version they cover; each is due for rule evaluation."""
+        rows = [
+            [score.mention_key, version, iso(now), score.sentiment, score.complaint,
+             score.severity, score.viral_risk, score.predicted_engagement_24h, score.category,
+             json.dumps(list(score.reasons)), score.mention_key]
+            for score, version in scored
+        ]  # fmt: skip
         with self._db.atomic():
-            for score, version in scored:
-                self._db.execute(
-                    "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
-                    " complaint, severity, viral_risk, predicted_engagement_24h, category,"
-                    " reasons, evaluated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0,"
-                    " (SELECT created_at FROM mentions WHERE key = ?))"
-                    " ON CONFLICT (mention_key) DO UPDATE SET"
-                    " mention_version = excluded.mention_version,"
-                    " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
-                    " complaint = excluded.complaint, severity = excluded.severity,"
-                    " viral_risk = excluded.viral_risk,"
-                    " predicted_engagement_24h = excluded.predicted_engagement_24h,"
-                    " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
-                    [
-                        score.mention_key,
-                        version,
-                        iso(now),
-                        score.sentiment,
-                        score.complaint,
-                        score.severity,
-                        score.viral_risk,
-                        score.predicted_engagement_24h,
-                        score.category,
-                        json.dumps(list(score.reasons)),
-                        score.mention_key,
-                    ],
-                )
-                self._db.execute(
-                    "UPDATE mentions SET scored_version = ? WHERE key = ?",
-                    [version, score.mention_key],
-                )
+            self._db.conn.executemany(
+                "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
+                " complaint, severity, viral_risk, predicted_engagement_24h, category,"
+                " reasons, evaluated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0,"
+                " (SELECT created_at FROM mentions WHERE key = ?))"
+                " ON CONFLICT (mention_key) DO UPDATE SET"
+                " mention_version = excluded.mention_version,"
+                " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
+                " complaint = excluded.complaint, severity = excluded.severity,"
+                " viral_risk = excluded.viral_risk,"
+                " predicted_engagement_24h = excluded.predicted_engagement_24h,"
+                " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
+                rows,
+            )
+            self._db.conn.executemany(
+                "UPDATE mentions SET scored_version = ? WHERE key = ?",
+                [(version, score.mention_key) for score, version in scored],
+            )
 
     # -- rules ----------------------------------------------------------------------------
 
@@ -673,6 +684,12 @@ def _why(path: Path, exc: BaseException) -> str:
 def _reason(exc: BaseException) -> str:
     """Why SQLite refused a record, short enough for one line of a run's errors."""
     return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _as_current(m: Mention, seen: str) -> dict[str, Any]:
+    """What `_current` reads of a mention just inserted (seen at `seen`)."""
+    return {"key": m.key, "text": m.text, "likes": m.likes, "shares": m.shares,
+            "replies": m.replies, "last_seen_at": seen, "version": 1}  # fmt: skip
 
 
 def month_reads(state: dict[str, Any], now: datetime) -> int:
