@@ -160,9 +160,11 @@ class FrequencyRule(RuleTypeBase):
         """`fire` per row; each group's window read once for the batch."""
         key, span = rule.query_key or "brand", rule.options["timeframe"]
         out: list[list[Firing]] = [[] for _ in rows]
+        matched = {row["key"] for row in rows}  # the engine passes only rows that match
         for (brand, value), members in _groups(rows, key).items():
             ends = [parse_time(rows[i]["created_at"]) for i in members]
-            got = windows.matching(rule, "window", brand, key, value, min(ends) - span, max(ends))
+            first, last = min(ends) - span, max(ends)
+            got = windows.matching(rule, "window", brand, key, value, first, last, matched)
             bounds = [got.bounds(end - span, end) for end in ends]
             tops = sliding_max(got.severities, bounds)
             for i, end, where, top in zip(members, ends, bounds, tops, strict=True):

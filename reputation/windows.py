@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -93,19 +93,21 @@ class Windows:
 
     def matching(
         self, rule: Rule, tag: str, brand: str, key: str, value: Any, start: datetime,
-        end: datetime,
+        end: datetime, matched: Collection[str] = (),
     ) -> Matching:  # fmt: skip
         """The mentions of `brand` with `key` = value that `rule` matches, created in
-        [start, end] at least; `tag` tells apart the windows one rule keeps per group."""
+        [start, end] at least; `tag` tells apart the windows one rule keeps per group;
+        `matched` holds keys of rows known to match (the batch's), not tested again."""
         name = (rule.name, tag, brand, key, value)
         lo, hi = iso(start), iso(end)
         have = self._ranges.get(name)
         if have is None or lo < have.lo or lo > have.hi:
-            have = Matching(lo, hi, self._read(rule, brand, key, value, start, end))
+            have = Matching(lo, hi, self._read(rule, brand, key, value, start, end, matched))
         elif lo > have.lo or hi > have.hi:
             more: list[Row] = []
             if hi > have.hi:  # the rows at have.hi are already in: read past them
-                read = self._read(rule, brand, key, value, parse_time(have.hi), end)
+                since = parse_time(have.hi)
+                read = self._read(rule, brand, key, value, since, end, matched)
                 more = [r for r in read if r["created_at"] > have.hi]
             cut = bisect_left(have.times, lo)
             have = Matching(lo, max(hi, have.hi), have.rows[cut:] + more)
@@ -120,10 +122,11 @@ class Windows:
         return self._first[brand]
 
     def _read(
-        self, rule: Rule, brand: str, key: str, value: Any, start: datetime, end: datetime
-    ) -> list[Row]:
+        self, rule: Rule, brand: str, key: str, value: Any, start: datetime, end: datetime,
+        matched: Collection[str],
+    ) -> list[Row]:  # fmt: skip
         found = self.store.window(brand, start, end, key, value)
-        return [r for r in found if rule.matches(r)]
+        return [r for r in found if r["key"] in matched or rule.matches(r)]
 
 
 def sliding_max(values: Sequence[float], spans: Sequence[tuple[int, int]]) -> list[float]:
