@@ -318,6 +318,7 @@ def child(config: Path) -> None:
 
     stages: dict[str, float] = {}
     stages_cpu: dict[str, float] = {}  # this process only: pool workers are in cpu_s
+    peaks: dict[str, float] = {}  # MB
 
     def timed(name: str, function):
         def run(*args, **kwargs):
@@ -327,6 +328,8 @@ def child(config: Path) -> None:
             finally:
                 stages[name] = stages.get(name, 0.0) + time.perf_counter() - started
                 stages_cpu[name] = stages_cpu.get(name, 0.0) + time.process_time() - cpu
+                # The main process's peak so far: which stage reached it.
+                peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         return run
 
@@ -344,7 +347,7 @@ def child(config: Path) -> None:
         seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"seconds": seconds, "stages": stages, "stages_cpu": stages_cpu,
-                      "cpu_s": _cpu() - cpu, "cpu_before_s": cpu,
+                      "cpu_s": _cpu() - cpu, "cpu_before_s": cpu, "peaks": peaks,
                       "main_peak_rss": own, "summary": summary.as_dict()}))  # fmt: skip
 
 
@@ -387,6 +390,7 @@ def backfill(
         "stages_cpu_s": {k: round(v, 2) for k, v in run["stages_cpu"].items()},
         "peak_rss_mb": round(run["tree_peak_rss"] / 2**20, 1),
         "main_peak_rss_mb": round(run["main_peak_rss"] / 2**20, 1),
+        "main_peak_after_stage_mb": {k: round(v, 1) for k, v in run["peaks"].items()},
         "fetched": summary["fetched"],
         "alerts": summary["alerts"],
         "errors": summary["errors"][:5],
