@@ -308,7 +308,6 @@ def idle_cli_seconds(config: Path) -> float:
 
 def child(config: Path) -> None:
     """--child: one `run_once` over the config, timed per stage; prints JSON."""
-    import resource
 
     from rich.console import Console
 
@@ -329,7 +328,7 @@ def child(config: Path) -> None:
                 stages[name] = stages.get(name, 0.0) + time.perf_counter() - started
                 stages_cpu[name] = stages_cpu.get(name, 0.0) + time.process_time() - cpu
                 # The main process's peak so far: which stage reached it.
-                peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                peaks[name] = _hwm(os.getpid()) / 2**20
 
         return run
 
@@ -345,10 +344,20 @@ def child(config: Path) -> None:
         started = time.perf_counter()
         summary = pipeline.run_once(loaded, env={}, sink_factories=factories)
         seconds = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM, not getrusage: ru_maxrss starts from the parent's resident size at the fork
+    # (this script holds every generated mention), a new address space's VmHWM does not.
+    own = _hwm(os.getpid())
     print(json.dumps({"seconds": seconds, "stages": stages, "stages_cpu": stages_cpu,
                       "cpu_s": _cpu() - cpu, "cpu_before_s": cpu, "peaks": peaks,
                       "main_peak_rss": own, "summary": summary.as_dict()}))  # fmt: skip
+
+
+def _hwm(pid: int) -> int:
+    """The peak resident memory of a process's address space (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _cpu() -> float:
