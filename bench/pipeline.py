@@ -1,6 +1,6 @@
 """The whole pipeline at scale: generated mentions through `reputation run`, against VADER.
 
-    python bench/pipeline.py --mentions 100000 [--storm 0] [--workers K] [--json]
+    python bench/pipeline.py --mentions 100000 [--storm 0] [--workers 1,2] [--json]
 
 Writes N realistic mentions to a JSON Lines file in a temporary folder: a day's shape (quiet
 nights, busy evenings), a dozen brands, replies, bursts of complaints, and re-observations of
@@ -8,19 +8,21 @@ posts whose engagement grows. `--storm N` adds N complaints about one brand with
 minutes (N may be the whole input: `--mentions 0 --storm 20000`). Then, in one run of this
 script:
 
-- `reputation run --json` (a subprocess, the console sink writing to /dev/null) backfills
-  the file into a fresh SQLite database: mentions per second, and the peak resident memory
-  of its process tree (sampled every 50 ms) and of its largest process;
-- the same command again, with nothing new: its wall time (`idle_cli_s`, interpreter start
-  included), and `run_once` once more in this process (`idle_run_s`);
+- for each worker count in `--workers` (`scoring.workers`), a fresh process backfills the
+  file into a fresh SQLite database with `run_once` (the console sink writing to
+  /dev/null): mentions per second, seconds per stage (fetch, score, rules, workflow,
+  deliver, follow-up), CPU seconds over wall seconds (`cpu_ratio`: cores in use), and the
+  peak resident memory of its process tree (sampled every 50 ms: pool workers included) and
+  of its main process (getrusage);
+- on the last database: `reputation run --json` with nothing new (`idle_cli_s`,
+  interpreter start included) and `run_once` in a fresh process (`idle_run_s`);
 - a bare VADER loop (`SentimentIntensityAnalyzer().polarity_scores`) over the same texts in
   this process: texts per second.
 
 `ratio` is pipeline throughput over the bare VADER loop's. The machine is shared: compare
-ratios measured in one run, not seconds across runs. `--workers K` sets `scoring.workers`
-in the generated config (leave it out to use the default). `--database postgresql://...`
-runs on PostgreSQL instead, in a new schema of that database (dropped at the end), and
-reports the schema's size as `database_mb`.
+ratios measured in one run, not seconds across runs. `--database postgresql://...` runs on
+PostgreSQL instead, in a new schema of that database (dropped at the end; give one worker
+count), and reports the schema's size as `database_mb`.
 """
 
 from __future__ import annotations
@@ -222,22 +224,37 @@ def write_config(folder: Path, workers: int | None, database: str | None) -> Pat
     }
     if workers is not None:
         config["scoring"] = {"workers": workers}
-    path = folder / "config.yaml"
+    path = folder / f"config-{workers}.yaml"
     path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     return path
 
 
 class TreeMemory(threading.Thread):
-    """Samples the summed resident memory of a process and its descendants."""
+    """Samples the summed resident memory of a process and its descendants, and the CPU
+    seconds each has used (pool workers are not this script's children: getrusage misses
+    them)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.cpu: dict[int, float] = {}
 
     def run(self) -> None:
         while not self.done.is_set():
-            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            self.peak = max(self.peak, sum(_rss(p) for p in tree))
+            for pid in tree:
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), _cpu_of(pid))
             time.sleep(0.05)
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tree(pid: int) -> list[int]:
@@ -262,57 +279,137 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def run_pipeline(config: Path) -> dict:
-    """Run `reputation run --json` once; wall time, summary and memory."""
-    import resource
+def in_child(config: Path, *extra: str) -> dict:
+    """Run `run_once` in a fresh process (this script, --child); its JSON, wall time and the
+    peak memory of its process tree."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(config), *extra]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT)
+    sampler = TreeMemory(process.pid)
+    sampler.start()
+    out, _ = process.communicate()
+    sampler.done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"the pipeline exited {process.returncode}")
+    result = json.loads(out)
+    result["wall_s"] = time.perf_counter() - started
+    result["tree_peak_rss"] = sampler.peak
+    # The tree's CPU during run_once: less what the child spent starting (imports, config).
+    result["tree_cpu_s"] = sum(sampler.cpu.values()) - result["cpu_before_s"]
+    return result
 
+
+def idle_cli_seconds(config: Path) -> float:
+    """Wall time of `reputation run --json` with nothing new, interpreter start included."""
     command = [sys.executable, "-m", "reputation", "run", "--json", "--config", str(config)]
     started = time.perf_counter()
-    with open(os.devnull, "w") as devnull:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=devnull, cwd=ROOT)
-        sampler = TreeMemory(process.pid)
-        sampler.start()
-        out, _ = process.communicate()
-        sampler.done.set()
+    done = subprocess.run(command, capture_output=True, cwd=ROOT, check=False)
     seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"reputation run exited {process.returncode}")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return {
-        "seconds": seconds,
-        "summary": json.loads(out),
-        "tree_peak_rss": sampler.peak,
-        "largest_process_rss": largest,
-    }
+    if done.returncode != 0 or json.loads(done.stdout)["new_mentions"]:
+        raise SystemExit(f"the idle run failed or found something new: {done.stdout[:200]!r}")
+    return seconds
 
 
-def idle_run_seconds(config: Path) -> float:
-    """Seconds `run_once` takes in this process when nothing is new (no interpreter start)."""
+def child(config: Path) -> None:
+    """--child: one `run_once` over the config, timed per stage; prints JSON."""
+
     from rich.console import Console
 
+    from reputation import pipeline
     from reputation.config import load_config
-    from reputation.pipeline import run_once
     from reputation.sinks import ConsoleSink
 
+    stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}  # this process only: pool workers are in cpu_s
+    peaks: dict[str, float] = {}  # MB
+
+    def timed(name: str, function):
+        def run(*args, **kwargs):
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - started
+                stages_cpu[name] = stages_cpu.get(name, 0.0) + time.process_time() - cpu
+                # The main process's peak so far: which stage reached it.
+                peaks[name] = _hwm(os.getpid()) / 2**20
+
+        return run
+
+    for name, attribute in [("fetch", "fetch_into"), ("score", "score_new"),
+                            ("rules", "evaluate_rules"), ("workflow", "advance"),
+                            ("deliver", "deliver"), ("follow_up", "show_changes")]:  # fmt: skip
+        setattr(pipeline, attribute, timed(name, getattr(pipeline, attribute)))
     loaded = load_config(config)
+    cpu = _cpu()
     with open(os.devnull, "w") as devnull:
         console = Console(file=devnull)
         factories = {"console": lambda name, options, env: ConsoleSink(name, options, env, console)}
         started = time.perf_counter()
-        summary = run_once(loaded, env={}, sink_factories=factories)
+        summary = pipeline.run_once(loaded, env={}, sink_factories=factories)
         seconds = time.perf_counter() - started
-    if summary.new_mentions:
-        raise SystemExit(f"the idle run found {summary.new_mentions} new mention(s)")
-    return seconds
+    # VmHWM, not getrusage: ru_maxrss starts from the parent's resident size at the fork
+    # (this script holds every generated mention), a new address space's VmHWM does not.
+    own = _hwm(os.getpid())
+    print(json.dumps({"seconds": seconds, "stages": stages, "stages_cpu": stages_cpu,
+                      "cpu_s": _cpu() - cpu, "cpu_before_s": cpu, "peaks": peaks,
+                      "main_peak_rss": own, "summary": summary.as_dict()}))  # fmt: skip
 
 
-def vader_seconds(texts: list[str]) -> float:
-    """Seconds a bare VADER loop takes over the texts."""
+def _hwm(pid: int) -> int:
+    """The peak resident memory of a process's address space (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (pool workers)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def vader_seconds(texts: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds a bare VADER loop takes over the texts."""
     analyzer = SentimentIntensityAnalyzer()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for text in texts:
         analyzer.polarity_scores(text)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def backfill(
+    folder: Path, workers: int, database: str | None, n: int, vader: float, vader_cpu: float
+) -> dict:
+    """One backfill into a fresh database with `workers` scoring processes."""
+    config = write_config(folder, workers, database or str(folder / f"bench-{workers}.db"))
+    run = in_child(config)
+    summary = run["summary"]
+    return {
+        "workers": workers,
+        "pipeline_s": round(run["seconds"], 2),
+        "pipeline_per_s": round(n / run["seconds"]),
+        "ratio": round(vader / run["seconds"], 3),
+        "cpu_ratio": round(run["tree_cpu_s"] / run["seconds"], 2),
+        "cpu_s": round(run["tree_cpu_s"], 2),
+        "ratio_cpu": round(vader_cpu / run["tree_cpu_s"], 3),
+        "stages_s": {k: round(v, 2) for k, v in run["stages"].items()},
+        "stages_cpu_s": {k: round(v, 2) for k, v in run["stages_cpu"].items()},
+        "peak_rss_mb": round(run["tree_peak_rss"] / 2**20, 1),
+        "main_peak_rss_mb": round(run["main_peak_rss"] / 2**20, 1),
+        "main_peak_after_stage_mb": {k: round(v, 1) for k, v in run["peaks"].items()},
+        "fetched": summary["fetched"],
+        "alerts": summary["alerts"],
+        "errors": summary["errors"][:5],
+        "config": config,
+    }
 
 
 @contextmanager
@@ -353,39 +450,50 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mentions", type=int, default=10_000, help="a day's mentions")
     parser.add_argument("--storm", type=int, default=0, help="complaints in 30 min, one brand")
-    parser.add_argument("--workers", type=int, help="scoring.workers in the config")
-    parser.add_argument("--database", help="database URL or path (default: a temporary file)")
+    parser.add_argument("--workers", default="1,2", help="scoring.workers to run, e.g. 1,2")
+    parser.add_argument(
+        "--database",
+        help="database (default: a temporary file per run; with one, give one worker count)",
+    )
     parser.add_argument("--json", action="store_true", help="accepted; the output is always JSON")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
     with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp, fresh(args.database) as db:
         folder = Path(tmp)
         texts = write_input(folder, args.mentions, args.storm)
-        config = write_config(folder, args.workers, db)
-        backfill = run_pipeline(config)
-        idle = run_pipeline(config)
-        idle_in_process = idle_run_seconds(config)
-        vader = vader_seconds(texts)
-        size = database_bytes(db or str(folder / "bench.db"))
-    n = len(texts)
+        vader, vader_cpu = vader_seconds(texts)
+        n = len(texts)
+        del texts
+        runs = [backfill(folder, int(w), db, n, vader, vader_cpu)
+                for w in args.workers.split(",")]  # fmt: skip
+        last = runs[-1].pop("config")
+        for run in runs:
+            run.pop("config", None)
+        idle = in_child(last)
+        idle_cli = idle_cli_seconds(last)
+        size = database_bytes(load_database(last))
     result = {
         "mentions": n,
-        "observations": backfill["summary"]["fetched"],
+        "observations": runs[0]["fetched"],
         "storm": args.storm,
-        "workers": args.workers,
-        "pipeline_s": round(backfill["seconds"], 2),
-        "pipeline_per_s": round(n / backfill["seconds"]),
         "vader_per_s": round(n / vader),
-        "ratio": round(vader / backfill["seconds"], 3),
-        "peak_rss_mb": round(backfill["tree_peak_rss"] / 2**20, 1),
-        "largest_process_rss_mb": round(backfill["largest_process_rss"] / 2**20, 1),
-        "idle_run_s": round(idle_in_process, 3),
-        "idle_cli_s": round(idle["seconds"], 3),
-        "database": "postgresql" if args.database and "://" in args.database else "sqlite",
+        "vader_cpu_s": round(vader_cpu, 2),
+        "runs": runs,
+        "idle_run_s": round(idle["seconds"], 3),
+        "idle_cli_s": round(idle_cli, 3),
+        "database": "postgresql" if db and "://" in db else "sqlite",
         "database_mb": round(size / 2**20, 1) if size else None,
-        "alerts": backfill["summary"]["alerts"],
-        "errors": backfill["summary"]["errors"][:5],
+        "load_avg": os.getloadavg(),
+        "cpus": os.cpu_count(),
     }
     print(json.dumps(result))
+
+
+def load_database(config: Path) -> str:
+    return json.loads(config.read_text())["database"]
 
 
 if __name__ == "__main__":

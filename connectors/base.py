@@ -95,6 +95,8 @@ class Batch:
     reads: int = 0
     origins: dict[str, str] = field(default_factory=dict)
     now: datetime | None = None  # the fetch's time, for check_item (FetchContext.batch sets it)
+    # Items `add` checked at `now` (by id: they stay in the batch, so ids are not reused).
+    _checked: set[int] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def add(self, item: Mention | Reply | None, where: str | None = None) -> None:
         """File a Mention or the brand's Reply (None, an item not about the brand, is dropped);
@@ -105,6 +107,7 @@ class Batch:
         if not isinstance(item, Mention | Reply):
             raise TypeError(f"not a Mention or Reply: {type(item).__name__}")
         check_item(item, self.now)
+        self._checked.add(id(item))
         if isinstance(item, Mention):
             self.mentions.append(item)
         else:
@@ -135,6 +138,9 @@ class Batch:
         for kind in ("mentions", "replies"):
             kept = []
             for item in getattr(self, kind):
+                if now == self.now and id(item) in self._checked:
+                    kept.append(item)  # checked by `add` at this time already
+                    continue
                 try:
                     check_item(item, now)
                 except BadItem as exc:

@@ -36,10 +36,12 @@ class Brand:
     own_accounts: tuple[str, ...] = ()
     _terms_re: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
     _exclude_re: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _own: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_terms_re", _phrase_pattern(self.terms))
         object.__setattr__(self, "_exclude_re", _phrase_pattern(self.exclude))
+        object.__setattr__(self, "_own", frozenset(normalize_handle(a) for a in self.own_accounts))
 
     def mentioned_in(self, text: str) -> bool:
         """True if a term occurs in `text` outside every excluded phrase."""
@@ -51,8 +53,10 @@ class Brand:
 
     def is_own_account(self, author: str | None) -> bool:
         """True if `author` is one of the brand's own accounts."""
+        if not self._own:
+            return False
         handle = normalize_handle(author)
-        return bool(handle) and handle in {normalize_handle(a) for a in self.own_accounts}
+        return bool(handle) and handle in self._own
 
 
 def match_brand(text: str, brands: Sequence[Brand]) -> Brand | None:

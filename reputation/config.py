@@ -96,6 +96,7 @@ SCORING: dict[str, Field] = {
     "prevalence": Field("float", min=0.001, max=0.999),
     "model": Field("path"),
     "model_weight": Field("float", default=0.7, min=0, max=1),
+    "workers": Field("any", default=1),
 }
 PLUGIN: dict[str, Field] = {"type": Field("str", required=True), "name": Field("str")}
 
@@ -339,11 +340,16 @@ def _scoring(value: Any, check: Checker) -> ScoringSettings:
             "scoring.prevalence",
             f"{prevalence} is not below the threshold ({threshold}); raise scoring.threshold",
         )
+    workers = fields.get("workers", 1)
+    if workers != "auto" and (type(workers) is not int or workers < 1):
+        check.error("scoring.workers", f"{workers!r} is not a whole number from 1, or auto")
+        workers = 1
     return ScoringSettings(
         threshold=threshold,
         prevalence=prevalence,
         model=model,
         model_weight=fields.get("model_weight", defaults.model_weight),
+        workers=workers,
     )
 
 

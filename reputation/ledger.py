@@ -83,6 +83,22 @@ class Ledger(Tables):
             [group_key, iso(start), iso(end)],
         )
 
+    def alerts_of_groups(
+        self, group_keys: Sequence[str], start: datetime, end: datetime
+    ) -> list[dict[str, str]]:
+        """(group_key, event_at, severity) of the alerts of these groups with event time in
+        [start, end]: one indexed read per 500 groups."""
+        found: list[dict[str, str]] = []
+        for first in range(0, len(group_keys), 500):
+            chunk = list(group_keys[first : first + 500])
+            marks = ", ".join("?" * len(chunk))
+            found += self._rows(
+                "SELECT group_key, event_at, severity FROM alerts"  # noqa: S608
+                f" WHERE group_key IN ({marks}) AND event_at >= ? AND event_at <= ?",
+                [*chunk, iso(start), iso(end)],
+            )
+        return found
+
     def record_alert(
         self,
         alert: Alert,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from reputation.connectors import (
 from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
 from reputation.health import watch_sources
+from reputation.models import MentionRow, Score, Snapshot
 from reputation.notify import build_sinks, deliver
 from reputation.retention import prune
 from reputation.scoring import Scorer
@@ -187,30 +190,132 @@ def _short(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def score_new(
-    store: Store, scorer: Scorer, now: datetime, chunk: int = 500
-) -> tuple[int, list[str]]:
-    """Score mentions that are new or changed, in chunks; return the count and any errors."""
-    count, errors = 0, []
+# A batch due for scoring at least this large goes to the process pool (`scoring.workers`);
+# a smaller one is scored here, sooner than workers could start (decision 102).
+POOL_FROM = 4_000
+
+
+@dataclass
+class _Chunk:
+    """Mentions to score with what scoring them reads: snapshots and, per mention, the keys
+    of its parent and thread root."""
+
+    rows: list[MentionRow]
+    snapshots: dict[str, list[Snapshot]]
+    links: list[list[str]]
+
+    def link_keys(self) -> set[str]:
+        return {key for keys in self.links for key in keys}
+
+
+def _chunks(store: Store, size: int) -> Iterator[_Chunk]:
+    """The mentions due for scoring, `size` at a time, in (created_at, key) order."""
     after: tuple[str, str] | None = None
-    while rows := store.mentions_to_score(chunk, after):
+    while rows := store.mentions_to_score(size, after):
         after = (rows[-1]["created_at"], rows[-1]["key"])
-        snapshots = store.snapshots([r["key"] for r in rows])
-        links = [(r["source"], r[link]) for r in rows for link in ("parent_id", "thread_id")]
-        threads = store.complaints(f"{source}:{native}" for source, native in links if native)
+        links = [[f"{r['source']}:{r[link]}" for link in ("parent_id", "thread_id") if r[link]]
+                 for r in rows]  # fmt: skip
+        yield _Chunk(rows, store.snapshots([r["key"] for r in rows]), links)
+
+
+def score_new(
+    store: Store, scorer: Scorer, now: datetime, chunk: int = 500, workers: int = 1,
+    brands: Sequence[Brand] = (), pool_from: int = POOL_FROM,
+) -> tuple[int, list[str]]:  # fmt: skip
+    """Score mentions that are new or changed, in chunks; return the count and any errors.
+    With `workers` > 1 a batch of `pool_from` or more is scored in that many processes, each
+    with a scorer of the same settings and `brands`; the scores are the same."""
+    if workers > 1 and store.count_to_score(pool_from) >= pool_from:
+        return _score_in_pool(store, scorer, now, chunk, workers, brands)
+    count, errors = 0, list[str]()
+    for part in _chunks(store, chunk):
+        threads = store.complaints(part.link_keys())
         try:
-            scores = scorer.score_many(rows, snapshots, threads)
+            scores = scorer.score_many(part.rows, part.snapshots, threads)
         except Exception:  # noqa: BLE001 - find the bad mention, score the others
-            scores = []
-            for row in rows:
-                try:
-                    scores.append(scorer.score(row, snapshots[row["key"]], threads))
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(f"scoring {row['key']}: {exc}")
-        versions = {r["key"]: r["version"] for r in rows}
-        store.save_scores([(s, versions[s.mention_key]) for s in scores], now)
+            scores = _one_by_one(scorer, part, threads, errors)
+        _save_scores(store, part, scores, now)
         count += len(scores)
     return count, errors
+
+
+def _one_by_one(
+    scorer: Scorer, part: _Chunk, threads: Mapping[str, float], errors: list[str]
+) -> list[Score]:
+    scores = []
+    for row in part.rows:
+        try:
+            scores.append(scorer.score(row, part.snapshots[row["key"]], threads))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"scoring {row['key']}: {exc}")
+    return scores
+
+
+def _save_scores(store: Store, part: _Chunk, scores: list[Score], now: datetime) -> None:
+    versions = {r["key"]: r["version"] for r in part.rows}
+    store.save_scores([(s, versions[s.mention_key]) for s in scores], now)
+
+
+@dataclass
+class _Job:
+    """A chunk out in the pool, and which of its mentions link to a chunk that was still out
+    when it was sent."""
+
+    part: _Chunk
+    stale: list[int]
+    future: Future[list[Score]]
+
+
+def _score_in_pool(
+    store: Store, scorer: Scorer, now: datetime, chunk: int, workers: int,
+    brands: Sequence[Brand],
+) -> tuple[int, list[str]]:  # fmt: skip
+    """score_new over a process pool: chunks are read and sent ahead (two per worker) and
+    saved in order. A mention whose parent or thread root was in a chunk still out when it
+    was sent is scored again here once that chunk is saved, as a chunk at a time would."""
+    from reputation.pool import score_chunk, scoring_pool  # only a large batch needs it
+
+    count, errors = 0, list[str]()
+    out: deque[_Job] = deque()
+    with scoring_pool(scorer.settings, brands, workers) as pool:
+        for part in _chunks(store, chunk):
+            busy = {r["key"] for job in out for r in job.part.rows}
+            stale = [i for i, keys in enumerate(part.links) if busy.intersection(keys)]
+            threads = store.complaints(part.link_keys())
+            future = pool.submit(score_chunk, part.rows, part.snapshots, threads)
+            out.append(_Job(part, stale, future))
+            while len(out) >= 2 * workers:
+                count += _collect(store, scorer, now, out.popleft(), errors)
+        while out:
+            count += _collect(store, scorer, now, out.popleft(), errors)
+    return count, errors
+
+
+def _collect(store: Store, scorer: Scorer, now: datetime, job: _Job, errors: list[str]) -> int:
+    """Save a chunk back from the pool (scored here if the pool failed on it), after scoring
+    its stale mentions again with their parents' final scores."""
+    part = job.part
+    try:
+        scores = job.future.result()
+    except Exception:  # noqa: BLE001 - as score_new: find the bad mention, score the others
+        scores = _one_by_one(scorer, part, store.complaints(part.link_keys()), errors)
+        _save_scores(store, part, scores, now)
+        return len(scores)
+    for i in job.stale:
+        row, keys = part.rows[i], set(part.links[i])
+        kin = [r for r in part.rows if r["key"] in keys]  # linked mentions in its own chunk
+        threads = store.complaints(keys)
+        scores[i] = scorer.score_many([*kin, row], part.snapshots, threads)[-1]
+    _save_scores(store, part, scores, now)
+    return len(scores)
+
+
+def _workers(value: int | str) -> int:
+    if value == 1:
+        return 1
+    from reputation.pool import worker_count  # multiprocessing only when asked for
+
+    return worker_count(value)
 
 
 def _stages(
@@ -222,8 +327,11 @@ def _stages(
     catches up); on SQLite the run lock already makes every lease this run's."""
     with store.lease("stage:score") as mine:
         if mine:
+            # Workers build their own scorer from the config: not for a scorer passed in.
+            workers = _workers(config.scoring.workers) if scorer is None else 1
             scorer = scorer or Scorer(config.scoring, brands=config.brands)
-            summary.scored, errors = score_new(store, scorer, now)
+            summary.scored, errors = score_new(store, scorer, now, workers=workers,
+                                               brands=config.brands)  # fmt: skip
             summary.errors.extend(errors)
     with store.lease("stage:rules") as mine:
         if mine:  # incidents are grouped here, from the ledger: one worker at a time

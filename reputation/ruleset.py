@@ -182,12 +182,32 @@ def compile_where(spec: Any, path: str, check: Checker) -> Predicate:
     return _all_of(parts)
 
 
+# Plain loops, and a single condition left unwrapped: a rule's `where` runs on every
+# mention and every row of its windows, and generator expressions cost more than the tests.
 def _any_of(predicates: list[Predicate]) -> Predicate:
-    return lambda row: any(p(row) for p in predicates)
+    if len(predicates) == 1:
+        return predicates[0]
+
+    def any_of(row: Row) -> bool:
+        for predicate in predicates:  # noqa: SIM110 - a loop is faster than any(...)
+            if predicate(row):
+                return True
+        return False
+
+    return any_of
 
 
 def _all_of(predicates: list[Predicate]) -> Predicate:
-    return lambda row: all(p(row) for p in predicates)
+    if len(predicates) == 1:
+        return predicates[0]
+
+    def all_of(row: Row) -> bool:
+        for predicate in predicates:  # noqa: SIM110 - a loop is faster than all(...)
+            if not predicate(row):
+                return False
+        return True
+
+    return all_of
 
 
 def _none_of(predicates: list[Predicate]) -> Predicate:
@@ -209,10 +229,14 @@ def _condition(field_name: str, condition: Any, path: str, check: Checker) -> Pr
             tests.append((_OPS[op], value))
 
     def predicate(row: Row) -> bool:
+        have = field_value(row, field_name)
         try:
-            return all(test(field_value(row, field_name), value) for test, value in tests)
+            for test, value in tests:
+                if not test(have, value):
+                    return False
         except TypeError:  # a text field compared with a number: no match, not a crash
             return False
+        return True
 
     return predicate
 

@@ -7,6 +7,7 @@ out. Adding one is a class here and a line in RULE_TYPES.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from reputation.models import Row, field_value
 from reputation.timeutil import iso, parse_time
 from reputation.validate import Checker, Field
+from reputation.windows import Matching, Windows, sliding_max
 
 if TYPE_CHECKING:  # the store only as a type: config imports this module, not the store
     from reputation.brands import Brand
@@ -33,9 +35,11 @@ class Firing:
     group_value: str
     anchor: str
     event_at: datetime
-    evidence: tuple[Row, ...]
+    evidence: Sequence[Row]
     summary: str
     reasons: tuple[str, ...]
+    # The highest severity among `evidence`, when the type knows it without a pass over it.
+    severity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class RuleType(Protocol):
     - `fire(rule, row, store)`: called for each newly scored mention that the rule's `where`
       matches, in event time; returns a Firing per group that fires (often none or one;
       new_term: one per new hashtag).
+    - `fire_batch(rule, rows, windows)`: `fire` for a batch of such mentions at once, one
+      list per row; `windows` reads each group's window once per batch (RuleTypeBase runs
+      `fire` per row).
     - `scan(rule, store, now)`: called once per run, in wall-clock time, for what no mention
       can trigger (a source going quiet).
     - `check_options(values, path, check, brands)`: checks that span several options, called
@@ -68,6 +75,10 @@ class RuleType(Protocol):
     def OPTIONS(self) -> Mapping[str, Field]: ...
 
     def fire(self, rule: Rule, row: Row, store: Store) -> list[Firing]: ...
+
+    def fire_batch(
+        self, rule: Rule, rows: Sequence[Row], windows: Windows
+    ) -> list[list[Firing]]: ...
 
     def scan(self, rule: Rule, store: Store, now: datetime) -> Scan: ...
 
@@ -86,6 +97,11 @@ class RuleTypeBase:
     def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """Nothing: this type does not react to single mentions."""
         return []
+
+    @classmethod
+    def fire_batch(cls, rule: Rule, rows: Sequence[Row], windows: Windows) -> list[list[Firing]]:
+        """`fire` on each row, in order."""
+        return [cls.fire(rule, row, windows.store) for row in rows]
 
     @staticmethod
     def scan(rule: Rule, store: Store, now: datetime) -> Scan:
@@ -137,19 +153,45 @@ class FrequencyRule(RuleTypeBase):
     @staticmethod
     def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing if the window ending at `row` holds enough matching mentions."""
+        return FrequencyRule.fire_batch(rule, [row], Windows(store))[0]
+
+    @staticmethod
+    def fire_batch(rule: Rule, rows: Sequence[Row], windows: Windows) -> list[list[Firing]]:
+        """`fire` per row; each group's window read once for the batch."""
         key, span = rule.query_key or "brand", rule.options["timeframe"]
-        end = parse_time(row["created_at"])
-        value = field_value(row, key)
-        found = [r for r in store.window(row["brand"], end - span, end, key, value)
-                 if rule.matches(r)]  # fmt: skip
-        if len(found) < rule.options["num_events"]:
-            return []
-        if len(found) == 1:
-            summary = mention_summary(row["brand"], found[0])
-        else:
-            summary = f"{len(found)} matching mentions of {row['brand']} within {_window(span)}"
-        reason = f"{rule_reason(rule)} ({len(found)} in {_window(span)})"
-        return [Firing(row["brand"], str(value), row["key"], end, tuple(found), summary, (reason,))]
+        out: list[list[Firing]] = [[] for _ in rows]
+        matched = {row["key"] for row in rows}  # the engine passes only rows that match
+        for (brand, value), members in _groups(rows, key).items():
+            ends = [parse_time(rows[i]["created_at"]) for i in members]
+            first, last = min(ends) - span, max(ends)
+            got = windows.matching(rule, "window", brand, key, value, first, last, matched)
+            bounds = [got.bounds(end - span, end) for end in ends]
+            tops = sliding_max(got.severities, bounds)
+            for i, end, where, top in zip(members, ends, bounds, tops, strict=True):
+                if where[1] - where[0] >= rule.options["num_events"]:
+                    found = got.span(where)
+                    out[i] = [_frequency_firing(rule, rows[i], value, end, found, top)]
+        return out
+
+
+def _frequency_firing(
+    rule: Rule, row: Row, value: Any, end: datetime, found: Sequence[Row], top: float
+) -> Firing:
+    span = rule.options["timeframe"]
+    if len(found) == 1:
+        summary = mention_summary(row["brand"], found[0])
+    else:
+        summary = f"{len(found)} matching mentions of {row['brand']} within {_window(span)}"
+    reason = f"{rule_reason(rule)} ({len(found)} in {_window(span)})"
+    return Firing(row["brand"], str(value), row["key"], end, found, summary, (reason,), top)
+
+
+def _groups(rows: Sequence[Row], key: str) -> dict[tuple[str, Any], list[int]]:
+    """Indexes of `rows` by (brand, value of `key`), in order."""
+    groups: dict[tuple[str, Any], list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault((row["brand"], field_value(row, key)), []).append(i)
+    return groups
 
 
 DAY = timedelta(days=1)
@@ -184,37 +226,76 @@ class SpikeRule(RuleTypeBase):
     def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing if the window ending at `row` holds at least `threshold_cur` matching
         mentions and `spike_height` times the reference, itself at least `threshold_ref`."""
-        opts = rule.options
-        key, span = rule.query_key or "brand", opts["timeframe"]
-        end, value = parse_time(row["created_at"]), field_value(row, key)
+        return SpikeRule.fire_batch(rule, [row], Windows(store))[0]
 
-        def matching(start: datetime, stop: datetime) -> list[Row]:
-            found = store.window(row["brand"], start, stop, key, value)
-            return [r for r in found if rule.matches(r)]
+    @staticmethod
+    def fire_batch(rule: Rule, rows: Sequence[Row], windows: Windows) -> list[list[Firing]]:
+        """`fire` per row; each group's windows read once for the batch."""
+        key, span = rule.query_key or "brand", rule.options["timeframe"]
+        out: list[list[Firing]] = [[] for _ in rows]
+        for (brand, value), members in _groups(rows, key).items():
+            ends = [parse_time(rows[i]["created_at"]) for i in members]
+            if rule.options["baseline"] == "previous":
+                got = windows.matching(rule, "previous", brand, key, value,
+                                       min(ends) - 2 * span, max(ends))  # fmt: skip
+                refs = [float(_count(got, end - 2 * span, end - span, open_end=True))
+                        for end in ends]  # fmt: skip
+            else:
+                got = windows.matching(rule, "current", brand, key, value,
+                                       min(ends) - span, max(ends))  # fmt: skip
+                refs = _same_hour(rule, windows, brand, key, value, ends)
+            bounds = [got.bounds(end - span, end) for end in ends]
+            tops = sliding_max(got.severities, bounds)
+            for i, where, ref, top in zip(members, bounds, refs, tops, strict=True):
+                out[i] = _spike(rule, rows[i], value, got.span(where), ref, top)
+        return out
 
-        current = matching(end - span, end)
-        if opts["baseline"] == "previous":
-            cutoff = iso(end - span)  # [end - 2 span, end - span): nothing counted twice
-            ref = float(sum(r["created_at"] < cutoff for r in matching(end - 2 * span, end - span)))
-            versus = f"the previous {_human(span)}"
-            reason = f"spike: {len(current)} vs {ref:g} before"
-        else:
-            days = opts["baseline_days"]
-            past = (matching(end - d * DAY - span, end - d * DAY) for d in range(1, days + 1))
-            ref = sum(len(rows) for rows in past) / days
-            versus = f"the same {_human(span)} on the past {days} days (mean {ref:.1f})"
-            reason = f"spike: {len(current)} vs {ref:.1f} a day at this time ({days}-day mean)"
-        if (
-            len(current) < opts["threshold_cur"]
-            or ref < opts["threshold_ref"]
-            or len(current) < ref * opts["spike_height"]
-        ):
-            return []
-        height = f"{len(current) / ref:.1f}x {versus}" if ref else f"up from 0 in {versus}"
-        scope = "" if key == "brand" else f" ({key} {value})"
-        summary = f"{len(current)} mentions of {row['brand']}{scope} in {_human(span)}, {height}"
-        reasons = (rule_reason(rule), reason)
-        return [Firing(row["brand"], str(value), row["key"], end, tuple(current), summary, reasons)]
+
+def _count(got: Matching, start: datetime, end: datetime, *, open_end: bool = False) -> int:
+    i, j = got.bounds(start, end, end_open=open_end)
+    return j - i
+
+
+def _same_hour(
+    rule: Rule, windows: Windows, brand: str, key: str, value: Any, ends: list[datetime]
+) -> list[float]:
+    """Each row's reference: the mean count of the same window on the past `baseline_days`."""
+    span, days = rule.options["timeframe"], rule.options["baseline_days"]
+    totals = [0] * len(ends)
+    for d in range(1, days + 1):
+        back = d * DAY
+        got = windows.matching(rule, f"day{d}", brand, key, value,
+                               min(ends) - back - span, max(ends) - back)  # fmt: skip
+        for n, end in enumerate(ends):
+            totals[n] += _count(got, end - back - span, end - back)
+    return [total / days for total in totals]
+
+
+def _spike(
+    rule: Rule, row: Row, value: Any, current: Sequence[Row], ref: float, top: float
+) -> list[Firing]:
+    """A firing if `current` clears the thresholds against `ref`."""
+    opts = rule.options
+    key, span = rule.query_key or "brand", opts["timeframe"]
+    if opts["baseline"] == "previous":
+        versus = f"the previous {_human(span)}"
+        reason = f"spike: {len(current)} vs {ref:g} before"
+    else:
+        days = opts["baseline_days"]
+        versus = f"the same {_human(span)} on the past {days} days (mean {ref:.1f})"
+        reason = f"spike: {len(current)} vs {ref:.1f} a day at this time ({days}-day mean)"
+    if (
+        len(current) < opts["threshold_cur"]
+        or ref < opts["threshold_ref"]
+        or len(current) < ref * opts["spike_height"]
+    ):
+        return []
+    height = f"{len(current) / ref:.1f}x {versus}" if ref else f"up from 0 in {versus}"
+    scope = "" if key == "brand" else f" ({key} {value})"
+    summary = f"{len(current)} mentions of {row['brand']}{scope} in {_human(span)}, {height}"
+    reasons = (rule_reason(rule), reason)
+    end = parse_time(row["created_at"])
+    return [Firing(row["brand"], str(value), row["key"], end, current, summary, reasons, top)]
 
 
 class FlatlineRule(RuleTypeBase):
@@ -308,47 +389,94 @@ class NewTermRule(RuleTypeBase):
     def fire(rule: Rule, row: Row, store: Store) -> list[Firing]:
         """A firing per new term of `row` (group value: the term), provided the brand has
         mentions at least `min_history` older than `row`, so a fresh store is quiet."""
-        field, window = rule.options["field"], rule.options["terms_window"]
-        if field == "hashtags":
-            terms = sorted(set(HASHTAG.findall(row["text"].lower())))
-        else:
-            value = field_value(row, field)
-            terms = [str(value)] if value not in (None, "") else []
-        created = parse_time(row["created_at"])
-        first = store.first_mention_at(row["brand"]) if terms else None
-        if first is None or first > created - rule.options["min_history"]:
-            return []
-        span = f"in {_human(window)}"
-        if first > created - window:
-            span = f"since records began on {first:%Y-%m-%d}"
-        firings = []
-        for term in terms:
-            if _seen_before(rule, row, store, term, created - window):
-                continue
-            summary = f"first '{term}' mention of {row['brand']} {span}"
-            reason = f"new {field[:-1] if field == 'hashtags' else field}: '{term}', none {span}"
-            firings.append(Firing(row["brand"], term, row["key"], created, (row,), summary,
-                                  (rule_reason(rule), reason)))  # fmt: skip
-        return firings
+        return NewTermRule.fire_batch(rule, [row], Windows(store))[0]
+
+    @staticmethod
+    def fire_batch(rule: Rule, rows: Sequence[Row], windows: Windows) -> list[list[Firing]]:
+        """`fire` per row; each (brand, term) looked up once for the batch."""
+        window = rule.options["terms_window"]
+        due: dict[tuple[str, str], list[int]] = {}
+        for i, row in enumerate(rows):
+            first = windows.first_mention_at(row["brand"])
+            created = parse_time(row["created_at"])
+            if first is not None and first <= created - rule.options["min_history"]:
+                for term in _terms(rule, row):
+                    due.setdefault((row["brand"], term), []).append(i)
+        seen: set[tuple[int, str]] = set()
+        for (_, term), members in due.items():
+            flags = _seen_before(rule, [rows[i] for i in members], windows.store, term, window)
+            seen.update((i, term) for i, flag in zip(members, flags, strict=True) if flag)
+        out: list[list[Firing]] = [[] for _ in rows]
+        for (_, term), members in sorted(due.items(), key=lambda item: item[0][1]):
+            for i in members:
+                if (i, term) not in seen:
+                    out[i].append(_new_term_firing(rule, rows[i], term, windows))
+        return out
 
 
-def _seen_before(rule: Rule, row: Row, store: Store, term: str, since: datetime) -> bool:
-    """Whether a matching mention of the brand created in [since, row) had `term`."""
+def _terms(rule: Rule, row: Row) -> list[str]:
+    """The terms of `row` a new_term rule watches, sorted."""
     field = rule.options["field"]
-    scope: dict[str, Any] = {"since": since, "brand": row["brand"]}
     if field == "hashtags":
+        return sorted(set(HASHTAG.findall(row["text"].lower())))
+    value = field_value(row, field)
+    return [str(value)] if value not in (None, "") else []
+
+
+def _new_term_firing(rule: Rule, row: Row, term: str, windows: Windows) -> Firing:
+    field, window = rule.options["field"], rule.options["terms_window"]
+    created = parse_time(row["created_at"])
+    first = windows.first_mention_at(row["brand"])
+    span = f"in {_human(window)}"
+    if first is not None and first > created - window:
+        span = f"since records began on {first:%Y-%m-%d}"
+    summary = f"first '{term}' mention of {row['brand']} {span}"
+    reason = f"new {field[:-1] if field == 'hashtags' else field}: '{term}', none {span}"
+    return Firing(row["brand"], term, row["key"], created, (row,), summary,
+                  (rule_reason(rule), reason))  # fmt: skip
+
+
+def _seen_before(
+    rule: Rule, rows: Sequence[Row], store: Store, term: str, window: timedelta
+) -> list[bool]:
+    """For each of `rows` (one brand, all holding `term`): whether a matching mention of the
+    brand created in [row - window, row) had `term`. Two reads for them all: back from the
+    earliest row to the latest such mention before it, and the mentions among the rows."""
+    order = sorted(range(len(rows)), key=lambda n: (rows[n]["created_at"], rows[n]["key"]))
+    first, last = rows[order[0]], rows[order[-1]]
+    scope: dict[str, Any] = {"brand": first["brand"]}
+    if rule.options["field"] == "hashtags":
         scope["text_like"] = _like_pattern(term)
     else:
-        scope.update(field=field, value=field_value(row, field))
-    earlier = store.newest_first(
-        parse_time(row["created_at"]), before=(row["created_at"], row["key"]), **scope
-    )
-    for other in earlier:
-        if field == "hashtags" and term not in HASHTAG.findall(other["text"].lower()):
-            continue  # `#acme` also LIKE-matches `#acmeair`
-        if rule.matches(other):
-            return True
-    return False
+        scope.update(field=rule.options["field"], value=field_value(first, rule.options["field"]))
+    start = parse_time(first["created_at"])
+    earlier = store.newest_first(start, since=start - window,
+                                 before=(first["created_at"], first["key"]), **scope)  # fmt: skip
+    prior = next((_place(r) for r in earlier if _has(rule, r, term)), None)
+    among: list[tuple[str, str]] = []
+    if len(rows) > 1:
+        inside = store.newest_first(parse_time(last["created_at"]), since=start,
+                                    before=(last["created_at"], last["key"]), **scope)  # fmt: skip
+        among = sorted(_place(r) for r in inside if _has(rule, r, term))
+    flags = [False] * len(rows)
+    for n in order:
+        here = _place(rows[n])
+        before = among[: bisect_left(among, here)]
+        latest = max([*([prior] if prior and prior < here else []), *before[-1:]], default=None)
+        since = iso(parse_time(here[0]) - window)
+        flags[n] = latest is not None and latest[0] >= since
+    return flags
+
+
+def _place(row: Row) -> tuple[str, str]:
+    return row["created_at"], row["key"]
+
+
+def _has(rule: Rule, row: Row, term: str) -> bool:
+    """Whether `row` matches the rule and (for hashtags) really holds `term`."""
+    if rule.options["field"] == "hashtags" and term not in HASHTAG.findall(row["text"].lower()):
+        return False  # `#acme` also LIKE-matches `#acmeair`
+    return rule.matches(row)
 
 
 def _like_pattern(term: str) -> str:

@@ -367,6 +367,32 @@ _WORKFLOW = (
 
 
 @migrations()
+def m008_work_queues(db: Database) -> None:
+    """Work queues read by index, so a run with nothing new reads nothing: each mention's
+    `scored_version` (the version its score covers; a partial index holds the mentions due
+    for scoring), and each score's `created_at` (its mention's; a partial index holds the
+    scores due for rule evaluation in event order). Replaces `scores_unevaluated`. And
+    incidents by (brand, last_event_at): an alert's incident lookups read its brand's
+    incidents active around it, not every incident mention (a scan per alert before)."""
+    for statement in _WORK_QUEUES:
+        db.execute(statement)
+
+
+_WORK_QUEUES = (
+    "ALTER TABLE mentions ADD COLUMN scored_version INTEGER NOT NULL DEFAULT 0",
+    "UPDATE mentions SET scored_version = COALESCE("
+    "(SELECT mention_version FROM scores WHERE mention_key = mentions.key), 0)",
+    "CREATE INDEX mentions_to_score ON mentions (created_at, key) WHERE scored_version < version",
+    "ALTER TABLE scores ADD COLUMN created_at TEXT NOT NULL DEFAULT ''",
+    "UPDATE scores SET created_at = COALESCE("
+    "(SELECT created_at FROM mentions WHERE key = scores.mention_key), '')",
+    "DROP INDEX scores_unevaluated",
+    "CREATE INDEX scores_due ON scores (created_at, mention_key) WHERE evaluated = 0",
+    "CREATE INDEX incidents_brand_active ON incidents (brand, last_event_at)",
+)
+
+
+@migrations()
 def m009_snapshot_reach_and_impressions(db: Database) -> None:
     """Each engagement snapshot keeps the reshare reach (summed followers of the accounts that
     reshared the post so far) and the impressions the source reported with it; NULL where

@@ -27,12 +27,14 @@ from reputation.viral import assess
 class ScoringSettings:
     """The `scoring` config: the complaint threshold, the share of complaints in the brand's
     stream (`prevalence`, the detector's prior), and an optional trained model blended with
-    the built-in detector (`model_weight` is the model's share)."""
+    the built-in detector (`model_weight` is the model's share); `workers`: processes that
+    score a large batch (1: in this process; "auto": one per core)."""
 
     threshold: float = detector.DEFAULT_THRESHOLD
     prevalence: float = detector.DEFAULT_PREVALENCE
     model: Path | None = None
     model_weight: float = 0.7
+    workers: int | str = 1
 
 
 class TextAnalysis(NamedTuple):

@@ -100,6 +100,13 @@ class Tables:
             raise StoreError(f"no row was written by {sql.split('(')[0]}")
         return row_id
 
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters (sqlite3's and psycopg's executemany)."""
+        if isinstance(self._db, PostgresDatabase):
+            self._db.executemany(sql, rows)
+        else:
+            cast("Database", self._db).conn.executemany(sql, rows)
+
     def _typed(self, kind: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
         """`_rows` as rows of the TypedDict `kind`, for a query that selects its columns."""
         return cast("list[R]", self._rows(sql, params))
@@ -249,12 +256,20 @@ class Store(Tables):
     ) -> IngestStats:
         stats = IngestStats()
         record = self._db.atomic if guarded else contextlib.nullcontext
+        fresh: list[tuple[list[Any], list[Any]]] = []  # new mentions, written many at once
         with self._db.atomic():
             mentions, replies = self._unforgotten(mentions, replies, stats)
             top = self._fts_top()
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
+                if old is None and not guarded:
+                    params = self._new_params(connector, mention, now)
+                    fresh.append(params)
+                    existing[mention.key] = _as_current(mention, params[1][1])
+                    stats.new += 1
+                    continue
+                self._insert_many(fresh)  # an update may follow an insert of the same key
                 try:
                     with record():  # a savepoint: one record's failure is its own
                         new = self._upsert(connector, mention, old, now)
@@ -268,14 +283,8 @@ class Store(Tables):
                     stats.new += 1
                 elif new["version"] != old["version"]:
                     stats.updated += 1
-            for reply in replies:
-                try:
-                    with record():
-                        self._save_reply(connector, reply, now)
-                except _RECORD_ERRORS as exc:
-                    if not guarded:
-                        raise
-                    stats.refused.append((reply.key, _reason(exc)))
+            self._insert_many(fresh)
+            self._save_replies(connector, replies, now, guarded, stats)
             if stats.new and top is not None:  # new rows take rowids above the old maximum
                 self._db.execute(
                     "INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions"
@@ -335,6 +344,22 @@ class Store(Tables):
         ]  # fmt: skip
         stats.forgotten += len(mentions) - len(kept) + len(replies) - len(kept_replies)
         return kept, kept_replies
+
+    def _save_replies(
+        self, connector: str, replies: Sequence[Reply], now: datetime, guarded: bool,
+        stats: IngestStats,
+    ) -> None:  # fmt: skip
+        """Store the brand's replies; guarded, a reply the store refuses is reported and
+        skipped (its own savepoint), otherwise the error propagates."""
+        record = self._db.atomic if guarded else contextlib.nullcontext
+        for reply in replies:
+            try:
+                with record():
+                    self._save_reply(connector, reply, now)
+            except _RECORD_ERRORS as exc:
+                if not guarded:
+                    raise
+                stats.refused.append((reply.key, _reason(exc)))
 
     def _save_reply(self, connector: str, reply: Reply, now: datetime) -> None:
         self._db.execute(
@@ -424,6 +449,34 @@ class Store(Tables):
                 found[row["key"]] = row
         return found
 
+    def _new_params(self, connector: str, m: Mention, now: datetime) -> tuple[list[Any], list[Any]]:
+        """The parameters of a new mention's row and of its first snapshot."""
+        seen = iso(m.observed_at or now)
+        raw = json.dumps(m.raw, default=str) if m.raw is not None else None
+        row = [m.key, m.source, m.native_id, m.brand, m.text, m.author, m.author_followers,
+               m.url, iso(m.created_at), m.likes, m.shares, m.replies, m.lang, m.parent_id,
+               m.thread_id, connector, seen, seen, raw]  # fmt: skip
+        return row, [m.key, seen, m.likes, m.shares, m.replies, m.reshare_reach, m.impressions]
+
+    def _insert_many(self, fresh: list[tuple[list[Any], list[Any]]]) -> None:
+        """Write new mentions and their first snapshots, two statements for them all; empty
+        `fresh`."""
+        if not fresh:
+            return
+        self._execute_many(
+            "INSERT INTO mentions (key, source, native_id, brand, text, author,"
+            " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
+            " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            [row for row, _ in fresh],
+        )
+        self._execute_many(
+            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies,"
+            " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [snapshot for _, snapshot in fresh],
+        )
+        fresh.clear()
+
     def _upsert(
         self, connector: str, m: Mention, old: dict[str, Any] | None, now: datetime
     ) -> dict[str, Any]:
@@ -431,36 +484,16 @@ class Store(Tables):
         counts = {"likes": m.likes, "shares": m.shares, "replies": m.replies}
         reach = m.reshare_reach
         if old is None:
+            row, _ = self._new_params(connector, m, now)
             self._db.execute(
                 "INSERT INTO mentions (key, source, native_id, brand, text, author,"
                 " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
                 " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                [
-                    m.key,
-                    m.source,
-                    m.native_id,
-                    m.brand,
-                    m.text,
-                    m.author,
-                    m.author_followers,
-                    m.url,
-                    iso(m.created_at),
-                    m.likes,
-                    m.shares,
-                    m.replies,
-                    m.lang,
-                    m.parent_id,
-                    m.thread_id,
-                    connector,
-                    seen,
-                    seen,
-                    json.dumps(m.raw, default=str) if m.raw is not None else None,
-                ],
+                row,
             )
             self._snapshot(m, seen)
-            return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": 1,
-                    "reshare_reach": reach}  # fmt: skip
+            return _as_current(m, seen)
         if seen < old["last_seen_at"]:
             # A late observation: keep it as history, leave the current counts alone.
             added = self._snapshot(m, seen)
@@ -527,13 +560,21 @@ class Store(Tables):
         created, key = after or ("", "")
         return self._typed(
             MentionRow,
+            # `scored_version < version` is the partial index mentions_to_score: the queue.
             f"SELECT {_TO_SCORE_SQL} FROM mentions m"  # noqa: S608 - names from a constant
-            " LEFT JOIN scores s ON s.mention_key = m.key"
-            " WHERE (s.mention_key IS NULL OR s.mention_version < m.version)"
-            " AND (m.created_at > ? OR (m.created_at = ? AND m.key > ?))"
+            " WHERE m.scored_version < m.version AND (m.created_at, m.key) > (?, ?)"
             " ORDER BY m.created_at, m.key LIMIT ?",
-            [created, created, key, limit],
+            [created, key, limit],
         )
+
+    def count_to_score(self, limit: int) -> int:
+        """How many mentions are due for scoring, counted up to `limit` (an index read)."""
+        [row] = self._rows(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM mentions"
+            " WHERE scored_version < version LIMIT ?)",
+            [limit],
+        )
+        return int(row["n"])
 
     def snapshots(self, keys: Sequence[str]) -> dict[str, list[Snapshot]]:
         """Engagement snapshots of each key, oldest first."""
@@ -566,39 +607,40 @@ class Store(Tables):
 
     def save_scores(self, scored: Sequence[tuple[Score, int]], now: datetime) -> None:
         """Write scores with the mention version they cover; each is due for rule evaluation."""
+        rows = [
+            [score.mention_key, version, iso(now), score.sentiment, score.complaint,
+             score.severity, score.viral_risk, score.predicted_engagement_24h, score.category,
+             json.dumps(list(score.reasons)), score.mention_key]
+            for score, version in scored
+        ]  # fmt: skip
         with self._db.atomic():
-            for score, version in scored:
-                self._db.execute(
-                    "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
-                    " complaint, severity, viral_risk, predicted_engagement_24h, category,"
-                    " reasons, evaluated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
-                    " ON CONFLICT (mention_key) DO UPDATE SET"
-                    " mention_version = excluded.mention_version,"
-                    " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
-                    " complaint = excluded.complaint, severity = excluded.severity,"
-                    " viral_risk = excluded.viral_risk,"
-                    " predicted_engagement_24h = excluded.predicted_engagement_24h,"
-                    " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
-                    [
-                        score.mention_key,
-                        version,
-                        iso(now),
-                        score.sentiment,
-                        score.complaint,
-                        score.severity,
-                        score.viral_risk,
-                        score.predicted_engagement_24h,
-                        score.category,
-                        json.dumps(list(score.reasons)),
-                    ],
-                )
+            self._execute_many(
+                "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
+                " complaint, severity, viral_risk, predicted_engagement_24h, category,"
+                " reasons, evaluated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0,"
+                " (SELECT created_at FROM mentions WHERE key = ?))"
+                " ON CONFLICT (mention_key) DO UPDATE SET"
+                " mention_version = excluded.mention_version,"
+                " scored_at = excluded.scored_at, sentiment = excluded.sentiment,"
+                " complaint = excluded.complaint, severity = excluded.severity,"
+                " viral_risk = excluded.viral_risk,"
+                " predicted_engagement_24h = excluded.predicted_engagement_24h,"
+                " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
+                rows,
+            )
+            self._execute_many(
+                "UPDATE mentions SET scored_version = ? WHERE key = ?",
+                [(version, score.mention_key) for score, version in scored],
+            )
 
     # -- rules ----------------------------------------------------------------------------
 
     def unevaluated(self, limit: int = 500) -> list[ScoredMention]:
         """Scored mentions the rules have not seen in their current version, oldest first."""
+        # `evaluated = 0` is the partial index scores_due, in (created_at, key) order.
         return self._scored(
-            SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY m.created_at, m.key LIMIT ?", [limit]
+            SCORED_SELECT + " WHERE s.evaluated = 0 ORDER BY s.created_at, s.mention_key LIMIT ?",
+            [limit],
         )
 
     def window(
@@ -1128,6 +1170,13 @@ def _why(path: Path, exc: BaseException) -> str:
 def _reason(exc: BaseException) -> str:
     """Why SQLite refused a record, short enough for one line of a run's errors."""
     return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _as_current(m: Mention, seen: str) -> dict[str, Any]:
+    """What `_current` reads of a mention just inserted (seen at `seen`)."""
+    return {"key": m.key, "text": m.text, "likes": m.likes, "shares": m.shares,
+            "replies": m.replies, "last_seen_at": seen, "version": 1,
+            "reshare_reach": m.reshare_reach}  # fmt: skip
 
 
 def month_reads(state: dict[str, Any], now: datetime) -> int:

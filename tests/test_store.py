@@ -165,6 +165,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m005_every_alert_in_an_incident",
         "m006_sink_posts_and_state",
         "m007_incident_workflow",
+        "m008_work_queues",
         "m009_snapshot_reach_and_impressions",
         "m010_health_and_notices",
         "m011_search_and_forgetting",
