@@ -19,6 +19,7 @@ from reputation.connectors import (
     decode_state,
     encode_state,
 )
+from reputation.crashpoint import crash_point
 from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
 from reputation.notify import build_sinks, deliver
@@ -142,6 +143,7 @@ def _save(
             replies=batch.replies,
             reads=batch.reads,
         )
+        crash_point("ingest")  # a test hook (decision 140)
         summary.new_mentions += stats.new
         if moved:
             saved[batch.scope] = state
@@ -196,6 +198,7 @@ def score_new(
                     errors.append(f"scoring {row['key']}: {exc}")
         versions = {r["key"]: r["version"] for r in rows}
         store.save_scores([(s, versions[s.mention_key]) for s in scores], now)
+        crash_point("scoring")  # a test hook (decision 140)
         count += len(scores)
     return count, errors
 

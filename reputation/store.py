@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
+from reputation.crashpoint import crash_point
 from reputation.errors import StoreError
 from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
 from reputation.schema import migrations
@@ -196,6 +197,7 @@ class Store(Tables):
                     stats.refused.append((mention.key, _reason(exc)))
                     continue
                 existing[mention.key] = new
+                crash_point("ingest-record")  # a test hook (decision 140)  # pragma: no mutate
                 if old is None:
                     stats.new += 1
                 elif new["version"] != old["version"]:
@@ -346,6 +348,8 @@ class Store(Tables):
             version = old["version"] + added
             self._db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
             return {**old, "version": version}
+        if seen == old["last_seen_at"]:  # the same moment read twice: the higher counts hold
+            counts = {k: max(v, old[k]) for k, v in counts.items()}
         changed = any(old[k] != v for k, v in counts.items())
         added = self._snapshot(m.key, seen, counts) if changed else 0
         # An edited post is a new version too: scored and evaluated again, as new counts are.
@@ -361,9 +365,9 @@ class Store(Tables):
                 m.author,
                 m.author_followers,
                 m.url,
-                m.likes,
-                m.shares,
-                m.replies,
+                counts["likes"],
+                counts["shares"],
+                counts["replies"],
                 m.lang,
                 m.parent_id,
                 m.thread_id,
@@ -375,9 +379,14 @@ class Store(Tables):
         return {**counts, "key": m.key, "text": m.text, "last_seen_at": seen, "version": version}
 
     def _snapshot(self, key: str, seen: str, counts: dict[str, int]) -> int:
+        """Record the counts observed at `seen`; a snapshot of that moment already kept
+        keeps the higher of each count (decision 141). 1 if it is new or rose, else 0."""
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO snapshots (mention_key, observed_at, likes, shares, replies)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (mention_key, observed_at) DO UPDATE SET"
+            " likes = MAX(likes, excluded.likes), shares = MAX(shares, excluded.shares),"
+            " replies = MAX(replies, excluded.replies) WHERE excluded.likes > likes"
+            " OR excluded.shares > shares OR excluded.replies > replies",
             [key, seen, counts["likes"], counts["shares"], counts["replies"]],
         )
         return cursor.rowcount

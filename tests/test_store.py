@@ -62,6 +62,57 @@ def test_a_late_observation_is_history_not_the_current_count(store: Store) -> No
     assert [r["likes"] for r in snapshots] == [10, 50]
 
 
+def _counts(store: Store) -> tuple[list[dict], list[dict]]:
+    mentions = store._rows("SELECT likes, shares, replies, version FROM mentions")
+    snapshots = store._rows(
+        "SELECT observed_at, likes, shares, replies FROM snapshots ORDER BY observed_at"
+    )
+    return mentions, snapshots
+
+
+@pytest.mark.parametrize("order", ["low first", "high first"])
+def test_two_readings_of_the_same_moment_keep_the_higher_counts_in_any_order(
+    store: Store, order: str
+) -> None:
+    low = mention(likes=5, seen_minutes=10, shares=7, replies=1)
+    high = mention(likes=9, seen_minutes=10, shares=2, replies=1)
+    readings = [low, high] if order == "low first" else [high, low]
+    store.save_batch("file", [mention(likes=1)], T0)
+    stats = [store.save_batch("file", [m], T0).updated for m in readings]
+    assert _counts(store) == (
+        [{"likes": 9, "shares": 7, "replies": 1, "version": 3}],
+        [
+            {"observed_at": iso(T0), "likes": 1, "shares": 0, "replies": 0},
+            {"observed_at": iso(T0 + timedelta(minutes=10)), "likes": 9, "shares": 7,
+             "replies": 1},
+        ],
+    )  # fmt: skip
+    assert stats == [1, 1]  # each reading raised a count: scored again
+    for reading in readings:  # read again: nothing rises, nothing to score
+        assert store.save_batch("file", [reading], T0).updated == 0
+    assert _counts(store)[0][0]["version"] == 3
+
+
+def test_a_lower_reading_of_the_latest_moment_changes_nothing(store: Store) -> None:
+    store.save_batch("file", [mention(likes=9, seen_minutes=10)], T0)
+    assert store.save_batch("file", [mention(likes=4, seen_minutes=10)], T0).updated == 0
+    assert _counts(store) == (
+        [{"likes": 9, "shares": 0, "replies": 0, "version": 1}],
+        [{"observed_at": iso(T0 + timedelta(minutes=10)), "likes": 9, "shares": 0,
+          "replies": 0}],
+    )  # fmt: skip
+
+
+def test_a_late_reading_of_a_kept_moment_raises_that_snapshot_only(store: Store) -> None:
+    store.save_batch("file", [mention(likes=3, seen_minutes=10)], T0)
+    store.save_batch("file", [mention(likes=50, seen_minutes=60)], T0)
+    assert store.save_batch("file", [mention(likes=2, seen_minutes=10)], T0).updated == 0
+    assert store.save_batch("file", [mention(likes=8, seen_minutes=10)], T0).updated == 1
+    mentions, snapshots = _counts(store)
+    assert mentions == [{"likes": 50, "shares": 0, "replies": 0, "version": 3}]
+    assert [s["likes"] for s in snapshots] == [8, 50]
+
+
 def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
     store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
