@@ -51,8 +51,11 @@ def tally(meta: Path) -> dict[str, object]:
     }
 
 
-def check(mutants: Path, module: str, tests: list[str], names: list[str]) -> dict[str, object]:
-    """Run each named mutant against `tests` in a scratch copy; the survivors and the tally."""
+def check(
+    mutants: Path, module: str, tests: list[str], names: list[str], timeout: float = 300
+) -> dict[str, object]:
+    """Run each named mutant against `tests` in a scratch copy, a hung run (`timeout`
+    seconds) counting as killed; the survivors and the tally."""
     scratch = Path(tempfile.mkdtemp(prefix="mutation-check-"))
     try:
         shutil.copytree(mutants / "reputation", scratch / "reputation", symlinks=False)
@@ -64,7 +67,12 @@ def check(mutants: Path, module: str, tests: list[str], names: list[str]) -> dic
         for name in ["", *names]:  # first, no mutant: the tests must pass
             env = {**os.environ, "MUTANT_UNDER_TEST": name}
             command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
-            done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, check=False)
+            try:
+                done = subprocess.run(
+                    command, cwd=scratch, env=env, capture_output=True, check=False, timeout=timeout
+                )
+            except subprocess.TimeoutExpired:  # the mutant hung the tests: detected, as in mutmut
+                continue
             if not name and done.returncode != 0:
                 output = done.stdout.decode()[-2000:]
                 raise SystemExit(f"the tests fail without a mutant:\n{output}")

@@ -327,3 +327,24 @@ def test_complaints_of_given_keys_are_read_back(store: Store) -> None:
     store.save_scores([(Score("x:1", -0.5, 0.91, 0.4, 0.1, 3.0, "other"), 1)], T0)
     assert store.complaints(["x:1", "x:2", "x:9", "x:1"]) == {"x:1": 0.91}
     assert store.complaints([]) == {}
+
+
+def test_field_values_of_a_score_field_join_the_scores(store: Store) -> None:
+    from tests.conftest import scored
+
+    scored(store, "1", 0, category="refund")
+    scored(store, "2", 10, category="baggage")
+    scored(store, "3", 200, category="rude")  # created after `until`
+    until = T0 + timedelta(minutes=60)
+    assert store.field_values("category", T0, until) == ["baggage", "refund"]
+    assert store.field_values("brand", T0, until) == ["Acme Air"]
+
+
+def test_newest_first_pages_through_every_mention_once(store: Store) -> None:
+    from tests.conftest import scored
+
+    # Three at the same minute, so a page boundary falls between equal created_at.
+    keys = [scored(store, str(i), minutes=i // 3) for i in range(10)]
+    found = [m["key"] for m in store.newest_first(T0 + timedelta(hours=1), page=2)]
+    assert sorted(found) == sorted(keys) and len(found) == len(set(found)) == 10
+    assert found == [m["key"] for m in store.newest_first(T0 + timedelta(hours=1), page=100)]
