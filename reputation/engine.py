@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from reputation.crashpoint import crash_point
 from reputation.incidents import IncidentSettings, attach, category_of, close_quiet
 from reputation.models import SEVERITY_LEVELS, Alert, Silence
 from reputation.muting import Routes, mute_reason
@@ -50,6 +51,7 @@ def evaluate_rules(
             for rule, firing in found:
                 created += _record(store, rule, firing, sinks, now, policy, active, realert)
             store.mark_evaluated([r["key"] for r in rows])
+        crash_point("rules")  # a test hook (decision 140)
     for rule in rules:
         scan = RULE_TYPES[rule.type].scan(rule, store, now)
         with store.transaction():

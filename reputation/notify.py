@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from reputation.crashpoint import crash_point
 from reputation.followup import incident_lock, workflow_view
 from reputation.incidents import category_of
 from reputation.ledger import Ledger
@@ -266,6 +267,7 @@ def _deliver_locked(
     shown = main["delivered_version"] if main else 0
     view = _view(ledger, incident, alerts, shown, critical_route, posts)
     delivered = _call(sink.post, view) if main is None else _call(sink.update, view, main)
+    crash_point("delivery")  # a test hook (decision 140)  # pragma: no mutate
     with ledger.transaction():
         ledger.save_incident_message(
             incident["id"],

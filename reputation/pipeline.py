@@ -21,6 +21,7 @@ from reputation.connectors import (
     decode_state,
     encode_state,
 )
+from reputation.crashpoint import crash_point
 from reputation.engine import evaluate_rules
 from reputation.followup import show_changes
 from reputation.health import watch_sources
@@ -158,6 +159,7 @@ def _save(
             reads=batch.reads,
             cursor_as=state_name,
         )
+        crash_point("ingest")  # a test hook (decision 140)
         summary.new_mentions += stats.new
         if moved:
             saved[batch.scope] = state
@@ -254,6 +256,7 @@ def _one_by_one(
 def _save_scores(store: Store, part: _Chunk, scores: list[Score], now: datetime) -> None:
     versions = {r["key"]: r["version"] for r in part.rows}
     store.save_scores([(s, versions[s.mention_key]) for s in scores], now)
+    crash_point("scoring")  # a test hook (decision 140)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlite_utils import Database
 
+from reputation.crashpoint import crash_point
 from reputation.db import (
     Connection,
     PostgresDatabase,
@@ -268,6 +269,7 @@ class Store(Tables):
                     fresh.append(params)
                     existing[mention.key] = _as_current(mention, params[1][1])
                     stats.new += 1
+                    crash_point("ingest-record")  # a test hook (decision 140)  # pragma: no mutate
                     continue
                 self._insert_many(fresh)  # an update may follow an insert of the same key
                 try:
@@ -279,6 +281,7 @@ class Store(Tables):
                     stats.refused.append((mention.key, _reason(exc)))
                     continue
                 existing[mention.key] = new
+                crash_point("ingest-record")  # a test hook (decision 140)  # pragma: no mutate
                 if old is None:
                     stats.new += 1
                 elif new["version"] != old["version"]:
@@ -500,6 +503,8 @@ class Store(Tables):
             version = old["version"] + added
             self._db.execute("UPDATE mentions SET version = ? WHERE key = ?", [version, m.key])
             return {**old, "version": version}
+        if seen == old["last_seen_at"]:  # the same moment read twice: the higher counts hold
+            counts = {k: max(v, old[k]) for k, v in counts.items()}
         # New counts or a new reshare reach are a new observation; impressions alone are not
         # (they rise with every view and the forecast does not read them: decision 110).
         changed = any(old[k] != v for k, v in counts.items()) or (
@@ -520,9 +525,9 @@ class Store(Tables):
                 m.author,
                 m.author_followers,
                 m.url,
-                m.likes,
-                m.shares,
-                m.replies,
+                counts["likes"],
+                counts["shares"],
+                counts["replies"],
                 m.lang,
                 m.parent_id,
                 m.thread_id,
@@ -536,17 +541,21 @@ class Store(Tables):
 
     def _snapshot(self, m: Mention, seen: str) -> int:
         """Record the observation of `m` at `seen` (counts, reshare reach, impressions); 1 if
-        it was added. One at that moment already recorded keeps its counts, and takes the
-        reach (with the impressions) a later report of the same moment adds (1 then too): a
-        source may look the reach up after it read the counts."""
+        it was added or changed. A snapshot of that moment already kept keeps the higher of
+        each count (decision 141) and takes the reach (with the impressions) a later report
+        of the same moment adds: a source may look the reach up after it read the counts."""
         cursor = self._db.execute(
             "INSERT INTO snapshots (mention_key, observed_at, likes, shares, replies,"
             " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (mention_key, observed_at) DO UPDATE SET"
-            " reshare_reach = excluded.reshare_reach,"
+            " likes = MAX(snapshots.likes, excluded.likes),"
+            " shares = MAX(snapshots.shares, excluded.shares),"
+            " replies = MAX(snapshots.replies, excluded.replies),"
+            " reshare_reach = COALESCE(excluded.reshare_reach, snapshots.reshare_reach),"
             " impressions = COALESCE(excluded.impressions, snapshots.impressions)"
-            " WHERE excluded.reshare_reach IS NOT NULL"
-            " AND snapshots.reshare_reach IS NOT excluded.reshare_reach",
+            " WHERE excluded.likes > snapshots.likes OR excluded.shares > snapshots.shares"
+            " OR excluded.replies > snapshots.replies OR (excluded.reshare_reach IS NOT NULL"
+            " AND snapshots.reshare_reach IS NOT excluded.reshare_reach)",
             [m.key, seen, m.likes, m.shares, m.replies, m.reshare_reach, m.impressions],
         )
         return cursor.rowcount

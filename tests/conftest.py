@@ -238,6 +238,20 @@ def opened(config_database: Path | str) -> Iterator[Callable[[], Store]]:
         store.close()
 
 
+@pytest.fixture(scope="session")
+def fault_figures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Figures the fault suites record, by scenario; at the end of the session they are
+    printed (seen with `pytest -s`) and written to fault-figures.json in pytest's base temp."""
+    figures: dict[str, Any] = {}
+    yield figures
+    if figures:
+        path = tmp_path_factory.getbasetemp() / "fault-figures.json"
+        path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        print(f"\n\nfault figures (also in {path}):")
+        for scenario, row in figures.items():
+            print(f"  {scenario}:\n    " + ", ".join(f"{k} {v}" for k, v in row.items()))
+
+
 @pytest.fixture
 def slack(httpserver: Any) -> Iterator[FakeSlack]:
     fake = FakeSlack(httpserver)

@@ -170,3 +170,17 @@ def test_the_thread_reply_counts_the_new_mentions(
     assert len(reply["blocks"]) == 1 + 3
     runner([viral(make_record, 20, "di", 20_000)], minutes=20)
     assert slack.replies[1]["text"].startswith("+1 new mention(s): ")
+
+
+def test_a_resolved_incident_whose_message_was_deleted_is_posted_again_once(
+    runner: Any, make_record: Callable, slack: FakeSlack
+) -> None:
+    runner([viral(make_record, 0, "ann", 50_000)])
+    [main] = slack.top_level
+    channel = slack.channel(main["channel_id"])
+    channel.messages.remove(channel.find(main["ts"]))  # someone deleted it
+    runner(minutes=6 * 60 + 1)  # resolved: the update finds no message, so it posts anew
+    again = [m for m in slack.top_level if m["ts"] != main["ts"]]
+    assert len(again) == 1 and "· resolved 2026-11-22 18:01 UTC ·" in texts(again[0])
+    runner(minutes=7 * 60)
+    assert len([m for m in slack.top_level if m["ts"] != main["ts"]]) == 1  # once

@@ -3,6 +3,7 @@ sink; the ledger says what each sink got."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -178,3 +179,20 @@ def test_alerts_retry_puts_failed_alerts_and_their_deliveries_back_in_the_queue(
         store.close()
     assert main(["alerts", "--status", "pending", "--config", str(path)]) == 0
     assert capsys.readouterr().out.count("  pending  ") == 2
+
+
+def test_a_crash_outside_the_sink_is_reported_and_its_traceback_logged_for_v(
+    store: Store, recording: type[RecordingSink], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    from reputation.notify import deliver
+
+    def broken(*args: object) -> list[int]:
+        raise RuntimeError("ledger trouble")
+
+    monkeypatch.setattr(store.ledger, "incidents_owing_escalation", broken)
+    with caplog.at_level(logging.DEBUG, logger="reputation"):
+        result = deliver(store, [recording("r", {}, {})], NOW)
+    assert result.errors == ["sink r: crashed: RuntimeError: ledger trouble"]
+    [crash] = [r for r in caplog.records if r.getMessage() == "sink r crashed"]
+    assert crash.exc_info is not None and crash.exc_info[0] is RuntimeError

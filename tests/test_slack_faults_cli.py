@@ -1,6 +1,7 @@
 """The real command line, in subprocesses, against a Slack that takes a post and then fails
 to say so (dropped connection, 500, slower than the timeout): at most one message per
-incident once history can be read. Run with `-s` to see the figures."""
+incident once history can be read. Its figures join the fault suite's (tests/test_faults.py),
+printed at the end with `-s`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from tests.fakes import TOKEN, FakeSlack
 
@@ -17,7 +19,7 @@ FAULTS = ("drop", "error_after", "slow")
 
 
 def test_each_fault_after_a_processed_post_leaves_one_message_per_incident(
-    workspace: Callable, make_record: Callable, slack: FakeSlack
+    workspace: Callable, make_record: Callable, slack: FakeSlack, fault_figures: dict[str, Any]
 ) -> None:
     records = [
         make_record(f"Acme Air lost my bag and nobody answers, terrible #{i}", minutes=i * 300,
@@ -45,6 +47,11 @@ def test_each_fault_after_a_processed_post_leaves_one_message_per_incident(
         f" ({', '.join(FAULTS)}): {slack.attempts} posts, {reads} history reads,"
         f" messages per incident {dict(per_incident)}, duplicates {duplicates}"
     )
+    fault_figures[f"Slack takes a post, then {', '.join(FAULTS)} (one incident each)"] = {
+        "incidents": len(FAULTS), "runs": len(runs), "posts attempted": slack.attempts,
+        "history reads": reads, "messages": len(slack.messages), "duplicates": duplicates,
+        "incidents without a message": len(FAULTS) - len(per_incident),
+    }  # fmt: skip
     assert [c["outcome"] for c in slack.calls_of("chat.postMessage")] == [
         f"ok, then {kind}" for kind in FAULTS
     ]

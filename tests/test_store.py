@@ -98,6 +98,57 @@ def test_a_late_observation_keeps_its_own_reach(store: Store) -> None:
     assert [tuple(r.values()) for r in rows] == [(2, 700), (9, 9_000)]
 
 
+def _counts(store: Store) -> tuple[list[dict], list[dict]]:
+    mentions = store._rows("SELECT likes, shares, replies, version FROM mentions")
+    snapshots = store._rows(
+        "SELECT observed_at, likes, shares, replies FROM snapshots ORDER BY observed_at"
+    )
+    return mentions, snapshots
+
+
+@pytest.mark.parametrize("order", ["low first", "high first"])
+def test_two_readings_of_the_same_moment_keep_the_higher_counts_in_any_order(
+    store: Store, order: str
+) -> None:
+    low = mention(likes=5, seen_minutes=10, shares=7, replies=1)
+    high = mention(likes=9, seen_minutes=10, shares=2, replies=1)
+    readings = [low, high] if order == "low first" else [high, low]
+    store.save_batch("file", [mention(likes=1)], T0)
+    stats = [store.save_batch("file", [m], T0).updated for m in readings]
+    assert _counts(store) == (
+        [{"likes": 9, "shares": 7, "replies": 1, "version": 3}],
+        [
+            {"observed_at": iso(T0), "likes": 1, "shares": 0, "replies": 0},
+            {"observed_at": iso(T0 + timedelta(minutes=10)), "likes": 9, "shares": 7,
+             "replies": 1},
+        ],
+    )  # fmt: skip
+    assert stats == [1, 1]  # each reading raised a count: scored again
+    for reading in readings:  # read again: nothing rises, nothing to score
+        assert store.save_batch("file", [reading], T0).updated == 0
+    assert _counts(store)[0][0]["version"] == 3
+
+
+def test_a_lower_reading_of_the_latest_moment_changes_nothing(store: Store) -> None:
+    store.save_batch("file", [mention(likes=9, seen_minutes=10)], T0)
+    assert store.save_batch("file", [mention(likes=4, seen_minutes=10)], T0).updated == 0
+    assert _counts(store) == (
+        [{"likes": 9, "shares": 0, "replies": 0, "version": 1}],
+        [{"observed_at": iso(T0 + timedelta(minutes=10)), "likes": 9, "shares": 0,
+          "replies": 0}],
+    )  # fmt: skip
+
+
+def test_a_late_reading_of_a_kept_moment_raises_that_snapshot_only(store: Store) -> None:
+    store.save_batch("file", [mention(likes=3, seen_minutes=10)], T0)
+    store.save_batch("file", [mention(likes=50, seen_minutes=60)], T0)
+    assert store.save_batch("file", [mention(likes=2, seen_minutes=10)], T0).updated == 0
+    assert store.save_batch("file", [mention(likes=8, seen_minutes=10)], T0).updated == 1
+    mentions, snapshots = _counts(store)
+    assert mentions == [{"likes": 50, "shares": 0, "replies": 0, "version": 3}]
+    assert [s["likes"] for s in snapshots] == [8, 50]
+
+
 def test_missing_fields_do_not_erase_known_ones(store: Store) -> None:
     store.save_batch("file", [mention(author="ann", author_followers=500)], T0)
     store.save_batch("file", [mention(likes=2, seen_minutes=5)], T0)
@@ -319,3 +370,24 @@ def test_complaints_of_given_keys_are_read_back(store: Store) -> None:
     store.save_scores([(Score("x:1", -0.5, 0.91, 0.4, 0.1, 3.0, "other"), 1)], T0)
     assert store.complaints(["x:1", "x:2", "x:9", "x:1"]) == {"x:1": 0.91}
     assert store.complaints([]) == {}
+
+
+def test_field_values_of_a_score_field_join_the_scores(store: Store) -> None:
+    from tests.conftest import scored
+
+    scored(store, "1", 0, category="refund")
+    scored(store, "2", 10, category="baggage")
+    scored(store, "3", 200, category="rude")  # created after `until`
+    until = T0 + timedelta(minutes=60)
+    assert store.field_values("category", T0, until) == ["baggage", "refund"]
+    assert store.field_values("brand", T0, until) == ["Acme Air"]
+
+
+def test_newest_first_pages_through_every_mention_once(store: Store) -> None:
+    from tests.conftest import scored
+
+    # Three at the same minute, so a page boundary falls between equal created_at.
+    keys = [scored(store, str(i), minutes=i // 3) for i in range(10)]
+    found = [m["key"] for m in store.newest_first(T0 + timedelta(hours=1), page=2)]
+    assert sorted(found) == sorted(keys) and len(found) == len(set(found)) == 10
+    assert found == [m["key"] for m in store.newest_first(T0 + timedelta(hours=1), page=100)]

@@ -301,3 +301,11 @@ def _statuses(database: Path) -> list[str]:
             rows = []
     db.close()
     return [status for (status,) in rows]
+
+
+@pytest.mark.parametrize("error", ["database disk image is malformed", "file is not a database"])
+def test_a_damaged_file_is_named_as_such(tmp_path: Path, error: str) -> None:
+    from reputation.store import _why
+
+    why = _why(tmp_path / "reputation.db", sqlite3.DatabaseError(error))
+    assert why == f"{error}: the file is damaged, or is not a reputation database"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from reputation.text import (
+    compact_count,
     csv_safe,
     normalize,
+    shorten,
     slack_escape,
     slack_inert,
     slack_text,
@@ -118,6 +120,50 @@ def test_joiners_that_writing_needs_are_kept(kept: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("__underlined__ text", "underlined text"),
+        ("~~struck~~ text", "struck text"),
+        ("`code` text", "code text"),
+        ("**bold** text", "bold text"),
+    ],
+)
+def test_each_markdown_marker_is_stripped_even_alone(raw: str, plain: str) -> None:
+    assert normalize(raw) == plain
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("worst,everything late...again", "worst, everything late... again"),
+        ("why?!why", "why?! why"),
+        ("late...again", "late... again"),  # dots alone
+        ("", ""),
+        ("see https://a.example/x,y?q=1 ok", "see https://a.example/x,y?q=1 ok"),
+    ],
+)
+def test_words_glued_by_punctuation_are_parted_but_links_are_not(raw: str, plain: str) -> None:
+    assert normalize(raw) == plain
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\u200d\U0001f4bb", "\U0001f4bb"),  # a ZWJ that starts the text joins nothing
+        ("\U0001f469\u200d", "\U0001f469"),  # nor one that ends it
+        ("\U0001f469\u200da", "\U0001f469a"),  # an emoji, then a letter: not a sequence
+        ("a\U0001f469\u200d\U0001f4bb", "a\U0001f469\u200d\U0001f4bb"),  # kept mid-text
+        ("\u200c\u0915", "\u0915"),  # a ZWNJ that starts the text
+        ("\u0915\u200c", "\u0915"),  # or ends it
+        ("\u0915\u094d\u200c\u0937", "\u0915\u094d\u200c\u0937"),  # after a virama (Mn)
+        ("\u024f\u200c\u024f", "\u024f\u024f"),  # the last Latin letter keeps none
+    ],
+)
+def test_joiners_are_judged_by_their_neighbours(raw: str, clean: str) -> None:
+    assert strip_invisible(raw) == clean
+
+
+@pytest.mark.parametrize(
     ("raw", "inert"),
     [
         ("*bold* _it_ ~struck~", "\u2217bold\u2217 \u02cdit\u02cd \u223cstruck\u223c"),
@@ -138,3 +184,31 @@ def test_slack_markup_typed_by_a_stranger_does_not_format(raw: str, inert: str) 
 
 def test_slack_text_neutralises_then_escapes() -> None:
     assert slack_text("<!channel> *now* \u202e") == "&lt;!channel&gt; \u2217now\u2217 "
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "short"),
+    [
+        ("abc", 3, "abc"),  # exactly at the limit: kept whole
+        ("abcdef", 4, "abc…"),  # the ellipsis counts in the limit
+        ("ab cdef", 4, "ab…"),  # no space left before the ellipsis
+        ("  abcdef", 5, "  ab…"),  # leading spaces are the text's own
+        ("abc", 1, "…"),
+    ],
+)
+def test_shorten_cuts_to_the_limit_ellipsis_included(text: str, limit: int, short: str) -> None:
+    assert shorten(text, limit) == short
+    assert len(shorten(text, limit)) <= limit
+
+
+def test_terminal_safe_puts_one_replacement_character_for_each_control() -> None:
+    assert terminal_safe("a\x1b[31mb\x07") == "a\ufffd[31mb\ufffd"
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [(0, "0"), (9_999, "9,999"), (10_000, "10k"), (48_000, "48k"), (999_000, "999k"),
+     (1_000_000, "1M"), (1_050_000, "1.1M"), (1_200_000, "1.2M"), (25_000_000, "25M")],
+)  # fmt: skip
+def test_compact_count_says_counts_as_people_do(n: int, said: str) -> None:
+    assert compact_count(n) == said

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from reputation.crashpoint import crash_point
 from reputation.links import post_url
 from reputation.models import IncidentMessage, IncidentSummary, ScoredMention, SinkPost, Transition
 from reputation.playbook import next_step
@@ -275,6 +276,7 @@ class SlackSink:
         except SinkError as exc:
             log.failed(slot, str(exc), sent=False)
             raise
+        crash_point("post")  # a test hook (decision 140)  # pragma: no mutate
         ts, channel_id = response["ts"], response.get("channel") or channel
         log.done(slot, ts, channel_id)
         return Delivered(message_id=ts, channel=channel_id)

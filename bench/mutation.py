@@ -1,0 +1,117 @@
+"""The figures of the last `make mutate` (docs/mutation.md), per module, as JSON: mutants,
+killed (a test failed, or a timeout: the mutant hung the tests), survived, not yet run, and
+the share killed of those run. Reads what mutmut left in mutants/; runs nothing.
+`--sample N MODULE` prints instead the names of N of the module's mutants drawn at random
+(seeded), for `mutmut run` when the whole module takes too long. `--check MODULE --tests
+FILES [--sample N]` runs mutmut's mutants of MODULE (all, or a sample) against those test
+files only, each in its own pytest (MUTANT_UNDER_TEST selects it, as mutmut does), in a
+scratch copy of mutants/: the quick way to see whether new tests kill what survived."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# mutmut 3.8's exit codes (mutmut/stats.py): a failing test run kills; a timeout counts too.
+KILLED = {1, 3, 24, -24, 36, 37, 152, 255}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def tally(meta: Path) -> dict[str, object]:
+    """The counts of one module's .meta file."""
+    codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    counts: Counter[str] = Counter()
+    for code in codes.values():
+        if code is None:
+            counts["not run"] += 1
+        elif code in KILLED:
+            counts["killed"] += 1
+        elif code in SURVIVED:
+            counts["survived"] += 1
+        elif code in NO_TESTS:
+            counts["no tests"] += 1
+        else:
+            counts["other"] += 1
+    run = len(codes) - counts["not run"]
+    return {
+        "mutants": len(codes),
+        **{k: counts[k] for k in ("killed", "survived", "no tests", "other", "not run")},
+        "killed of run": f"{counts['killed']}/{run}" if run else "0/0",
+        "score": round(counts["killed"] / run, 4) if run else None,
+    }
+
+
+def check(
+    mutants: Path, module: str, tests: list[str], names: list[str], timeout: float = 300
+) -> dict[str, object]:
+    """Run each named mutant against `tests` in a scratch copy, a hung run (`timeout`
+    seconds) counting as killed; the survivors and the tally."""
+    scratch = Path(tempfile.mkdtemp(prefix="mutation-check-"))
+    try:
+        shutil.copytree(mutants / "reputation", scratch / "reputation", symlinks=False)
+        for name in ("tests", "rules", "data", "slack", "docs"):
+            shutil.copytree(ROOT / name, scratch / name)
+        for name in ("config.yaml", "pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, scratch / name)
+        survived = []
+        for name in ["", *names]:  # first, no mutant: the tests must pass
+            env = {**os.environ, "MUTANT_UNDER_TEST": name}
+            command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
+            try:
+                done = subprocess.run(
+                    command, cwd=scratch, env=env, capture_output=True, check=False, timeout=timeout
+                )
+            except subprocess.TimeoutExpired:  # the mutant hung the tests: detected, as in mutmut
+                continue
+            if not name and done.returncode != 0:
+                output = done.stdout.decode()[-2000:]
+                raise SystemExit(f"the tests fail without a mutant:\n{output}")
+            if name and done.returncode == 0:
+                survived.append(name)
+        return {
+            "module": module, "tests": tests, "checked": len(names),
+            "killed": len(names) - len(survived), "survived": survived,
+        }  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
+    parser.add_argument("--sample", type=int, help="print N mutant names of MODULE")
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--check", action="store_true", help="run MODULE's mutants on --tests")
+    parser.add_argument("--tests", nargs="+", default=[], help="test files for --check")
+    parser.add_argument("module", nargs="?", help="e.g. reputation/store.py")
+    args, extra = parser.parse_known_args()  # --deselect=... and the like go to pytest
+    args.tests += extra
+    if args.module:
+        meta = args.mutants / f"{args.module}.meta"
+        names = sorted(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
+        if args.sample:
+            names = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
+        if args.check:
+            print(json.dumps(check(args.mutants, args.module, args.tests, names), indent=2))
+        else:
+            print(" ".join(names))
+        return
+    modules = {
+        str(meta.relative_to(args.mutants)).removesuffix(".meta"): tally(meta)
+        for meta in sorted(args.mutants.rglob("*.py.meta"))
+    }
+    print(json.dumps(modules, indent=2))
+
+
+if __name__ == "__main__":
+    main()
