@@ -20,7 +20,9 @@ script:
   this process: texts per second.
 
 `ratio` is pipeline throughput over the bare VADER loop's. The machine is shared: compare
-ratios measured in one run, not seconds across runs.
+ratios measured in one run, not seconds across runs. `--database postgresql://...` runs on
+PostgreSQL instead, in a new schema of that database (dropped at the end; give one worker
+count), and reports the schema's size as `database_mb`.
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ import json
 import math
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -407,6 +412,40 @@ def backfill(
     }
 
 
+@contextmanager
+def fresh(database: str | None) -> Iterator[str | None]:
+    """The database to run on: a PostgreSQL URL gets a new schema (dropped after); a path or
+    None is used as given."""
+    if not database or "://" not in database:
+        yield database
+        return
+    import psycopg
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")  # a name made here
+        try:
+            joiner = "&" if "?" in database else "?"
+            yield f"{database}{joiner}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def database_bytes(database: str) -> int | None:
+    """The size of the database: the SQLite file, or the PostgreSQL schema's relations."""
+    if "://" not in database:
+        path = Path(database)
+        return path.stat().st_size if path.exists() else None
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mentions", type=int, default=10_000, help="a day's mentions")
@@ -422,21 +461,20 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
-    with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="reputation-bench-") as tmp, fresh(args.database) as db:
         folder = Path(tmp)
         texts = write_input(folder, args.mentions, args.storm)
         vader, vader_cpu = vader_seconds(texts)
         n = len(texts)
         del texts
-        runs = [backfill(folder, int(w), args.database, n, vader, vader_cpu)
+        runs = [backfill(folder, int(w), db, n, vader, vader_cpu)
                 for w in args.workers.split(",")]  # fmt: skip
         last = runs[-1].pop("config")
         for run in runs:
             run.pop("config", None)
         idle = in_child(last)
         idle_cli = idle_cli_seconds(last)
-        database = Path(load_database(last))
-        size = database.stat().st_size if database.exists() else None
+        size = database_bytes(load_database(last))
     result = {
         "mentions": n,
         "observations": runs[0]["fetched"],
@@ -446,6 +484,7 @@ def main() -> None:
         "runs": runs,
         "idle_run_s": round(idle["seconds"], 3),
         "idle_cli_s": round(idle_cli, 3),
+        "database": "postgresql" if db and "://" in db else "sqlite",
         "database_mb": round(size / 2**20, 1) if size else None,
         "load_avg": os.getloadavg(),
         "cpus": os.cpu_count(),

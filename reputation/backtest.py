@@ -20,7 +20,7 @@ from reputation.store import Store
 
 
 def backtest(
-    database: Path, rules: Sequence[Rule], since: timedelta, now: datetime, policy: Policy
+    database: Path | str, rules: Sequence[Rule], since: timedelta, now: datetime, policy: Policy
 ) -> dict[str, dict[str, Any]]:
     """Per rule: alerts and incidents it would have produced since `now - since`, per UTC
     day, with up to three examples."""

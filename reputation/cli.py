@@ -11,7 +11,6 @@ import argparse
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -20,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from reputation import __version__
 from reputation.cli_archive import add_commands as add_archive_commands
+from reputation.cli_database import add_commands as add_database_commands
 from reputation.cli_ops import add_commands as add_ops_commands
 from reputation.cli_ops import log_the_day, print_the_day
 from reputation.cli_workflow import add_commands as add_workflow_commands
+from reputation.db import database_errors
 from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
 from reputation.lock import LockBusy, RunLock
@@ -77,7 +78,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     except ModelError as exc:
         print(f"reputation: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except sqlite3.Error as exc:  # met after the store opened: damaged, locked, disk full
+    except database_errors() as exc:  # met after the store opened: damaged, locked, disk full
         print(f"reputation: {database_problem(exc)}", file=sys.stderr)
         return EXIT_FATAL
     except BrokenPipeError:
@@ -87,8 +88,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_FATAL
 
 
-def database_problem(exc: sqlite3.Error) -> str:
-    """What a SQLite error met during a command means for the user, in one line."""
+def database_problem(exc: Exception) -> str:
+    """What a database error met during a command means for the user, in one line."""
     text = str(exc)
     if "malformed" in text or "not a database" in text:
         return (
@@ -229,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     add_workflow_commands(commands, common, load_config)
     add_ops_commands(commands, common, load_config)
     add_archive_commands(commands, common, load_config)
+    add_database_commands(commands, common, load_config)
     for name, handler, text in (
         ("eval", cmd_eval, "measure the complaint detector on a labeled CSV"),
         ("train", cmd_train, "train a complaint model on a labeled CSV"),

@@ -65,7 +65,14 @@ def cmd_forget(args: argparse.Namespace, config: Any) -> int:
 
 
 def cmd_browse(args: argparse.Namespace, config: Any) -> int:
-    """Serve the database in Datasette (the `browse` extra) until stopped."""
+    """Serve the database in Datasette (the `browse` extra) until stopped; SQLite only."""
+    from reputation.db import is_postgres
+
+    if is_postgres(config.database):
+        print("reputation: browse works on a SQLite database only (Datasette reads SQLite);"
+              " this config's database is PostgreSQL: use a PostgreSQL client such as psql",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FATAL
     try:
         import uvicorn
 

@@ -27,7 +27,7 @@ from reputation.workflow import SlaSettings
 __all__ = ["Config", "ConfigError", "load_config", "resolve_config_path"]
 
 TOP: dict[str, Field] = {
-    "database": Field("path", default="data/reputation.db"),
+    "database": Field("database", default="data/reputation.db"),
     "brands": Field("any", required=True),
     "connectors": Field("any", required=True),
     "rules": Field("path", default="rules"),
@@ -124,7 +124,7 @@ class Config:
     """The whole validated configuration; relative paths resolved against the config's folder."""
 
     path: Path
-    database: Path
+    database: Path | str  # a SQLite file, or a postgresql:// URL (a str)
     brands: tuple[Brand, ...]
     connectors: tuple[PluginConfig, ...]
     rules: tuple[Rule, ...]

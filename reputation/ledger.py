@@ -679,10 +679,10 @@ class Ledger(Tables):
         named = {
             r["fingerprint"]
             for r in self._rows(
-                "SELECT fingerprint FROM alerts WHERE summary LIKE ?1 ESCAPE '\\'"
-                " OR group_key LIKE ?1 ESCAPE '\\' OR labels LIKE ?1 ESCAPE '\\'"
-                " OR reasons LIKE ?1 ESCAPE '\\'",
-                [pattern],
+                "SELECT fingerprint FROM alerts WHERE summary LIKE ? ESCAPE '\\'"
+                " OR group_key LIKE ? ESCAPE '\\' OR labels LIKE ? ESCAPE '\\'"
+                " OR reasons LIKE ? ESCAPE '\\'",
+                [pattern] * 4,
             )
         }
         stamp = iso(now)
@@ -736,11 +736,11 @@ class Ledger(Tables):
             chunk = list(keys[start : start + 500])
             marks = ", ".join("?" * len(chunk))
             sql = (
-                "SELECT am.fingerprint, (SELECT group_concat(o.mention_key, char(10))"  # noqa: S608
+                "SELECT am.fingerprint, (SELECT group_concat(o.mention_key, ?)"  # noqa: S608
                 " FROM alert_mentions o WHERE o.fingerprint = am.fingerprint) AS evidence"
                 f" FROM alert_mentions am WHERE am.mention_key IN ({marks})"
             )
-            for row in self._rows(sql, chunk):
+            for row in self._rows(sql, ["\n", *chunk]):
                 evidence = set(row["evidence"].split("\n"))
                 cited[row["fingerprint"]] = "only" if evidence <= wanted else "some"
         return cited
@@ -1093,7 +1093,7 @@ class Ledger(Tables):
             "INSERT INTO source_health (connector, state, changed_at, change, failing_since,"
             " updated_at) VALUES (?, ?, ?, CASE WHEN ? = 'up' THEN 0 ELSE 1 END, ?, ?)"
             " ON CONFLICT (connector) DO UPDATE SET"
-            " change = change + (state != excluded.state),"
+            " change = change + CASE WHEN state != excluded.state THEN 1 ELSE 0 END,"
             " changed_at = CASE WHEN state != excluded.state THEN excluded.changed_at"
             " ELSE changed_at END, state = excluded.state,"
             " failing_since = excluded.failing_since, updated_at = excluded.updated_at",
@@ -1110,8 +1110,8 @@ class Ledger(Tables):
     def sink_backlog(self) -> dict[str, dict[str, Any]]:
         """Per sink: deliveries pending, failed, and the oldest undelivered alert's time."""
         rows = self._rows(
-            "SELECT d.sink, SUM(d.status = 'pending') AS pending,"
-            " SUM(d.status = 'failed') AS failed,"
+            "SELECT d.sink, SUM(CASE WHEN d.status = 'pending' THEN 1 ELSE 0 END) AS pending,"
+            " SUM(CASE WHEN d.status = 'failed' THEN 1 ELSE 0 END) AS failed,"
             " MIN(CASE WHEN d.status IN ('pending', 'failed') THEN a.created_at END) AS oldest"
             " FROM deliveries d JOIN alerts a ON a.fingerprint = d.fingerprint GROUP BY d.sink"
         )
@@ -1128,9 +1128,10 @@ class Ledger(Tables):
     def incidents_of_day(self, start: datetime, end: datetime) -> dict[str, int]:
         """Incidents opened and resolved in [start, end), and those open at `end` (still)."""
         [row] = self._rows(
-            "SELECT SUM(opened_at >= ? AND opened_at < ?) AS opened,"
-            " SUM(resolved_at >= ? AND resolved_at < ?) AS resolved,"
-            " SUM(opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)) AS still_open"
+            "SELECT SUM(CASE WHEN opened_at >= ? AND opened_at < ? THEN 1 ELSE 0 END) AS opened,"
+            " SUM(CASE WHEN resolved_at >= ? AND resolved_at < ? THEN 1 ELSE 0 END) AS resolved,"
+            " SUM(CASE WHEN opened_at < ? AND (resolved_at IS NULL OR resolved_at >= ?)"
+            " THEN 1 ELSE 0 END) AS still_open"
             " FROM incidents",
             [iso(start), iso(end), iso(start), iso(end), iso(end), iso(end)],
         )

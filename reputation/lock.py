@@ -8,6 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from reputation.db import is_postgres
 from reputation.errors import StoreError
 
 
@@ -25,13 +26,18 @@ class LockBusy(Exception):
 
 
 class RunLock:
-    """An exclusive, non-blocking lock on `<database>.lock`, released when the process dies."""
+    """An exclusive, non-blocking lock on `<database>.lock`, released when the process dies.
+    A PostgreSQL database takes none: its workers share it, stage by stage, through leases
+    (Store.lease), so this lock holds nothing there."""
 
-    def __init__(self, database: Path):
+    def __init__(self, database: Path | str):
+        self.shared = is_postgres(database)
         self.path = Path(f"{database}.lock")
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
+        if self.shared:
+            return self
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -29,6 +29,7 @@ from reputation.models import MentionRow, Score, Snapshot
 from reputation.notify import build_sinks, deliver
 from reputation.retention import prune
 from reputation.scoring import Scorer
+from reputation.sinks import Sink
 from reputation.store import Store, month_reads
 from reputation.timeutil import parse_time, utcnow
 from reputation.workflow import advance
@@ -72,7 +73,13 @@ def fetch_into(
     Connectors take their secrets from `env` (default: this process's environment)."""
     env = os.environ if env is None else env
     for config in connectors:
-        summary.reads[config.name] = _fetch_one(store, config, brands, now, summary, env)
+        with store.lease(f"connector:{config.name}") as mine:
+            if not mine:  # several workers on one PostgreSQL database: one reads it
+                summary.warnings.append(
+                    f"connector {config.name}: another worker is reading it; skipped"
+                )
+                continue
+            summary.reads[config.name] = _fetch_one(store, config, brands, now, summary, env)
 
 
 def _fetch_one(
@@ -314,6 +321,45 @@ def _workers(value: int | str) -> int:
     return worker_count(value)
 
 
+def _stages(
+    store: Store, config: Config, sinks: Sequence[Sink], scorer: Scorer | None, now: datetime,
+    summary: RunSummary,
+) -> None:  # fmt: skip
+    """Score, rules, workflow, delivery: each under its lease, so of several workers on one
+    PostgreSQL database one does each stage at a time (the others skip it: the next run
+    catches up); on SQLite the run lock already makes every lease this run's."""
+    with store.lease("stage:score") as mine:
+        if mine:
+            # Workers build their own scorer from the config: not for a scorer passed in.
+            workers = _workers(config.scoring.workers) if scorer is None else 1
+            scorer = scorer or Scorer(config.scoring, brands=config.brands)
+            summary.scored, errors = score_new(store, scorer, now, workers=workers,
+                                               brands=config.brands)  # fmt: skip
+            summary.errors.extend(errors)
+    with store.lease("stage:rules") as mine:
+        if mine:  # incidents are grouped here, from the ledger: one worker at a time
+            summary.alerts = evaluate_rules(
+                store, config.rules, [s.name for s in sinks], now, config.policy
+            )
+            advance(store.ledger, now, config.sla)  # snoozes over, brand replies, SLA breaches
+    with store.lease("stage:deliver") as mine:
+        if mine:  # one worker posts and updates incident messages at a time
+            critical = config.policy.routes.by_severity.get("critical")
+            delivered = deliver(store, sinks, now, critical)
+            summary.errors.extend(delivered.errors)
+            summary.warnings.extend(delivered.warnings)
+            summary.errors.extend(
+                show_changes(store.ledger, sinks, now, critical, summary.warnings)
+            )
+            summary.errors.extend(
+                watch_sources(store, config, sinks, summary.reads, now, summary.warnings)
+            )
+    if config.retention is not None:
+        with store.lease("stage:retention") as mine:
+            if mine:  # after delivery: nothing is trimmed that is about to go
+                summary.pruned = prune(store, config.retention, now)
+
+
 def run_once(
     config: Config,
     *,
@@ -333,26 +379,7 @@ def run_once(
     status = "crashed"
     try:
         fetch_into(store, config.connectors, config.brands, now, summary, env)
-        # Workers build their own scorer from the config: not for a scorer passed in.
-        workers = _workers(config.scoring.workers) if scorer is None else 1
-        scorer = scorer or Scorer(config.scoring, brands=config.brands)
-        summary.scored, errors = score_new(store, scorer, now, workers=workers,
-                                           brands=config.brands)  # fmt: skip
-        summary.errors.extend(errors)
-        summary.alerts = evaluate_rules(
-            store, config.rules, [s.name for s in sinks], now, config.policy
-        )
-        advance(store.ledger, now, config.sla)  # snoozes over, brand replies, SLA breaches
-        critical = config.policy.routes.by_severity.get("critical")
-        delivered = deliver(store, sinks, now, critical)
-        summary.errors.extend(delivered.errors)
-        summary.warnings.extend(delivered.warnings)
-        summary.errors.extend(show_changes(store.ledger, sinks, now, critical, summary.warnings))
-        summary.errors.extend(
-            watch_sources(store, config, sinks, summary.reads, now, summary.warnings)
-        )
-        if config.retention is not None:
-            summary.pruned = prune(store, config.retention, now)
+        _stages(store, config, sinks, scorer, now, summary)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -18,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reputation.config import Config, ConfigError, load_config
 from reputation.crontab import cron_words, crontab_trigger
+from reputation.db import database_errors
 from reputation.errors import StoreError
 from reputation.timeutil import utcnow
 
@@ -125,10 +125,11 @@ def _logged(job: Callable[[Path], Any], what: str, config_path: Path) -> Any:
             what,
             config_path,
         )
-    except (StoreError, sqlite3.Error) as exc:  # one line: the cause is the message
-        log.error("%s failed: %s; it runs again at its next time", what, exc)
-    except Exception:  # the scheduler must outlive a failing job (logged with its traceback)
-        log.exception("job %s failed; it runs again at its next time", job.__name__)
+    except Exception as exc:  # the scheduler must outlive a failing job (logged)
+        if isinstance(exc, (StoreError, *database_errors())):  # one line: the cause says it
+            log.error("%s failed: %s; it runs again at its next time", what, exc)
+        else:
+            log.exception("job %s failed; it runs again at its next time", job.__name__)
     return None
 
 

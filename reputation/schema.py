@@ -455,9 +455,13 @@ def m011_search_and_forgetting(db: Database) -> None:
     `forgotten` tombstones of `reputation forget`: hashes of a person's handle and of their
     posts' keys, never the handle itself, so a re-read of the source does not bring them
     back."""
-    db.table("mentions").enable_fts(["text"], fts_version="FTS5")
-    for statement in _MENTIONS_FTS_TRIGGERS:
-        db.execute(statement)
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        # No FTS5: an expression index PostgreSQL keeps itself, for Store.search (decision 157).
+        db.execute(f"CREATE INDEX mentions_text_search ON mentions USING GIN ({TEXT_SEARCH})")
+    else:
+        db.table("mentions").enable_fts(["text"], fts_version="FTS5")
+        for statement in _MENTIONS_FTS_TRIGGERS:
+            db.execute(statement)
     db.execute(
         """CREATE TABLE forgotten (
             kind TEXT NOT NULL CHECK (kind IN ('author', 'mention')),
@@ -470,6 +474,11 @@ def m011_search_and_forgetting(db: Database) -> None:
     # Retention works by age: each batch an index lookup, not a table scan.
     db.execute("CREATE INDEX snapshots_observed ON snapshots (observed_at)")
     db.execute("CREATE INDEX mentions_raw_created ON mentions (created_at) WHERE raw IS NOT NULL")
+
+
+# PostgreSQL's full-text document of a mention (m011's index and Store.search must say it
+# alike for the index to serve): words lower-cased, not stemmed, as FTS5's unicode61.
+TEXT_SEARCH = "to_tsvector('simple', text)"
 
 
 # sqlite-utils' trigger names (its rebuild and disable find them), but the update trigger

@@ -1,4 +1,5 @@
-"""The SQLite store: connection and migrations, idempotent upserts with cursors saved with
+"""The store, on SQLite (a file, the default) or PostgreSQL (reputation/db.py carries the
+SQL over): connection and migrations, idempotent upserts with cursors saved with
 their data, scores, the window queries rules run, and runs. The alert ledger shares its
 connection (reputation/ledger.py)."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,9 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlite_utils import Database
 
 from reputation.crashpoint import crash_point
+from reputation.db import (
+    Connection,
+    PostgresDatabase,
+    applied_migrations,
+    is_postgres,
+    migrate_postgres,
+    record_errors,
+)
 from reputation.errors import StoreError
 from reputation.models import Mention, MentionRow, Reply, Score, ScoredMention, Snapshot
-from reputation.schema import migrations
+from reputation.schema import TEXT_SEARCH, migrations
 from reputation.timeutil import iso, parse_time
 
 if TYPE_CHECKING:
@@ -63,16 +73,16 @@ class IngestStats:
 # What one record can make SQLite refuse (a number beyond 64 bits, text that is not UTF-8, a
 # constraint): that record is skipped and reported. Anything else (a locked or full database)
 # fails the whole batch, whose cursor then stays where it was.
-_RECORD_ERRORS = (
+_RECORD_ERRORS: tuple[type[Exception], ...] = (
     OverflowError, ValueError, TypeError, RecursionError, sqlite3.IntegrityError,
-    sqlite3.InterfaceError, sqlite3.DataError,
+    sqlite3.InterfaceError, sqlite3.DataError, *record_errors(),
 )  # fmt: skip
 
 
 class Tables:
     """Bound-parameter SQL over one connection: what the Store and the Ledger share."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Connection):
         self._db = db
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
@@ -82,11 +92,21 @@ class Tables:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
-        """Run an INSERT and return the id SQLite gave the new row."""
-        row_id = self._db.execute(sql, params).lastrowid
+        """Run an INSERT and return the id the database gave the new row."""
+        if self._db.dialect == "postgresql":
+            row_id = self._db.execute(sql + " RETURNING id", params).fetchone()[0]
+        else:
+            row_id = self._db.execute(sql, params).lastrowid
         if row_id is None:
             raise StoreError(f"no row was written by {sql.split('(')[0]}")
         return row_id
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters (sqlite3's and psycopg's executemany)."""
+        if isinstance(self._db, PostgresDatabase):
+            self._db.executemany(sql, rows)
+        else:
+            cast("Database", self._db).conn.executemany(sql, rows)
 
     def _typed(self, kind: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
         """`_rows` as rows of the TypedDict `kind`, for a query that selects its columns."""
@@ -98,6 +118,25 @@ class Tables:
         for row in rows:
             row["reasons"] = json.loads(cast("str", row["reasons"]))
         return rows
+
+    def table_names(self) -> list[str]:
+        """The schema's tables in the order they were created (migration records and SQLite's
+        full-text index, `mentions_fts` and its shadow tables, apart: copy_tables rebuilds it)."""
+        if self._db.dialect == "postgresql":
+            sql = (
+                "SELECT c.relname AS name FROM pg_class c WHERE c.relkind = 'r'"
+                " AND c.relnamespace = current_schema()::regnamespace ORDER BY c.oid"
+            )
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
+        skip = ("_", "sqlite_", "mentions_fts")
+        return [r["name"] for r in self._rows(sql) if not r["name"].startswith(skip)]
+
+    def has_rows(self, table: str) -> bool:
+        """Whether `table` (one of `table_names()`) holds any row."""
+        if table not in self.table_names():
+            raise ValueError(f"no table {table!r}")
+        return bool(self._rows(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608 - checked above
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -111,18 +150,22 @@ class Store(Tables):
     """The pipeline's state in one SQLite file: mentions, scores, cursors and runs; `ledger`
     holds the alerts, over the same connection."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Connection):
         from reputation.ledger import Ledger  # the ledger builds on this module
 
         super().__init__(db)
         self.ledger: Ledger = Ledger(db)
-        # `forget` matches authors as the tombstones do: case folded, without a leading @.
-        db.conn.create_function("reputation_handle", 1, handle_key, deterministic=True)
+        if isinstance(db, Database):
+            # `forget` matches authors as the tombstones do: case folded, without a leading @.
+            db.conn.create_function("reputation_handle", 1, handle_key, deterministic=True)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         """Open (creating if needed) the database at `path`, in WAL mode, fully migrated;
-        StoreError, in one line saying why, if it cannot be used."""
+        StoreError, in one line saying why, if it cannot be used. A `postgresql://` URL
+        opens that PostgreSQL database instead (migrated the same way)."""
+        if is_postgres(path):
+            return cls(_open_postgres(str(path)))
         memory = str(path) == ":memory:"
         try:
             if not memory:
@@ -143,8 +186,31 @@ class Store(Tables):
         """Close the connection."""
         self._db.close()
 
+    @contextmanager
+    def lease(self, name: str) -> Iterator[bool]:
+        """Hold the lease `name` (a connector, a stage of the run) for the block: True if
+        this worker holds it, False if another worker does (skip the work then). SQLite: always
+        True, the run lock already makes a run alone. PostgreSQL: a session advisory lock,
+        released at the block's end or with the connection of a worker that died."""
+        if not isinstance(self._db, PostgresDatabase):
+            yield True
+            return
+        held = self._db.try_lock(f"lease:{name}")
+        try:
+            yield held
+        finally:
+            if held:
+                self._db.unlock(f"lease:{name}")
+
     def copy_to(self, path: Path) -> None:
-        """Write a consistent copy of the whole database to `path` (a new file)."""
+        """Write a consistent copy of the whole database to `path` (a new SQLite file)."""
+        if self._db.dialect == "postgresql":
+            target = Store.open(path)
+            try:
+                copy_tables(self, target)
+            finally:
+                target.close()
+            return
         self._db.execute("VACUUM INTO ?", [str(path)])
 
     # -- ingest ---------------------------------------------------------------------------
@@ -194,7 +260,7 @@ class Store(Tables):
         fresh: list[tuple[list[Any], list[Any]]] = []  # new mentions, written many at once
         with self._db.atomic():
             mentions, replies = self._unforgotten(mentions, replies, stats)
-            [top] = self._rows("SELECT COALESCE(MAX(rowid), 0) AS top FROM mentions")
+            top = self._fts_top()
             existing = self._current(m.key for m in mentions)
             for mention in mentions:
                 old = existing.get(mention.key)
@@ -222,11 +288,11 @@ class Store(Tables):
                     stats.updated += 1
             self._insert_many(fresh)
             self._save_replies(connector, replies, now, guarded, stats)
-            if stats.new:  # new rows take rowids above the old maximum: one statement
+            if stats.new and top is not None:  # new rows take rowids above the old maximum
                 self._db.execute(
                     "INSERT INTO mentions_fts (rowid, text) SELECT rowid, text FROM mentions"
                     " WHERE rowid > ?",
-                    [top["top"]],
+                    [top],
                 )
             if reads:
                 self._count_reads(connector, reads, now)
@@ -238,6 +304,14 @@ class Store(Tables):
                     [cursor_as or connector, scope, cursor, iso(now)],
                 )
         return stats
+
+    def _fts_top(self) -> int | None:
+        """SQLite: the highest rowid of mentions, above which a batch's new mentions are put
+        in the FTS5 index in one statement. PostgreSQL: None, its index follows by itself."""
+        if self._db.dialect == "postgresql":
+            return None
+        [top] = self._rows("SELECT COALESCE(MAX(rowid), 0) AS top FROM mentions")
+        return int(top["top"])
 
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these mention keys the store already holds."""
@@ -392,14 +466,14 @@ class Store(Tables):
         `fresh`."""
         if not fresh:
             return
-        self._db.conn.executemany(
+        self._execute_many(
             "INSERT INTO mentions (key, source, native_id, brand, text, author,"
             " author_followers, url, created_at, likes, shares, replies, lang, parent_id,"
             " thread_id, connector, first_seen_at, last_seen_at, version, raw)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
             [row for row, _ in fresh],
         )
-        self._db.conn.executemany(
+        self._execute_many(
             "INSERT OR IGNORE INTO snapshots (mention_key, observed_at, likes, shares, replies,"
             " reshare_reach, impressions) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [snapshot for _, snapshot in fresh],
@@ -549,7 +623,7 @@ class Store(Tables):
             for score, version in scored
         ]  # fmt: skip
         with self._db.atomic():
-            self._db.conn.executemany(
+            self._execute_many(
                 "INSERT INTO scores (mention_key, mention_version, scored_at, sentiment,"
                 " complaint, severity, viral_risk, predicted_engagement_24h, category,"
                 " reasons, evaluated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0,"
@@ -563,7 +637,7 @@ class Store(Tables):
                 " category = excluded.category, reasons = excluded.reasons, evaluated = 0",
                 rows,
             )
-            self._db.conn.executemany(
+            self._execute_many(
                 "UPDATE mentions SET scored_version = ? WHERE key = ?",
                 [(version, score.mention_key) for score, version in scored],
             )
@@ -672,8 +746,8 @@ class Store(Tables):
         transaction. Returns how many."""
         with self._db.atomic():
             return self._db.execute(
-                "UPDATE mentions SET raw = NULL WHERE rowid IN (SELECT rowid FROM mentions"
-                " WHERE raw IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT ?)",
+                "UPDATE mentions SET raw = NULL WHERE "  # noqa: S608 - constants
+                + self._first_rows("mentions", "raw IS NOT NULL AND created_at < ?", "created_at"),
                 [iso(before), limit],
             ).rowcount
 
@@ -682,10 +756,19 @@ class Store(Tables):
         latest counts); one transaction. Returns how many."""
         with self._db.atomic():
             return self._db.execute(
-                "DELETE FROM snapshots WHERE rowid IN (SELECT rowid FROM snapshots"
-                " WHERE observed_at < ? ORDER BY observed_at LIMIT ?)",
+                "DELETE FROM snapshots WHERE "  # noqa: S608 - constants
+                + self._first_rows("snapshots", "observed_at < ?", "observed_at"),
                 [iso(before), limit],
             ).rowcount
+
+    def _first_rows(self, table: str, condition: str, order: str) -> str:
+        """A WHERE condition: the row is among the first `?` rows of `table` (a constant) by
+        `order` where `condition` holds, found by physical address: SQLite's rowid, or
+        PostgreSQL's ctid (`= ANY(ARRAY(...))` is a TID scan there; `IN` would scan)."""
+        rows = f"SELECT {{0}} FROM {table} WHERE {condition} ORDER BY {order} LIMIT ?"  # noqa: S608
+        if self._db.dialect == "postgresql":
+            return "ctid = ANY(ARRAY(" + rows.format("ctid") + "))"
+        return "rowid IN (" + rows.format("rowid") + ")"
 
     def prune_mentions(self, before: datetime, limit: int) -> int:
         """Delete at most `limit` mentions created before `before`, none of an open incident,
@@ -725,17 +808,15 @@ class Store(Tables):
         scores and the brand's replies to it; redact them in the ledger (alerts keep their
         fingerprints, so nothing is sent again); record tombstones (hashes, never the handle)
         so a re-read does not store them again. `redact` blanks the handle in the ledger's
-        texts. Deleted content is overwritten on disk (secure_delete), and the full-text index
-        is merged, so no old segment keeps the words."""
-        sql = "SELECT key, created_at FROM mentions WHERE reputation_handle(author) = ?"
-        params = [handle_key(handle)]
-        if source is not None:
-            sql += " AND source = ?"
-            params.append(source)
-        self._db.execute("PRAGMA secure_delete = ON")
+        texts. On SQLite, deleted content is overwritten on disk (secure_delete), and the
+        full-text index is merged, so no old segment keeps the words; PostgreSQL has neither
+        (its dead rows go at the next vacuum: docs/postgresql.md)."""
+        sqlite = self._db.dialect != "postgresql"
+        if sqlite:
+            self._db.execute("PRAGMA secure_delete = ON")
         try:
             with self._db.atomic():
-                rows = self._rows(sql, params)
+                rows = self._written_by(handle, source)
                 keys = [r["key"] for r in rows]
                 ledger = self.ledger.forget_evidence(keys, handle, redact, now)
                 counts = self._delete_mentions(keys)
@@ -748,45 +829,100 @@ class Store(Tables):
                         " VALUES (?, ?, ?, ?)",
                         [kind, digest, scope, stamp],
                     )
-            with self._db.atomic():  # one merged segment: no old one keeps their words
-                self._db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if sqlite:
+                with self._db.atomic():  # one merged segment: no old one keeps their words
+                    self._db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            self._db.execute("PRAGMA secure_delete = OFF")
+            if sqlite:
+                self._db.execute("PRAGMA secure_delete = OFF")
         days = sorted({r["created_at"][:10] for r in rows})
         return ForgetResult(keys=keys, days=days, counts=counts, **ledger)
 
+    def _written_by(self, handle: str, source: str | None) -> list[dict[str, Any]]:
+        """Key and created_at of the mentions `handle` wrote (on `source`, or anywhere),
+        authors matched by `handle_key`: in SQL on SQLite (a registered function), in Python
+        over the rows on PostgreSQL (whose SQL has no casefold)."""
+        wanted = handle_key(handle)
+        if self._db.dialect == "postgresql":
+            sql = "SELECT key, created_at, author FROM mentions"
+            rows = (
+                self._rows(sql + " WHERE source = ?", [source])
+                if source is not None
+                else self._rows(sql)
+            )
+            return [
+                {"key": r["key"], "created_at": r["created_at"]}
+                for r in rows
+                if handle_key(r["author"]) == wanted
+            ]
+        sql = "SELECT key, created_at FROM mentions WHERE reputation_handle(author) = ?"
+        params: list[Any] = [wanted]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        return self._rows(sql, params)
+
     def search(self, words: str, limit: int = 20) -> list[str]:
-        """Keys of mentions whose text matches the full-text query `words`, best first."""
-        rows = self._rows(
-            "SELECT m.key FROM mentions_fts f JOIN mentions m ON m.rowid = f.rowid"
-            " WHERE mentions_fts MATCH ? ORDER BY rank LIMIT ?",
-            [words, limit],
-        )
+        """Keys of mentions whose text matches the full-text query `words`, best first: FTS5's
+        query syntax on SQLite; on PostgreSQL web-search syntax (words, "phrases", OR, -word)
+        over the text's words, lower-cased, unstemmed (decision 157)."""
+        if self._db.dialect == "postgresql":
+            query = "websearch_to_tsquery('simple', ?)"
+            rows = self._rows(
+                f"SELECT key FROM mentions WHERE {TEXT_SEARCH} @@ {query}"  # noqa: S608
+                f" ORDER BY ts_rank({TEXT_SEARCH}, {query}) DESC, key LIMIT ?",
+                [words, words, limit],
+            )
+        else:
+            rows = self._rows(
+                "SELECT m.key FROM mentions_fts f JOIN mentions m ON m.rowid = f.rowid"
+                " WHERE mentions_fts MATCH ? ORDER BY rank LIMIT ?",
+                [words, limit],
+            )
         return [r["key"] for r in rows]
 
     def describe_tables(self) -> list[dict[str, Any]]:
         """Every table of the database with its columns: [{"table", "columns"}]."""
-        names = self._rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        return [
-            {"table": n["name"], "columns": [c.name for c in self._db.table(n["name"]).columns]}
-            for n in names
-        ]
+        if self._db.dialect == "postgresql":
+            names = sorted(self.table_names())
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            names = [r["name"] for r in self._rows(sql)]
+        return [{"table": name, "columns": [d[0] for d in self._columns(name)]} for name in names]
+
+    def _columns(self, table: str) -> Any:
+        """The cursor description of `table` (a name from the catalogue), in column order."""
+        return self._db.execute(f'SELECT * FROM "{table}" LIMIT 0').description  # noqa: S608
 
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
         """Record the start of a run and return its id. The caller holds the run lock, so a
         run still marked running ended without recording its outcome (kill -9, power loss):
-        it is marked crashed."""
+        it is marked crashed. On PostgreSQL, where workers run side by side, each run holds
+        a session lock on its id while it lives: only runs whose lock is free are crashed."""
+        error = json.dumps([f"ended without recording its outcome; found at {iso(now)}"])
         with self.transaction():
-            self._db.execute(
-                "UPDATE runs SET status = 'crashed', errors = ? WHERE status = 'running'",
-                [json.dumps([f"ended without recording its outcome; found at {iso(now)}"])],
-            )
-            return self._insert(
+            if isinstance(self._db, PostgresDatabase):
+                for row in self._rows("SELECT id FROM runs WHERE status = 'running'"):
+                    if self._db.try_lock(f"run:{row['id']}"):  # its worker is gone
+                        self._db.unlock(f"run:{row['id']}")
+                        self._db.execute(
+                            "UPDATE runs SET status = 'crashed', errors = ? WHERE id = ?",
+                            [error, row["id"]],
+                        )
+            else:
+                self._db.execute(
+                    "UPDATE runs SET status = 'crashed', errors = ? WHERE status = 'running'",
+                    [error],
+                )
+            run_id = self._insert(
                 "INSERT INTO runs (started_at, status) VALUES (?, 'running')", [iso(now)]
             )
+            if isinstance(self._db, PostgresDatabase):  # before any other worker sees the row
+                self._db.try_lock(f"run:{run_id}")  # released by finish_run or with the worker
+        return run_id
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str, now: datetime) -> None:
         """Record a run's outcome and counts."""
@@ -807,14 +943,17 @@ class Store(Tables):
                 run_id,
             ],
         )
+        if isinstance(self._db, PostgresDatabase):
+            self._db.unlock(f"run:{run_id}")
 
     # -- operations (issue 14): each source's outcome per run, activity, runs, the day ----
 
     def record_source_run(self, connector: str, outcome: str, reads: int, now: datetime) -> None:
         """Keep what one run did with a source: ok, failed, rate_limited or budget (skipped)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO source_runs (connector, at, outcome, reads)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO source_runs (connector, at, outcome, reads) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (connector, at) DO UPDATE SET outcome = excluded.outcome,"
+            " reads = excluded.reads",
             [connector, iso(now), outcome, reads],
         )
 
@@ -833,10 +972,12 @@ class Store(Tables):
                  (now - week - hour, now - week)]  # fmt: skip
         params: list[Any] = [x for span in spans for x in (iso(span[0]), iso(span[1]))]
         [row] = self._rows(
-            "SELECT MAX(created_at) AS newest, SUM(created_at > ? AND created_at <= ?) AS d0,"
-            " SUM(created_at > ? AND created_at <= ?) AS d7,"
-            " SUM(created_at > ? AND created_at <= ?) AS h0,"
-            " SUM(created_at > ? AND created_at <= ?) AS h7 FROM mentions WHERE connector = ?",
+            "SELECT MAX(created_at) AS newest,"
+            " SUM(CASE WHEN created_at > ? AND created_at <= ? THEN 1 ELSE 0 END) AS d0,"
+            " SUM(CASE WHEN created_at > ? AND created_at <= ? THEN 1 ELSE 0 END) AS d7,"
+            " SUM(CASE WHEN created_at > ? AND created_at <= ? THEN 1 ELSE 0 END) AS h0,"
+            " SUM(CASE WHEN created_at > ? AND created_at <= ? THEN 1 ELSE 0 END) AS h7"
+            " FROM mentions WHERE connector = ?",
             [*params, connector],
         )
         return {k: (v if k == "newest" else int(v or 0)) for k, v in row.items()}
@@ -873,7 +1014,7 @@ class Store(Tables):
         """Mentions created in [start, end) per UTC hour (`YYYY-MM-DDTHH`): all, negative."""
         return self._rows(
             "SELECT substr(m.created_at, 1, 13) AS hour, COUNT(*) AS n,"
-            " SUM(COALESCE(s.sentiment <= -0.05, 0)) AS negative"
+            " SUM(CASE WHEN s.sentiment <= -0.05 THEN 1 ELSE 0 END) AS negative"
             " FROM mentions m LEFT JOIN scores s ON s.mention_key = m.key"
             " WHERE m.created_at >= ? AND m.created_at < ? GROUP BY 1 ORDER BY 1",
             [iso(start), iso(end)],
@@ -883,8 +1024,10 @@ class Store(Tables):
         """Per connector, runs in [start, end) by outcome, billable reads, and the mentions
         it stored for the first time then."""
         rows = self._rows(
-            "SELECT connector, SUM(outcome = 'ok') AS ok, SUM(outcome = 'failed') AS failed,"
-            " SUM(outcome = 'rate_limited') AS rate_limited, SUM(outcome = 'budget') AS budget,"
+            "SELECT connector, SUM(CASE WHEN outcome = 'ok' THEN 1 ELSE 0 END) AS ok,"
+            " SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS failed,"
+            " SUM(CASE WHEN outcome = 'rate_limited' THEN 1 ELSE 0 END) AS rate_limited,"
+            " SUM(CASE WHEN outcome = 'budget' THEN 1 ELSE 0 END) AS budget,"
             " SUM(reads) AS reads FROM source_runs WHERE at >= ? AND at < ? GROUP BY connector",
             [iso(start), iso(end)],
         )
@@ -903,11 +1046,14 @@ class Store(Tables):
 
 class _Database(Database):
     """A sqlite-utils Database whose transactions start as writers (`BEGIN IMMEDIATE`).
+    PostgreSQL's counterpart is reputation.db.PostgresDatabase.
 
     With a plain `BEGIN` a transaction that reads first takes the write lock only at its
     first write; in WAL mode, if another connection committed in between (`reputation
     silence add` during a run's rules), that upgrade fails at once with "database is locked",
     whatever the busy timeout. Taken at `BEGIN`, the lock waits its turn like any other."""
+
+    dialect = "sqlite"
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
@@ -929,6 +1075,66 @@ class _Database(Database):
             raise
 
 
+def _open_postgres(dsn: str) -> PostgresDatabase:
+    """Connect to a PostgreSQL database, refuse a newer schema, apply the migrations."""
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError(
+            "a postgresql:// database needs psycopg: pip install 'reputation[postgres]'"
+        ) from None
+    try:
+        db = PostgresDatabase(dsn)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot open database {_hidden(dsn)}: {_first_line(exc)}") from None
+    try:
+        _refuse_newer_names(applied_migrations(db, migrations.name), _hidden(dsn))
+        steps = [(m.name, m.fn) for m in migrations._migrations]  # sqlite-utils keeps it private
+        migrate_postgres(db, migrations.name, steps)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _hidden(dsn: str) -> str:
+    """A PostgreSQL URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", dsn)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def copy_tables(source: Tables, target: Tables, chunk: int = 1000) -> dict[str, int]:
+    """Copy every row of every table from one migrated store into another, new, one (of
+    either backend) in one transaction; return the rows copied per table. Tables go in the
+    order they were created, each emptied first (of rows a trigger made from an earlier one)."""
+    copied: dict[str, int] = {}
+    with target.transaction():
+        for table in source.table_names():
+            cursor = source._db.execute(f"SELECT * FROM {table}")  # noqa: S608 - from the schema
+            names = [d[0] for d in cursor.description]
+            marks = ", ".join("?" * len(names))
+            insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+            target._db.execute(f"DELETE FROM {table}")  # noqa: S608
+            copied[table] = 0
+            while rows := cursor.fetchmany(chunk):
+                for row in rows:
+                    target._db.execute(insert, list(row))
+                copied[table] += len(rows)
+            if target._db.dialect == "postgresql" and "id" in names:
+                target._db.execute(  # the next id follows the copied ones
+                    "SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id)"  # noqa: S608
+                    f" FROM {table}), 0) + 1, false) WHERE pg_get_serial_sequence(?, 'id')"
+                    " IS NOT NULL",
+                    [table, table],
+                )
+        if target._db.dialect != "postgresql":  # FTS5 indexes what it is given (m011)
+            target._db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild')")
+    return copied
+
+
 def _schema_version(names: Iterable[str]) -> int:
     """The highest migration number among `names` (m005_... is 5), 0 for none."""
     numbers = [int(n[1:4]) for n in names if n[:1] == "m" and n[1:4].isdigit()]
@@ -938,7 +1144,10 @@ def _schema_version(names: Iterable[str]) -> int:
 def _refuse_newer(db: Database, path: Path | str) -> None:
     """Raise StoreError if the database holds migrations this version does not know: a newer
     version wrote it, and this one would misread or damage what it added."""
-    applied = [m.name for m in migrations.applied(db)]
+    _refuse_newer_names([m.name for m in migrations.applied(db)], path)
+
+
+def _refuse_newer_names(applied: Sequence[str], path: Path | str) -> None:
     known = {m.name for m in migrations._migrations}  # sqlite-utils keeps its list private
     unknown = [name for name in applied if name not in known]
     if unknown:

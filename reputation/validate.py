@@ -95,7 +95,7 @@ class Checker:
     def _default(self, field: Field) -> Any:
         if field.kind == "duration" and isinstance(field.default, str):
             return parse_duration(field.default)
-        if field.kind == "path" and isinstance(field.default, str):
+        if field.kind in ("path", "database") and isinstance(field.default, str):
             return self.base_dir / field.default
         if field.kind == "str_list" and field.default is None:
             return []
@@ -161,6 +161,15 @@ class Checker:
         text = self._to_str(value, field)
         path = Path(text).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+    def _to_database(self, value: Any, field: Field) -> Path | str:
+        """A SQLite file (a path, as `_to_path`) or a `postgresql://` URL, kept as text."""
+        text = self._to_str(value, field)
+        if not text.startswith(("postgresql:", "postgres:")):
+            return self._to_path(text, field)
+        if not re.match(r"^postgres(ql)?://[^\s]*$", text):
+            raise ValueError("a PostgreSQL database is a URL: postgresql://user@host:5432/name")
+        return text
 
     def _to_url(self, value: Any, field: Field) -> str:
         text = self._to_str(value, field)

@@ -4,8 +4,11 @@ scored mentions), configs and a Slack fake."""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,9 +42,55 @@ def now() -> datetime:
     return NOW
 
 
+# A PostgreSQL server the tests may use (a DSN); unset, the PostgreSQL half of every
+# two-backend test is skipped. `.ci/run` sets it when a server answers on 127.0.0.1:5432.
+POSTGRES = os.environ.get("REPUTATION_TEST_POSTGRES")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh, empty schema on the test server, as a DSN that works in it; dropped after."""
+    if not POSTGRES:
+        pytest.skip("REPUTATION_TEST_POSTGRES is not set: no PostgreSQL server to test on")
+    import psycopg
+
+    schema = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")  # a name made above, never input
+        try:
+            joiner = "&" if "?" in POSTGRES else "?"
+            yield f"{POSTGRES}{joiner}options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """A new database on each backend: a SQLite file in tmp_path, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield tmp_path / "test.db"
+        return
+    with postgres_schema() as dsn:
+        yield dsn
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(tmp_path / "test.db")
+def config_database(tmp_path: Path, database: Path | str) -> Path | str:
+    """The database the `workspace`, `demo` and `opened` configs name, on each backend: a
+    SQLite file (tmp_path/reputation.db; the demo's r.db) or a fresh PostgreSQL schema."""
+    return database if not isinstance(database, Path) else tmp_path / "reputation.db"
+
+
+def sqlite_only(database: Path | str, what: str) -> None:
+    """Skip the PostgreSQL half of a test about what only a SQLite file has."""
+    if not isinstance(database, Path):
+        pytest.skip(f"SQLite only: {what}")
+
+
+@pytest.fixture
+def store(database: Path | str) -> Iterator[Store]:
+    opened = Store.open(database)
     yield opened
     opened.close()
 
@@ -112,7 +161,7 @@ def write_jsonl(path: Path, records: list[dict[str, Any]], mode: str = "w") -> N
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Callable[..., Path]:
+def workspace(tmp_path: Path, config_database: Path | str) -> Callable[..., Path]:
     """Write a config.yaml in tmp_path around a mentions file; return the config's path."""
 
     def make(
@@ -125,7 +174,7 @@ def workspace(tmp_path: Path) -> Callable[..., Path]:
         if records is not None:
             write_jsonl(mentions, records)
         config = {
-            "database": str(tmp_path / "reputation.db"),
+            "database": str(config_database),
             "brands": [
                 {
                     "name": "Acme Air",
@@ -148,11 +197,14 @@ def workspace(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    """The shipped config on the demo data, with its database and digests in tmp_path."""
+def demo(tmp_path: Path, config_database: Path | str) -> Path:
+    """The shipped config on the demo data, with its database (`config_database`, a SQLite
+    file: tmp_path/r.db) and digests in tmp_path."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
+    if isinstance(config_database, Path):
+        config_database = tmp_path / "r.db"
     config.update(
-        database=str(tmp_path / "r.db"),
+        database=str(config_database),
         rules=str(REPO / "rules"),
         digest={"dir": str(tmp_path / "digests")},
     )
@@ -173,12 +225,12 @@ def blackhole() -> Iterator[str]:
 
 
 @pytest.fixture
-def opened(tmp_path: Path) -> Iterator[Callable[[], Store]]:
+def opened(config_database: Path | str) -> Iterator[Callable[[], Store]]:
     """Opens the workspace's database (tmp_path/reputation.db); closes all at the end."""
     stores: list[Store] = []
 
     def open_store() -> Store:
-        stores.append(Store.open(tmp_path / "reputation.db"))
+        stores.append(Store.open(config_database))
         return stores[-1]
 
     yield open_store

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reputation.cli import main
+from reputation.config import load_config
 from reputation.store import Store
 
 
@@ -19,7 +20,7 @@ def ran(demo: Path) -> Path:
 
 
 def ledger(path: Path) -> list[dict]:
-    store = Store.open(path.parent / "r.db")
+    store = Store.open(load_config(path).database)
     try:
         return store._rows("SELECT fingerprint, status, incident_id FROM alerts ORDER BY 1")
     finally:

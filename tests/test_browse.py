@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,12 +27,14 @@ from reputation.models import Mention
 from reputation.pipeline import run_once
 from reputation.store import Store
 from reputation.timeutil import utcnow
+from tests.conftest import sqlite_only
 
 WORD = "quokkabaggage"
 
 
 @pytest.fixture
-def config(workspace: Callable, make_record: Callable) -> Config:
+def config(workspace: Callable, make_record: Callable, config_database: Path | str) -> Config:
+    sqlite_only(config_database, "Datasette reads SQLite files (test_search.py: both)")
     now = utcnow().replace(microsecond=0)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     records = [

@@ -17,7 +17,7 @@ import pytest
 
 from reputation.cli import _parser, main
 from reputation.lock import RunLock
-from tests.conftest import REPO
+from tests.conftest import REPO, sqlite_only
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,10 @@ def test_the_last_config_given_wins() -> None:
 
 
 def test_config_before_the_subcommand_is_the_one_used(
-    workspace: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
+    workspace: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys,
+    config_database: Path | str,
+) -> None:  # fmt: skip
+    sqlite_only(config_database, "the run's database file is where the config says")
     path = workspace([])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -118,8 +120,9 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
 
 
 def test_run_json_prints_its_one_object_when_the_lock_is_held(
-    workspace: Callable, tmp_path: Path, capsys
+    workspace: Callable, tmp_path: Path, capsys, config_database: Path | str
 ) -> None:
+    sqlite_only(config_database, "SQLite's run lock (PostgreSQL workers take leases)")
     path = workspace([])
     with RunLock(tmp_path / "reputation.db"):
         assert main(["run", "--json", "--config", str(path)]) == 75

@@ -10,7 +10,7 @@ import pytest
 
 from reputation.cli import main
 from reputation.lock import RunLock
-from tests.conftest import NOW, write_jsonl
+from tests.conftest import NOW, sqlite_only, write_jsonl
 
 
 def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
@@ -69,8 +69,9 @@ def test_console_output_goes_to_stderr_with_json(
 
 
 def test_a_second_overlapping_run_says_so_and_exits_non_zero(
-    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], database: Path | str
 ) -> None:
+    sqlite_only(database, "a SQLite file's own lock and damage")
     with RunLock(tmp_path / "r.db"):
         assert main(["run", "--config", str(demo)]) == 75
     assert "another run holds" in capsys.readouterr().err
@@ -78,8 +79,9 @@ def test_a_second_overlapping_run_says_so_and_exits_non_zero(
 
 
 def test_an_unreadable_database_stops_the_run(
-    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], database: Path | str
 ) -> None:
+    sqlite_only(database, "a SQLite file's own lock and damage")
     (tmp_path / "r.db").write_bytes(b"garbage" * 1000)
     assert main(["run", "--config", str(demo)]) == 1
     assert "cannot open database" in capsys.readouterr().err

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from reputation.lock import RunLock
-from tests.conftest import write_jsonl
+from tests.conftest import sqlite_only, write_jsonl
 
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -123,8 +123,10 @@ def test_a_bad_config_edit_skips_that_run_and_the_next_good_edit_applies(
 
 
 def test_a_tick_that_finds_the_lock_held_is_skipped_with_an_info_line(
-    workspace: Callable, tmp_path: Path, serve: Callable[[Path], Serving]
-) -> None:
+    workspace: Callable, tmp_path: Path, serve: Callable[[Path], Serving],
+    config_database: Path | str,
+) -> None:  # fmt: skip
+    sqlite_only(config_database, "the run lock file (PostgreSQL workers take leases)")
     config = _config(workspace)
     with RunLock(tmp_path / "reputation.db"):
         serving = serve(config)
@@ -138,8 +140,10 @@ def test_a_tick_that_finds_the_lock_held_is_skipped_with_an_info_line(
 
 
 def test_sigterm_during_a_run_lets_it_finish_and_releases_the_lock(
-    workspace: Callable, tmp_path: Path, blackhole: str, serve: Callable[[Path], Serving]
-) -> None:
+    workspace: Callable, tmp_path: Path, blackhole: str, serve: Callable[[Path], Serving],
+    config_database: Path | str,
+) -> None:  # fmt: skip
+    sqlite_only(config_database, "the run lock file (PostgreSQL workers take leases)")
     config = workspace(
         None,
         connectors=[{"type": "rss", "feeds": [f"{blackhole}/feed.xml"], "timeout": "3s"}],

@@ -13,6 +13,8 @@ _ALLOWED = {
     "reputation/store.py",
     "reputation/ledger.py",
     "reputation/schema.py",
+    # db.py: the backends themselves (connection, transactions, migrations on PostgreSQL).
+    "reputation/db.py",
     # Datasette's canned queries (`reputation browse`): SQL that Datasette runs, read-only,
     # on its own connections, never through the store; a backend without SQLite has no
     # Datasette to give them to.

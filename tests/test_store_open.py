@@ -38,6 +38,12 @@ COMMANDS = [
 
 
 @pytest.fixture
+def config_database(tmp_path: Path) -> Path:
+    """A SQLite file: what this module tests is the file (its folder, damage, locks)."""
+    return tmp_path / "reputation.db"
+
+
+@pytest.fixture
 def used(workspace: Callable, make_record: Callable, tmp_path: Path) -> Path:
     """A workspace whose database holds a run's mentions, scores, alerts and a silence."""
     path = workspace(

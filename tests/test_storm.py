@@ -16,7 +16,7 @@ from reputation import engine, pipeline
 from reputation.config import load_config
 from reputation.pipeline import run_once
 from reputation.store import Store
-from tests.conftest import NOW, REPO, T0, scored, write_jsonl
+from tests.conftest import NOW, REPO, T0, scored, sqlite_only, write_jsonl
 
 GRIPES = [
     "@acmeair the app is down again, can't log in, this is awful",
@@ -126,7 +126,10 @@ def plan(store: Store, statement: str) -> str:
     return "\n".join(row[-1] for row in rows)
 
 
-def test_work_queues_and_windows_read_indexes(store: Store) -> None:
+def test_work_queues_and_windows_read_indexes(store: Store, database: Path | str) -> None:
+    # PostgreSQL's planner reads a table this small whole whatever its indexes: the plans
+    # are checked on SQLite, where they do not depend on the table's size.
+    sqlite_only(database, "EXPLAIN QUERY PLAN and its trace callback are SQLite's")
     for i in range(30):
         scored(store, str(i), i)
     calls: list[Callable[[], Any]] = [
