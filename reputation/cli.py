@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from reputation.cli_database import add_commands as add_database_commands
 from reputation.cli_ops import add_commands as add_ops_commands
 from reputation.cli_ops import log_the_day, print_the_day
 from reputation.cli_workflow import add_commands as add_workflow_commands
+from reputation.cli_workflow import since_value
 from reputation.db import database_errors
 from reputation.errors import ModelError, StoreError
 from reputation.labels import LabelsError
@@ -219,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     test.add_argument(
         "--since",
-        type=_since,
+        type=since_value,
         default=parse_duration("7d"),
         metavar="DURATION|TIME",
         help="how far back to replay: a duration (default 7d) or a UTC date or time "
@@ -663,22 +664,6 @@ def _whole(minimum: int) -> Callable[[str], int]:
         return int(text)
 
     return whole
-
-
-def _since(text: str) -> timedelta | datetime:
-    """A --since value: a duration back from now, or a UTC date or time to replay from."""
-    from reputation.timeutil import parse_time
-
-    try:
-        return parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither a duration (7d, 12h) nor a date or time (2026-11-20)"
-        ) from None
 
 
 def cmd_rules_test(args: argparse.Namespace, path: Path) -> int:

@@ -9,7 +9,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,12 @@ def add_commands(
     export.set_defaults(handler=lambda args, path: cmd_labels_export(args, load(path)))
 
 
-def since(text: str) -> datetime:
+def since_value(text: str) -> timedelta | datetime:
     """A --since value: a duration back from now, or a UTC date or time."""
-    from reputation.timeutil import parse_time, utcnow
+    from reputation.timeutil import parse_time
 
     try:
-        return utcnow() - parse_duration(text)
+        return parse_duration(text)
     except ValueError:
         pass
     try:
@@ -61,6 +61,14 @@ def since(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither a duration (7d, 12h) nor a date or time (2026-11-20)"
         ) from None
+
+
+def since(text: str) -> datetime:
+    """A --since value as the moment it names: a duration is counted back from now."""
+    from reputation.timeutil import utcnow
+
+    value = since_value(text)
+    return utcnow() - value if isinstance(value, timedelta) else value
 
 
 def cmd_incidents(args: argparse.Namespace, config: Any) -> int:

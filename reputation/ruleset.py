@@ -75,29 +75,28 @@ def load_rules(directory: Path, check: Checker, brands: Sequence[Brand] = ()) ->
     if not directory.is_dir():
         check.error("rules", f"{directory} is not a directory")
         return []
-    rules: list[Rule] = []
-    seen: dict[str, Path] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        name, rule = _load_rule(path, check, brands)
-        if name is not None and name in seen:
-            check.error(str(path), f"name: {name!r} is already used by {seen[name]}")
-            continue
-        if name is not None:
-            seen[name] = path
-        if rule is not None and rule.enabled:
-            rules.append(rule)
-    return rules
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    return [rule for rule in _load_named(paths, check, brands) if rule.enabled]
 
 
 def load_rule_files(paths: list[Path], check: Checker, brands: Sequence[Brand] = ()) -> list[Rule]:
     """Load the given rule files (for `rules test`), disabled ones included (`Rule.enabled`
     says which), recording errors in `check`."""
+    found = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        else:
+            check.error(str(path), "no such rule file")
+    return _load_named(found, check, brands)
+
+
+def _load_named(paths: list[Path], check: Checker, brands: Sequence[Brand]) -> list[Rule]:
+    """The rules of `paths`, in order; a name already used by an earlier file is an error
+    and that file's rule is left out."""
     rules = []
     seen: dict[str, Path] = {}
     for path in paths:
-        if not path.is_file():
-            check.error(str(path), "no such rule file")
-            continue
         name, rule = _load_rule(path, check, brands)
         if name is not None and name in seen:
             check.error(str(path), f"name: {name!r} is already used by {seen[name]}")
