@@ -8,6 +8,7 @@ escalation words while it reads the text; `escalations` and `categorize` read wh
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -185,20 +186,25 @@ def categorize(signals: Signals, complaint: float) -> str:
     clearly positive text that is no complaint; `other` when nothing matches."""
     if complaint < 0.3 and signals.values[0] >= 0.5:
         return "praise"
+    tokens = signals.tokens
+    escalated = signals.evidence.get("escalation", ())
+    words = _WORDS.intersection(tokens)  # a set operation: most tokens vote for nothing
+    starts = _PHRASE_STARTS.intersection(tokens)
+    if not (escalated or words or starts):
+        return "other"
     votes = [0] * len(_NAMES)
-    for item in signals.evidence.get("escalation", ()):
+    for item in escalated:
         index = _CATEGORY_OF_KIND.get(ESCALATION_KIND[item])
         if index is not None:
             votes[index] += 2 if " " in item else 1  # a phrase says more than a word
-    tokens = signals.tokens
-    for word in _WORDS.intersection(tokens):  # a set operation: most tokens vote for nothing
+    for word in words:
         count = tokens.count(word)
         for index in _VOTES[word]:
             votes[index] += count
-    for start in _PHRASE_STARTS.intersection(tokens):
-        for i, token in enumerate(tokens[:-1]):
-            if token == start:
-                for index in _VOTES.get(f"{start} {tokens[i + 1]}", ()):
+    if starts:  # one pass over the word pairs, whatever the number of phrase starts
+        for first, second in pairwise(tokens):
+            if first in starts:
+                for index in _VOTES.get(f"{first} {second}", ()):
                     votes[index] += 2  # a phrase says more than a word
     top = max(votes)
     return _NAMES[votes.index(top)] if top else "other"

@@ -65,7 +65,7 @@ class FastVader(SentimentIntensityAnalyzer):
                 for i, w in enumerate(words)
                 if len(w) >= 4 and w.isupper() and w.isalpha() and tokens[i][0] not in "#@$"
             ]
-            if cap_diff and any(len(w) >= 4 for w in capitals)
+            if cap_diff and max(map(len, capitals)) >= 4
             else []
         )
         # VADER gives boosters, "kind of" and words outside its lexicon a valence of 0.

@@ -1,12 +1,13 @@
-"""Records that flow through the pipeline (Mention, Reply, Score, Alert: frozen dataclasses)
-and the rows read back from the store and the ledger (TypedDicts; JSON columns decoded)."""
+"""Records that flow through the pipeline (Mention, Reply, Alert: frozen dataclasses; Score:
+a NamedTuple, as immutable and made once per mention, faster) and the rows read back from the
+store and the ledger (TypedDicts; JSON columns decoded)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, NamedTuple, TypedDict, cast
 
 SEVERITY_LEVELS = ("info", "warning", "critical")
 
@@ -73,8 +74,7 @@ class Reply:
         return f"{self.source}:{self.parent_id}"
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     """What the scorer concluded about one mention, with readable reasons."""
 
     mention_key: str

@@ -157,7 +157,7 @@ class Scorer:
         level = severity(harm, spread_of(followers, viral), viral.risk, is_complaint)
         return Score(
             mention_key=row["key"],
-            sentiment=round(text.sentiment, 4),
+            sentiment=text.sentiment,  # VADER's compound: four decimals already
             complaint=round(complaint, 4),
             severity=round(level, 4),
             viral_risk=round(viral.risk, 4),

@@ -145,18 +145,34 @@ class Viral:
 
 def predict_24h(observation: Observation, table: Sequence[Row] = GROWTH) -> float:
     """Expected engagement at 24 hours; never below the current count or the reach floor."""
-    n = observation.engagement
-    if observation.age_hours >= HORIZON_HOURS:
+    n, earlier, followers, reach, age = observation
+    return _predict(n, earlier, max(followers, 0), reach, age, table)
+
+
+def _predict(
+    n: int, earlier: float | None, followers: int, reach: int | None, age: float,
+    table: Sequence[Row] = GROWTH,
+) -> float:  # fmt: skip
+    """predict_24h on its parts (followers already >= 0): the scorer's hot path."""
+    if age >= HORIZON_HOURS:
         return float(n)
-    floor = max(float(n), PRIOR_RATE * audience_of(observation))
+    if reach is None:
+        reach = n * REACH_PER_ENGAGEMENT
+    floor = PRIOR_RATE * (followers + reach)
     if n <= 0:
-        return floor
-    g0, g1, g2, g3, share = _coefficients(observation.age_hours, table)
-    momentum, author, reach = log_ratios(observation, share)
+        return max(float(n), floor)
+    g0, g1, g2, g3, share = _coefficients(age, table)
+    recent = n * share if earlier is None else max(n - earlier, 0)
     # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + F) / (1 + N))
     #                              + g3 ln((1 + R) / (1 + N))
-    growth = math.exp(g0 + g1 * momentum + g2 * author + g3 * reach)
-    return max(floor, (1 + n) * growth - 1)
+    log_n = math.log(1 + n)
+    growth = math.exp(
+        g0
+        + g1 * (math.log(1 + recent) - log_n)
+        + g2 * (math.log(1 + followers) - log_n)
+        + g3 * (math.log(1 + reach) - log_n)
+    )
+    return max(float(n), floor, (1 + n) * growth - 1)
 
 
 def reach_of(observation: Observation) -> int:
@@ -197,14 +213,30 @@ def _coefficients(age_hours: float, table: Sequence[Row]) -> tuple[float, ...]:
     """g0..g3 and the typical recent share at `age_hours`, interpolated on log age."""
     if age_hours <= table[0][0]:
         return table[0][1:]
-    ages = _AGES if table is GROWTH else [row[0] for row in table]
+    if table is GROWTH:  # each segment's start and slope on log age, worked out once
+        j = min(bisect.bisect_left(_AGES, age_hours), len(GROWTH) - 1)
+        w = math.log(age_hours) - _LOG_AGES[j - 1]
+        (a, b, c, d, e), (sa, sb, sc, sd, se) = _SEGMENTS[j]
+        return (a + w * sa, b + w * sb, c + w * sc, d + w * sd, e + w * se)
+    ages = [row[0] for row in table]
     j = min(bisect.bisect_left(ages, age_hours), len(table) - 1)
     (a0, *lo), (a1, *hi) = table[j - 1], table[j]
-    if table is GROWTH:  # log ages worked out once
-        w = (math.log(age_hours) - _LOG_AGES[j - 1]) / (_LOG_AGES[j] - _LOG_AGES[j - 1])
-    else:
-        w = math.log(age_hours / a0) / math.log(a1 / a0)
+    w = math.log(age_hours / a0) / math.log(a1 / a0)
     return tuple(a + w * (b - a) for a, b in zip(lo, hi, strict=True))
+
+
+# GROWTH's segments: for each row j >= 1, row j-1's coefficients and their change per unit
+# of log age up to row j.
+_SEGMENTS = [((0.0,) * 5, (0.0,) * 5)] + [
+    (
+        GROWTH[j - 1][1:],
+        tuple(
+            (b - a) / (_LOG_AGES[j] - _LOG_AGES[j - 1])
+            for a, b in zip(GROWTH[j - 1][1:], GROWTH[j][1:], strict=True)
+        ),
+    )
+    for j in range(1, len(GROWTH))
+]
 
 
 def observe(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Observation:
@@ -233,30 +265,49 @@ def _read(
 
 def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Viral:
     """Growth of the mention `row` (store columns) from its snapshots, oldest first."""
-    observation, points = _read(row, snapshots)
-    engagement, age = observation.engagement, observation.age_hours
-    recent = _rate(points[-2:]) if len(points) >= 2 else engagement / max(age, 0.25)
-    acceleration = 0.0
-    if len(points) >= 3:
-        earlier = _rate(points[-3:-1])
-        dt = _hours(points[-3][0], points[-1][0]) / 2
-        acceleration = (recent - earlier) / max(dt, 0.25)
-    predicted = predict_24h(observation)
-    impressions = row.get("impressions")
-    if impressions is None and snapshots:
-        impressions = _latest(snapshots, "impressions")
+    created, last_seen = parse_time(row["created_at"]), _seen(row["last_seen_at"])
+    engagement = int(row["likes"]) + int(row["shares"]) + int(row["replies"])
+    age = (last_seen - created).total_seconds() / 3600
+    if age < 0:
+        age = 0.0
+    reach, impressions = row.get("reshare_reach"), row.get("impressions")
+    earlier, acceleration, gained, span = None, 0.0, 0, 0.0
+    if not snapshots:  # one observation: the current counts
+        recent = engagement / (age if age > 0.25 else 0.25)
+    else:
+        points = [(_seen(s["observed_at"]), _total(s)) for s in snapshots]
+        if points[-1][0] < last_seen:
+            points.append((last_seen, engagement))
+        if reach is None:
+            reach = _latest(snapshots, "reshare_reach")
+        if impressions is None:
+            impressions = _latest(snapshots, "impressions")
+        if len(points) >= 2:
+            earlier = _count_at(points, created, age / 2)
+            recent = _rate(points[-2:])
+            gained = max(engagement - points[0][1], 0)
+            span = _hours(points[0][0], points[-1][0])
+        else:
+            recent = engagement / max(age, 0.25)
+        if len(points) >= 3:
+            before = _rate(points[-3:-1])
+            dt = _hours(points[-3][0], points[-1][0]) / 2
+            acceleration = (recent - before) / max(dt, 0.25)
+    reach = None if reach is None else int(reach)
+    followers = int(row.get("author_followers") or 0)
+    predicted = _predict(engagement, earlier, max(followers, 0), reach, age)
     return Viral(
-        engagement=engagement,
-        age_hours=age,
-        velocity=engagement / max(age, 0.25),
-        recent_velocity=recent,
-        acceleration=acceleration,
-        predicted_24h=predicted,
-        risk=risk_of(predicted),
-        gained=max(engagement - points[0][1], 0) if len(points) >= 2 else 0,
-        span_hours=_hours(points[0][0], points[-1][0]),
-        reach=observation.reach,
-        impressions=_count(impressions),
+        engagement,
+        age,
+        engagement / (age if age > 0.25 else 0.25),
+        recent,
+        acceleration,
+        predicted,
+        min(1.0, math.log1p(predicted) / _LOG_VIRAL_AT),
+        gained,
+        span,
+        reach,
+        None if impressions is None else int(impressions),
     )
 
 
