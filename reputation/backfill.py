@@ -74,14 +74,17 @@ def backfill(
     store = Store.open(config.database)
     history: list[str] = []
     try:
-        for plugin in config.connectors:
-            if only is None or plugin.name == only:
-                summary.connectors[plugin.name] = _one(store, plugin, config, since, now,
-                                                       report, summary, env, history)  # fmt: skip
+        with store.bulk():  # history: a power cut's lost batches are read again
+            for plugin in config.connectors:
+                if only is None or plugin.name == only:
+                    summary.connectors[plugin.name] = _one(
+                        store, plugin, config, since, now, report, summary, env, history
+                    )
     finally:  # even when interrupted: what was stored is scored, and kept from the rules
         try:
             scorer = Scorer(config.scoring, brands=config.brands)
-            summary.scored, errors = score_new(store, scorer, now)
+            with store.bulk():
+                summary.scored, errors = score_new(store, scorer, now)
             summary.errors.extend(errors)
             store.mark_evaluated(history)
         finally:

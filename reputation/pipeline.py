@@ -328,7 +328,7 @@ def _stages(
     """Score, rules, workflow, delivery: each under its lease, so of several workers on one
     PostgreSQL database one does each stage at a time (the others skip it: the next run
     catches up); on SQLite the run lock already makes every lease this run's."""
-    with store.lease("stage:score") as mine:
+    with store.lease("stage:score") as mine, store.bulk():
         if mine:
             # Workers build their own scorer from the config: not for a scorer passed in.
             workers = _workers(config.scoring.workers) if scorer is None else 1
@@ -338,9 +338,10 @@ def _stages(
             summary.errors.extend(errors)
     with store.lease("stage:rules") as mine:
         if mine:  # incidents are grouped here, from the ledger: one worker at a time
-            summary.alerts = evaluate_rules(
-                store, config.rules, [s.name for s in sinks], now, config.policy
-            )
+            with store.bulk():  # alerts only recorded: delivery's commits flush them
+                summary.alerts = evaluate_rules(
+                    store, config.rules, [s.name for s in sinks], now, config.policy
+                )
             advance(store.ledger, now, config.sla)  # snoozes over, brand replies, SLA breaches
     with store.lease("stage:deliver") as mine:
         if mine:  # one worker posts and updates incident messages at a time
@@ -378,7 +379,8 @@ def run_once(
     sent_before = store.ledger.alert_counts()["sent"]
     status = "crashed"
     try:
-        fetch_into(store, config.connectors, config.brands, now, summary, env)
+        with store.bulk():  # fetching and storing: redone by the next run if a power cut
+            fetch_into(store, config.connectors, config.brands, now, summary, env)
         _stages(store, config, sinks, scorer, now, summary)
         status = "ok" if not summary.errors else "errors"
     finally:

@@ -187,6 +187,27 @@ class Store(Tables):
         self._db.close()
 
     @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Commits inside the block skip the flush to disk (SQLite in WAL mode: `synchronous
+        = NORMAL`, then back to what it was). A killed process loses none of them; a power
+        cut may roll back the block's last ones, which the next run redoes (a fetch cursor
+        rolls back with its mentions). The first full commit after the block, such as a
+        delivery's, flushes them all. PostgreSQL and in-memory databases: no change."""
+        if not isinstance(self._db, _Database) or self._db.conn.in_transaction:
+            yield
+            return
+        conn = self._db.conn
+        before = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        if before <= _SYNC_NORMAL:  # already as relaxed (or more): nothing to undo
+            yield
+            return
+        conn.execute(f"PRAGMA synchronous = {_SYNC_NORMAL}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA synchronous = {before}")  # an int read above, never input
+
+    @contextmanager
     def lease(self, name: str) -> Iterator[bool]:
         """Hold the lease `name` (a connector, a stage of the run) for the block: True if
         this worker holds it, False if another worker does (skip the work then). SQLite: always
@@ -1042,6 +1063,11 @@ class Store(Tables):
                     "budget": 0, "reads": 0}  # fmt: skip
             out.setdefault(row["connector"], base)["fetched"] = row["n"]
         return [out[name] for name in sorted(out)]
+
+
+# SQLite's `synchronous` level that syncs the WAL only at checkpoints (FULL, 2, syncs it at
+# every commit).
+_SYNC_NORMAL = 1
 
 
 class _Database(Database):

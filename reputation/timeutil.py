@@ -28,7 +28,9 @@ def parse_time(value: str) -> datetime:
 def iso(moment: datetime) -> str:
     """Format an aware datetime as the store's fixed-width UTC text (sorts as time): the year
     always has four digits, which strftime's %Y does not promise (year 1 is "1" on glibc)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware UTC time")
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S.%f}Z"
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC time")
+        moment = moment.astimezone(UTC)
+    # isoformat pads the year to four digits; "+00:00" (6 characters) becomes "Z".
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
