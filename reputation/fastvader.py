@@ -38,6 +38,8 @@ class FastVader(SentimentIntensityAnalyzer):
         super().__init__(*args, **kwargs)
         # Words VADER gives a valence of their own (boosters only scale their neighbours).
         self._valenced = frozenset(self.lexicon).difference(BOOSTER_DICT)
+        # VADER's emoji pass compares one character at a time: only one-character keys match.
+        self._emoji_chars = frozenset(key for key in self.emojis if len(key) == 1)
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         """VADER's neg, neu, pos and compound scores of `text`."""
@@ -80,7 +82,10 @@ class FastVader(SentimentIntensityAnalyzer):
         return _score_valence(sentiments, text), lower, shouted
 
     def _without_emoji(self, text: str) -> str:
-        """VADER's emoji translation, unchanged."""
+        """VADER's emoji translation, unchanged (text with no emoji, such as curly quotes or
+        accents, is returned stripped without the character loop: what the loop gives)."""
+        if self._emoji_chars.isdisjoint(text):
+            return text.strip()
         out = ""
         prev_space = True
         for char in text:

@@ -186,9 +186,6 @@ _DURATION = re.compile(
 )
 # "2h", "3 h": the one unit a duration can have without any of the words checked first.
 _HOURS = re.compile(r"[0-9] ?h\b")
-# A quick test for a duration (one scan of the text): a unit's letters, or "3h"; _DURATION
-# decides.
-_DURATION_HINT = re.compile(r"hour|hr|min|day|week|month|" + _HOURS.pattern)
 _HASHTAG = re.compile(r"#\w+")
 # News, offers and promotions: a ticker ("$PXLN"), a label in capitals ("BREAKING:", "LIVE
 # NOW:"), a source ("via @verge", "per Reuters"), an offer ("50% off", "code TV50", "T&Cs").
@@ -379,7 +376,15 @@ def _read_numbers(
                 values[_I_LOW_RATING] = 1.0
             elif stars >= 4:
                 values[_I_HIGH_RATING] = 1.0
-    if _DURATION_HINT.search(lower):
+    if (
+        "hour" in lower
+        or "hr" in lower
+        or "min" in lower
+        or "day" in lower
+        or "week" in lower
+        or "month" in lower
+        or _HOURS.search(lower)
+    ):
         for number, unit in _DURATION.findall(lower):
             _hit(values, evidence, "duration", f"{number} {unit}")
 
