@@ -118,26 +118,21 @@ class FastVader(SentimentIntensityAnalyzer):
             valence = lexicon[word] * N_SCALAR
         if item.isupper() and cap_diff:
             valence = valence + C_INCR if valence > 0 else valence - C_INCR
-        for start_i in range(3):
-            if i > start_i and lower[i - (start_i + 1)] not in lexicon:
-                # scalar_inc_dec is 0 unless the word is a booster: skip the call then.
-                if lower[i - (start_i + 1)] in BOOSTER_DICT:
-                    s = scalar_inc_dec(words[i - (start_i + 1)], valence, cap_diff)
-                    if start_i == 1 and s != 0:
-                        s = s * 0.95
-                    if start_i == 2 and s != 0:
-                        s = s * 0.9
-                    valence = valence + s
-                valence = _negation_check(valence, lower, start_i, i)
-                # Every idiom VADER checks has two of its words among these three: when none
-                # of them is an idiom word, no idiom can match (VADER would change nothing).
-                if start_i == 2 and (
-                    lower[i - 2] in _IDIOM_WORDS
-                    or lower[i - 1] in _IDIOM_WORDS
-                    or lower[i] in _IDIOM_WORDS
-                ):
-                    valence = _special_idioms_check(valence, lower, i)
-        return self._least(valence, lower, i)
+        # VADER's loop over the three words before, unrolled: each word before that is not
+        # in the lexicon may boost, negate and (three back) complete an idiom.
+        if i > 0 and (w1 := lower[i - 1]) not in lexicon:  # boosters and negations
+            if w1 in BOOSTER_DICT:
+                valence = valence + scalar_inc_dec(words[i - 1], valence, cap_diff)
+            if w1 in _NEGATE or "n't" in w1:
+                valence = valence * N_SCALAR
+        if i > 1 and lower[i - 2] not in lexicon:
+            valence = _two_back(valence, lower, words, i, cap_diff)
+        if i > 2 and lower[i - 3] not in lexicon:
+            valence = _three_back(valence, lower, words, i, cap_diff)
+        # VADER's _least_check changes nothing unless the word before is "least".
+        if i > 0 and lower[i - 1] == "least":
+            return self._least(valence, lower, i)
+        return valence
 
     def _least(self, valence: float, lower: list[str], i: int) -> float:
         """VADER's _least_check on the lower-cased words."""
@@ -164,31 +159,41 @@ def _but_check(lower: list[str], sentiments: list[float]) -> list[float]:
     return sentiments
 
 
-def _negated(word: str) -> bool:
-    return word in _NEGATE or "n't" in word
+def _two_back(valence: float, lower: list[str], words: list[str], i: int, cap: bool) -> float:
+    """VADER's booster (x 0.95) and negation checks two words before word `i`."""
+    w2, w1 = lower[i - 2], lower[i - 1]
+    if w2 in BOOSTER_DICT:
+        s = scalar_inc_dec(words[i - 2], valence, cap)
+        if s != 0:
+            s = s * 0.95
+        valence = valence + s
+    if w2 == "never" and (w1 == "so" or w1 == "this"):
+        valence = valence * 1.25
+    elif w2 == "without" and w1 == "doubt":
+        pass
+    elif w2 in _NEGATE or "n't" in w2:
+        valence = valence * N_SCALAR
+    return valence
 
 
-def _negation_check(valence: float, lower: list[str], start_i: int, i: int) -> float:
-    """VADER's _negation_check on the lower-cased words."""
-    if start_i == 0:  # noqa: SIM102 - VADER's own branches, kept line for line to compare
-        if _negated(lower[i - 1]):
-            valence = valence * N_SCALAR
-    if start_i == 1:
-        if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
-            valence = valence * 1.25
-        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
-            pass
-        elif _negated(lower[i - 2]):
-            valence = valence * N_SCALAR
-    if start_i == 2:
-        if (lower[i - 3] == "never" and (lower[i - 2] == "so" or lower[i - 2] == "this")) or (
-            lower[i - 1] == "so" or lower[i - 1] == "this"
-        ):
-            valence = valence * 1.25
-        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
-            pass
-        elif _negated(lower[i - 3]):
-            valence = valence * N_SCALAR
+def _three_back(valence: float, lower: list[str], words: list[str], i: int, cap: bool) -> float:
+    """VADER's booster (x 0.9), negation and idiom checks three words before word `i`."""
+    w3, w2, w1 = lower[i - 3], lower[i - 2], lower[i - 1]
+    if w3 in BOOSTER_DICT:
+        s = scalar_inc_dec(words[i - 3], valence, cap)
+        if s != 0:
+            s = s * 0.9
+        valence = valence + s
+    if (w3 == "never" and (w2 == "so" or w2 == "this")) or (w1 == "so" or w1 == "this"):
+        valence = valence * 1.25
+    elif w3 == "without" and (w2 == "doubt" or w1 == "doubt"):
+        pass
+    elif w3 in _NEGATE or "n't" in w3:
+        valence = valence * N_SCALAR
+    # Every idiom VADER checks has two of its words among these three: when none of them is
+    # an idiom word, no idiom can match (VADER would change nothing).
+    if w2 in _IDIOM_WORDS or w1 in _IDIOM_WORDS or lower[i] in _IDIOM_WORDS:
+        valence = _special_idioms_check(valence, lower, i)
     return valence
 
 
