@@ -476,6 +476,16 @@ def m011_search_and_forgetting(db: Database) -> None:
     db.execute("CREATE INDEX mentions_raw_created ON mentions (created_at) WHERE raw IS NOT NULL")
 
 
+@migrations()
+def m012_delivery_claims(db: Database) -> None:
+    """A pending delivery is claimed by one worker before it is sent (decision 160): who
+    (`claimed_by`, a token per delivery pass; `claimed_run`, its run's id when it has one)
+    and until when (`claimed_until`); NULL while nobody holds it."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_run INTEGER")
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_until TEXT")
+
+
 # PostgreSQL's full-text document of a mention (m011's index and Store.search must say it
 # alike for the index to serve): words lower-cased, not stemmed, as FTS5's unicode61.
 TEXT_SEARCH = "to_tsvector('simple', text)"
