@@ -175,7 +175,9 @@ RULES = {
 
 
 @pytest.mark.parametrize("kind", sorted(RULES))
-def test_a_batch_fires_as_one_mention_at_a_time_does(kind: str, tmp_path: Path) -> None:
+def test_a_batch_fires_as_one_mention_at_a_time_does(
+    kind: str, tmp_path: Path, database: Path | str
+) -> None:
     import random
 
     from reputation.engine import load_rules
@@ -189,7 +191,7 @@ def test_a_batch_fires_as_one_mention_at_a_time_does(kind: str, tmp_path: Path) 
     where = "where: {complaint: {gte: 0.4}}\n"
     (folder / "r.yaml").write_text(f"name: r\n{kind_line}{where}{RULES[kind]}")
     [rule] = load_rules(folder, Checker(folder))
-    store = Store.open(tmp_path / "r.db")
+    store = Store.open(database)
     rng = random.Random(kind)
     for i in range(400):
         tags = " ".join(rng.sample([f"#t{n}" for n in range(12)], 2))
