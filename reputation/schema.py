@@ -484,6 +484,20 @@ def m012_delivery_claims(db: Database) -> None:
     db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
     db.execute("ALTER TABLE deliveries ADD COLUMN claimed_run INTEGER")
     db.execute("ALTER TABLE deliveries ADD COLUMN claimed_until TEXT")
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        # The work queues are read in SQLite's NULL order (`ORDER BY ... NULLS FIRST`, the
+        # translation's): their indexes must hold that order, or every batch sorts the whole
+        # queue (decision 162).
+        for name, table, columns, where in _QUEUES_IN_SQLITE_ORDER:
+            db.execute(f"DROP INDEX {name}")
+            db.execute(f"CREATE INDEX {name} ON {table} ({columns}) WHERE {where}")
+
+
+_QUEUES_IN_SQLITE_ORDER = (
+    ("mentions_to_score", "mentions", "created_at NULLS FIRST, key NULLS FIRST",
+     "scored_version < version"),
+    ("scores_due", "scores", "created_at NULLS FIRST, mention_key NULLS FIRST", "evaluated = 0"),
+)  # fmt: skip
 
 
 # PostgreSQL's full-text document of a mention (m011's index and Store.search must say it
