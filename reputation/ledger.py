@@ -483,6 +483,75 @@ class Ledger(Tables):
             [sink, created, event, fingerprint, limit],
         )
 
+    def claim_deliveries(
+        self, sink: str, claimant: str, now: datetime, hold: timedelta, incidents: int = 50,
+        run_id: int | None = None,
+    ) -> list[PendingDelivery]:  # fmt: skip
+        """Claim for `claimant` (of run `run_id`, if any) until `now + hold` the pending
+        deliveries to `sink` of up to `incidents` incidents, each incident whole, oldest alert
+        first; return them with their alert's fields in (created_at, event_at, fingerprint)
+        order. A delivery is free when unclaimed, when its claim ended (`claimed_until` <=
+        `now`) or when its claimant's run is no longer running (crashed); an incident with a
+        delivery claimed and not free (by anyone, `claimant` too) is left out. One short
+        transaction, committed before anything is sent; PostgreSQL takes the rows with
+        `FOR UPDATE SKIP LOCKED` (decision 160)."""
+        stamp = iso(now)
+        with self._db.atomic():
+            chosen: list[int] = []
+            for row in self._rows(
+                "SELECT a.incident_id FROM deliveries d JOIN alerts a"  # noqa: S608
+                " ON a.fingerprint = d.fingerprint WHERE d.sink = ? AND d.status = 'pending'"
+                f" AND {_FREE.format(d='d')} AND NOT EXISTS (SELECT 1 FROM deliveries o"
+                " JOIN alerts b ON b.fingerprint = o.fingerprint"
+                " WHERE b.incident_id = a.incident_id AND o.sink = d.sink"
+                f" AND o.status = 'pending' AND NOT {_FREE.format(d='o')})"
+                " ORDER BY a.created_at, a.event_at, a.fingerprint",
+                [sink, stamp, stamp],
+            ):
+                if row["incident_id"] not in chosen:
+                    chosen.append(row["incident_id"])
+                    if len(chosen) == incidents:
+                        break
+            if not chosen:
+                return []
+            marks = ", ".join("?" * len(chosen))
+            lock = " FOR UPDATE OF d SKIP LOCKED" if self._db.dialect == "postgresql" else ""
+            taken = [
+                r["fingerprint"]
+                for r in self._rows(
+                    "SELECT d.fingerprint FROM deliveries d JOIN alerts a"  # noqa: S608
+                    " ON a.fingerprint = d.fingerprint WHERE d.sink = ?"
+                    f" AND d.status = 'pending' AND a.incident_id IN ({marks})"
+                    f" AND {_FREE.format(d='d')}{lock}",
+                    [sink, *chosen, stamp],
+                )
+            ]
+            for first in range(0, len(taken), 500):
+                chunk = taken[first : first + 500]
+                self._db.execute(
+                    "UPDATE deliveries SET claimed_by = ?, claimed_run = ?,"  # noqa: S608
+                    f" claimed_until = ? WHERE sink = ? AND fingerprint IN"
+                    f" ({', '.join('?' * len(chunk))})",
+                    [claimant, run_id, iso(now + hold), sink, *chunk],
+                )
+        return self._alerts(
+            PendingDelivery,
+            "SELECT a.*, d.sink, d.attempts FROM deliveries d"  # noqa: S608
+            " JOIN alerts a ON a.fingerprint = d.fingerprint"
+            " WHERE d.sink = ? AND d.status = 'pending' AND d.claimed_by = ?"
+            f" AND a.incident_id IN ({marks})"
+            " ORDER BY a.created_at, a.event_at, a.fingerprint",
+            [sink, claimant, *chosen],
+        )
+
+    def release_claims(self, sink: str, claimant: str) -> int:
+        """Give up every claim `claimant` holds on deliveries to `sink`; return how many."""
+        return self._db.execute(
+            "UPDATE deliveries SET claimed_by = NULL, claimed_run = NULL, claimed_until = NULL"
+            " WHERE sink = ? AND claimed_by = ?",
+            [sink, claimant],
+        ).rowcount
+
     def evidence(self, fingerprint: str, limit: int = 5) -> list[ScoredMention]:
         """An alert's evidence mentions with their scores, most severe first."""
         return self._scored(
@@ -1138,6 +1207,13 @@ class Ledger(Tables):
         return {k: int(v or 0) for k, v in row.items()}
 
 
+# A delivery's claim that holds nobody back (`{d}`: the table's alias; one parameter, now):
+# none, ended, or its claimant's run is over (start_run marks a dead worker's run crashed).
+_FREE = (
+    "({d}.claimed_by IS NULL OR {d}.claimed_until <= ? OR ({d}.claimed_run IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = {d}.claimed_run"
+    " AND r.status = 'running')))"
+)
 _STATUS_ORDER = (
     "CASE a.status WHEN 'sent' THEN 0 WHEN 'pending' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"
 )

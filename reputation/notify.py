@@ -6,6 +6,7 @@ confirmed it."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reputation")
 T = TypeVar("T")
+# How long a worker's claim on pending deliveries holds when it is not released: a worker
+# that died without a run (its run marked crashed frees them at once) is waited for this long.
+CLAIM_HOLD = timedelta(minutes=15)
+CLAIM_INCIDENTS = 50  # incidents claimed per short transaction
 
 
 @dataclass
@@ -89,11 +94,14 @@ class BrokenSink:
 
 
 def deliver(
-    store: Store, sinks: Sequence[Sink], now: datetime, critical_route: str | None = None
-) -> NotifyResult:
-    """Send what each sink still owes, incident by incident; a failing sink never stops the
+    store: Store, sinks: Sequence[Sink], now: datetime, critical_route: str | None = None,
+    run_id: int | None = None,
+) -> NotifyResult:  # fmt: skip
+    """Send what each sink still owes, incident by incident, each batch claimed first (for
+    run `run_id`, if any) so no other worker sends it too; a failing sink never stops the
     others."""
     result = NotifyResult()
+    claim = _Claim(secrets.token_hex(8), run_id)
     # Read once: every sink faces the same silences. Checked again here, at send time, as
     # alertmanager does: a silence added while Slack was down mutes what was waiting.
     active = store.ledger.silences(now)
@@ -109,7 +117,7 @@ def deliver(
             )
             continue
         try:
-            _deliver_to(store.ledger, sink, now, critical_route, active, result)
+            _deliver_to(store.ledger, sink, now, critical_route, active, result, claim)
         except Exception as exc:
             log.debug("sink %s crashed", sink.name, exc_info=True)
             result.errors.append(f"sink {sink.name}: crashed: {_describe(exc)}")
@@ -141,11 +149,15 @@ def _describe(exc: BaseException) -> str:
 
 def _deliver_to(
     ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None,
-    active: list[Silence], result: NotifyResult,
+    active: list[Silence], result: NotifyResult, claim: _Claim,
 ) -> None:  # fmt: skip
     """One pass over the sink's queue, grouped by incident, oldest first, muting what a
     silence now matches; then the escalations it owes and the status updates."""
-    if not _deliver_pending(ledger, sink, now, critical_route, active, result):
+    try:
+        delivered = _deliver_pending(ledger, sink, now, critical_route, active, result, claim)
+    finally:  # what was claimed and not sent is free for the next pass at once
+        ledger.release_claims(sink.name, claim.token)
+    if not delivered:
         return  # the service is down or refuses us: leave the rest pending
     for incident_id in ledger.incidents_owing_escalation(sink.name, now):
         posts = LedgerPostLog(ledger, sink.name, incident_id, now, result.warnings)
@@ -167,11 +179,23 @@ def _deliver_to(
 
 def _deliver_pending(
     ledger: Ledger, sink: Sink, now: datetime, critical_route: str | None,
-    active: list[Silence], result: NotifyResult,
+    active: list[Silence], result: NotifyResult, claim: _Claim,
 ) -> bool:  # fmt: skip
-    """Send the sink's pending alerts, incident by incident; False if the whole sink failed."""
+    """Send the sink's pending alerts, incident by incident, a claimed batch at a time;
+    False if the whole sink failed."""
     blocked: set[str] = set()  # routes whose channel refused us this run
-    for incident_id, waiting in _pending_by_incident(ledger, sink.name):
+    while batch := _claim_by_incident(ledger, sink.name, now, claim):
+        if not _deliver_batch(ledger, sink, batch, now, critical_route, active, result, blocked):
+            return False
+    return True
+
+
+def _deliver_batch(
+    ledger: Ledger, sink: Sink, batch: list[tuple[int, list[PendingDelivery]]], now: datetime,
+    critical_route: str | None, active: list[Silence], result: NotifyResult, blocked: set[str],
+) -> bool:  # fmt: skip
+    """Send one claimed batch, incident by incident; False if the whole sink failed."""
+    for incident_id, waiting in batch:
         alerts = _unsilenced(ledger, waiting, active, now)
         if not alerts:
             continue
@@ -229,18 +253,28 @@ def _failed(
         ledger.sink_rate_limited(sink.name, now + timedelta(seconds=exc.retry_after), str(exc), now)
 
 
-def _pending_by_incident(ledger: Ledger, sink: str) -> list[tuple[int, list[PendingDelivery]]]:
-    """Pending deliveries of `sink` grouped by incident, in the order of their oldest alert."""
+@dataclass(frozen=True)
+class _Claim:
+    """Who claims deliveries in one delivery pass: a token, and its run if it has one."""
+
+    token: str
+    run_id: int | None
+
+
+def _claim_by_incident(
+    ledger: Ledger, sink: str, now: datetime, claim: _Claim
+) -> list[tuple[int, list[PendingDelivery]]]:
+    """Claim the next pending deliveries of `sink` and group them by incident, in the order
+    of their oldest alert; empty when nothing more is free (this pass's own claims are not)."""
     groups: dict[int, list[PendingDelivery]] = {}
-    after: tuple[str, str, str] | None = None
-    while batch := ledger.pending_deliveries(sink, 500, after):
-        last = batch[-1]
-        after = (last["created_at"], last["event_at"], last["fingerprint"])
-        for alert in batch:
-            incident_id = alert["incident_id"]
-            # Only muted alerts lack an incident, and they are never owed (schema m005).
-            assert incident_id is not None, f"alert {alert['fingerprint']} has no incident"
-            groups.setdefault(incident_id, []).append(alert)
+    claimed = ledger.claim_deliveries(
+        sink, claim.token, now, CLAIM_HOLD, CLAIM_INCIDENTS, claim.run_id
+    )
+    for alert in claimed:
+        incident_id = alert["incident_id"]
+        # Only muted alerts lack an incident, and they are never owed (schema m005).
+        assert incident_id is not None, f"alert {alert['fingerprint']} has no incident"
+        groups.setdefault(incident_id, []).append(alert)
     return list(groups.items())
 
 

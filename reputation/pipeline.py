@@ -323,11 +323,12 @@ def _workers(value: int | str) -> int:
 
 def _stages(
     store: Store, config: Config, sinks: Sequence[Sink], scorer: Scorer | None, now: datetime,
-    summary: RunSummary,
+    summary: RunSummary, run_id: int | None = None,
 ) -> None:  # fmt: skip
-    """Score, rules, workflow, delivery: each under its lease, so of several workers on one
-    PostgreSQL database one does each stage at a time (the others skip it: the next run
-    catches up); on SQLite the run lock already makes every lease this run's."""
+    """Score, rules, workflow, delivery (its deliveries claimed for run `run_id`): each
+    under its lease, so of several workers on one PostgreSQL database one does each stage at
+    a time (the others skip it: the next run catches up); on SQLite the run lock already
+    makes every lease this run's."""
     with store.lease("stage:score") as mine, store.bulk():
         if mine:
             # Workers build their own scorer from the config: not for a scorer passed in.
@@ -346,7 +347,7 @@ def _stages(
     with store.lease("stage:deliver") as mine:
         if mine:  # one worker posts and updates incident messages at a time
             critical = config.policy.routes.by_severity.get("critical")
-            delivered = deliver(store, sinks, now, critical)
+            delivered = deliver(store, sinks, now, critical, run_id)
             summary.errors.extend(delivered.errors)
             summary.warnings.extend(delivered.warnings)
             summary.errors.extend(
@@ -381,7 +382,7 @@ def run_once(
     try:
         with store.bulk():  # fetching and storing: redone by the next run if a power cut
             fetch_into(store, config.connectors, config.brands, now, summary, env)
-        _stages(store, config, sinks, scorer, now, summary)
+        _stages(store, config, sinks, scorer, now, summary, run_id)
         status = "ok" if not summary.errors else "errors"
     finally:
         counts = store.ledger.alert_counts()

@@ -476,6 +476,30 @@ def m011_search_and_forgetting(db: Database) -> None:
     db.execute("CREATE INDEX mentions_raw_created ON mentions (created_at) WHERE raw IS NOT NULL")
 
 
+@migrations()
+def m012_delivery_claims(db: Database) -> None:
+    """A pending delivery is claimed by one worker before it is sent (decision 160): who
+    (`claimed_by`, a token per delivery pass; `claimed_run`, its run's id when it has one)
+    and until when (`claimed_until`); NULL while nobody holds it."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_run INTEGER")
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_until TEXT")
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        # The work queues are read in SQLite's NULL order (`ORDER BY ... NULLS FIRST`, the
+        # translation's): their indexes must hold that order, or every batch sorts the whole
+        # queue (decision 162).
+        for name, table, columns, where in _QUEUES_IN_SQLITE_ORDER:
+            db.execute(f"DROP INDEX {name}")
+            db.execute(f"CREATE INDEX {name} ON {table} ({columns}) WHERE {where}")
+
+
+_QUEUES_IN_SQLITE_ORDER = (
+    ("mentions_to_score", "mentions", "created_at NULLS FIRST, key NULLS FIRST",
+     "scored_version < version"),
+    ("scores_due", "scores", "created_at NULLS FIRST, mention_key NULLS FIRST", "evaluated = 0"),
+)  # fmt: skip
+
+
 # PostgreSQL's full-text document of a mention (m011's index and Store.search must say it
 # alike for the index to serve): words lower-cased, not stemmed, as FTS5's unicode61.
 TEXT_SEARCH = "to_tsvector('simple', text)"

@@ -3,7 +3,8 @@ killed with SIGKILL at each stage of a run (the REPUTATION_CRASH_AT test hook, d
 and run again: no mention lost, no alert lost, no Slack post made twice; and a file of good
 lines with poison lines among them: every good line stored. Each scenario's figures are
 printed at the end of the session (`pytest -s`) and written to fault-figures.json in pytest's
-base temp folder (tests/conftest.py: fault_figures)."""
+base temp folder (tests/conftest.py: fault_figures). The baseline runs on SQLite; the scenarios
+and the poison lines run on both backends (`config_database`)."""
 
 from __future__ import annotations
 
@@ -69,9 +70,13 @@ def mentions_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _config(folder: Path, mentions: Path, sinks: list[dict[str, Any]]) -> Path:
+def _config(
+    folder: Path, mentions: Path, sinks: list[dict[str, Any]], database: Path | str | None = None
+) -> Path:
+    """A config in `folder` reading `mentions`; its database is `database` (default a SQLite
+    file in `folder`)."""
     config = {
-        "database": str(folder / "reputation.db"),
+        "database": str(database or folder / "reputation.db"),
         "brands": [{"name": "Acme Air", "terms": ["acme air", "@acmeair"]}],
         "connectors": [{"type": "file", "path": str(mentions)}],
         "rules": str(REPO / "rules"),
@@ -94,7 +99,7 @@ def _run(config: Path, crash_at: str | None = None) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
-def _state(database: Path) -> dict[str, Any]:
+def _state(database: Path | str) -> dict[str, Any]:
     """What the store holds: mention keys, what is left to score or evaluate, the alerts by
     fingerprint, their open deliveries, and the incidents that have alerts."""
     store = Store.open(database)
@@ -138,14 +143,15 @@ def slack_sink(slack: FakeSlack) -> Iterator[list[dict[str, Any]]]:
 def test_a_run_killed_at_each_stage_loses_and_repeats_nothing_when_run_again(
     scenario: str, baseline: dict[str, Any], mentions_file: Path, tmp_path: Path,
     slack: FakeSlack, slack_sink: list[dict[str, Any]], fault_figures: dict[str, Any],
+    config_database: Path | str,
 ) -> None:  # fmt: skip
-    config = _config(tmp_path, mentions_file, slack_sink)
+    config = _config(tmp_path, mentions_file, slack_sink, config_database)
     killed = _run(config, KILLS[scenario])
     assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-2000:])
     posts_when_killed = len(slack.messages)
     again = _run(config)
     assert again.returncode == 0, again.stderr
-    state = _state(tmp_path / "reputation.db")
+    state = _state(config_database)
     per_incident = Counter(m["metadata"]["event_payload"]["incident"] for m in slack.top_level)
     figures = {
         "stored/expected": f"{len(state['keys'] & baseline['keys'])}/{len(baseline['keys'])}",
@@ -159,7 +165,8 @@ def test_a_run_killed_at_each_stage_loses_and_repeats_nothing_when_run_again(
         "incidents unposted": len(state["incidents"] - set(per_incident)),
         "duplicate posts": sum(n - 1 for n in per_incident.values()),
     }
-    fault_figures[f"kill -9, {scenario} ({KILLS[scenario]})"] = figures
+    backend = "" if isinstance(config_database, Path) else ", PostgreSQL"
+    fault_figures[f"kill -9, {scenario} ({KILLS[scenario]}){backend}"] = figures
     assert figures["lost mentions"] == figures["extra alerts"] == figures["lost alerts"] == 0
     assert figures["unscored"] == figures["unevaluated"] == figures["undelivered"] == 0
     assert figures["incidents unposted"] == figures["duplicate posts"] == 0
@@ -189,7 +196,7 @@ def _poison(start: datetime) -> dict[str, str]:
 
 
 def test_poison_lines_among_good_ones_leave_every_good_line_stored(
-    tmp_path: Path, fault_figures: dict[str, Any]
+    tmp_path: Path, fault_figures: dict[str, Any], config_database: Path | str
 ) -> None:
     start = datetime.now(UTC) - timedelta(hours=10)
     good = []
@@ -205,19 +212,20 @@ def test_poison_lines_among_good_ones_leave_every_good_line_stored(
     lines.remove(half)
     mentions = tmp_path / "mentions.jsonl"
     mentions.write_text("".join(line + "\n" for line in lines) + half[: len(half) // 2])
-    config = _config(tmp_path, mentions, [{"type": "console"}])
+    config = _config(tmp_path, mentions, [{"type": "console"}], config_database)
     first = _run(config)
     assert first.returncode == 0, first.stderr
-    after_first = _state(tmp_path / "reputation.db")["keys"]
+    after_first = _state(config_database)["keys"]
     with mentions.open("ab") as handle:  # the writer finishes its line
         handle.write((half[len(half) // 2 :] + "\n").encode())
     second = _run(config)
     assert second.returncode == 0, second.stderr
-    stored = _state(tmp_path / "reputation.db")["keys"]
+    stored = _state(config_database)["keys"]
     expected = {f"x:ok{i}" for i in range(300)}
     errors = json.loads(first.stdout)["errors"]
     named = [e for e in errors if f"{mentions}:" in e]
-    fault_figures["poison lines among 300 good ones, the last half-written"] = {
+    backend = "" if isinstance(config_database, Path) else ", PostgreSQL"
+    fault_figures[f"poison lines among 300 good ones, the last half-written{backend}"] = {
         "stored/expected": f"{len(stored & expected)}/{len(expected)}",
         "lost": len(expected - stored),
         "poison stored": len(stored - expected),

@@ -41,7 +41,7 @@ def thread_of_mentions(n: int) -> list[Mention]:
     return out
 
 
-def scores_of(path: Path, workers: int, here: list[int]) -> dict[str, tuple]:
+def scores_of(path: Path | str, workers: int, here: list[int]) -> dict[str, tuple]:
     """Every score column (but when) by key; `here` gets the size of each batch scored in
     this process."""
     store = Store.open(path)
@@ -60,12 +60,12 @@ def scores_of(path: Path, workers: int, here: list[int]) -> dict[str, tuple]:
     return {r["mention_key"]: tuple(v for k, v in r.items() if k != "scored_at") for r in rows}
 
 
-def test_a_pool_scores_as_one_process_does(tmp_path: Path) -> None:
+def test_a_pool_scores_as_one_process_does(tmp_path: Path, database: Path | str) -> None:
     here: list[int] = []
     alone = scores_of(tmp_path / "one.db", 1, here)
     assert sum(here) == 240
     here.clear()
-    pooled = scores_of(tmp_path / "two.db", 2, here)
+    pooled = scores_of(database, 2, here)  # on each backend: as one process on SQLite
     assert len(alone) == 240 and pooled == alone
     # The workers scored the chunks; here only replies whose parent was still out (with the
     # linked mentions of their own chunk): the path that keeps a pool exact was taken.

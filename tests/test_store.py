@@ -220,6 +220,7 @@ def test_reopening_applies_no_migration_twice_and_uses_wal(tmp_path: Path) -> No
         "m009_snapshot_reach_and_impressions",
         "m010_health_and_notices",
         "m011_search_and_forgetting",
+        "m012_delivery_claims",
     ]
     assert "thread_id" in again._db["mentions"].columns_dict
     assert again._db.journal_mode == "wal"

@@ -79,8 +79,8 @@ def test_an_action_from_the_wrong_state_changes_nothing(store: Store) -> None:
     assert [e["action"] for e in ledger.events(i)] == ["dismiss"]
 
 
-def test_two_clicks_racing_on_one_incident_exactly_one_wins(tmp_path: Path) -> None:
-    path = tmp_path / "race.db"
+def test_two_clicks_racing_on_one_incident_exactly_one_wins(database: Path | str) -> None:
+    path = database  # two connections on each backend
     setup = Store.open(path)
     i = incident(setup)
     setup.close()
@@ -107,7 +107,7 @@ def test_two_clicks_racing_on_one_incident_exactly_one_wins(tmp_path: Path) -> N
         check.close()
 
 
-def _race(path: Path, i: int, version: int, barrier: threading.Barrier, results: list[bool],
+def _race(path: Path | str, i: int, version: int, barrier: threading.Barrier, results: list[bool],
           actor: Actor) -> None:  # fmt: skip
     own = Store.open(path)
     try:
