@@ -5,7 +5,10 @@ the share killed of those run. Reads what mutmut left in mutants/; runs nothing.
 (seeded), for `mutmut run` when the whole module takes too long. `--check MODULE --tests
 FILES [--sample N]` runs mutmut's mutants of MODULE (all, or a sample) against those test
 files only, each in its own pytest (MUTANT_UNDER_TEST selects it, as mutmut does), in a
-scratch copy of mutants/: the quick way to see whether new tests kill what survived."""
+scratch copy of mutants/: the quick way to see whether new tests kill what survived. Each
+verdict goes to stderr as it comes; `--only NAMES` checks those mutants alone. `--generate`
+first writes mutants/ as `mutmut run` would, without running any test (a fresh checkout has
+none)."""
 
 from __future__ import annotations
 
@@ -72,18 +75,38 @@ def check(
                     command, cwd=scratch, env=env, capture_output=True, check=False, timeout=timeout
                 )
             except subprocess.TimeoutExpired:  # the mutant hung the tests: detected, as in mutmut
+                if not name:
+                    raise SystemExit(f"the tests took over {timeout:.0f}s with no mutant") from None
+                print(name, "killed (timeout)", file=sys.stderr)
                 continue
             if not name and done.returncode != 0:
                 output = done.stdout.decode()[-2000:]
                 raise SystemExit(f"the tests fail without a mutant:\n{output}")
             if name and done.returncode == 0:
                 survived.append(name)
+            if name:  # progress, for a long sample: each verdict as it comes
+                print(name, "survived" if done.returncode == 0 else "killed", file=sys.stderr)
         return {
             "module": module, "tests": tests, "checked": len(names),
             "killed": len(names) - len(survived), "survived": survived,
         }  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def generate() -> None:
+    """Write mutants/ (the mutated copy and each module's .meta) as `mutmut run` does before
+    it runs anything, without its clean run and coverage pass over the whole selection."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+
+    os.chdir(ROOT)  # mutmut reads [tool.mutmut] and writes mutants/ in the working directory
+    set_mutant_under_test("mutant_generation")
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    print(create_mutants(1), file=sys.stderr)
 
 
 def main() -> None:
@@ -93,14 +116,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--check", action="store_true", help="run MODULE's mutants on --tests")
     parser.add_argument("--tests", nargs="+", default=[], help="test files for --check")
+    parser.add_argument("--only", nargs="+", default=[], help="--check these mutants only")
+    parser.add_argument(
+        "--generate", action="store_true", help="first write mutants/ (no tests run)"
+    )
     parser.add_argument("module", nargs="?", help="e.g. reputation/store.py")
     args, extra = parser.parse_known_args()  # --deselect=... and the like go to pytest
     args.tests += extra
+    if args.generate:
+        generate()
     if args.module:
         meta = args.mutants / f"{args.module}.meta"
         names = sorted(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
         if args.sample:
             names = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
+        if args.only:  # the survivors of an earlier check, say
+            unknown = sorted(set(args.only) - set(names))
+            if unknown:
+                raise SystemExit(f"not mutants of {args.module}: {' '.join(unknown)}")
+            names = sorted(args.only)
         if args.check:
             print(json.dumps(check(args.mutants, args.module, args.tests, names), indent=2))
         else:
