@@ -19,8 +19,15 @@ from reputation.config import load_config
 from reputation.ledger import Ledger
 from reputation.pipeline import run_once
 from reputation.sinks import IncidentView, SlackSink
-from reputation.sinks.base import MemoryPostLog, SinkError
-from reputation.sinks.slack import escalation_message, incident_message, thread_reply
+from reputation.sinks.base import MemoryPostLog, SinkError, WorkflowView
+from reputation.sinks.slack import (
+    escalation_message,
+    event_line,
+    incident_message,
+    state_line,
+    thread_reply,
+    workflow_actions,
+)
 from reputation.store import Store
 from tests.conftest import NOW, write_jsonl
 from tests.fakes import TOKEN, FakeSlack, check_message
@@ -507,3 +514,56 @@ def test_an_upload_refused_at_the_connection_is_made_again() -> None:
     assert cast(Any, log.get("chart"))["in_doubt"] == 0  # surely not shared
     assert sink.upload(log, "chart", "C0REP", "chart.png", b"png", "Chart") == "F0CHART"
     assert log.warnings == []
+
+
+def _event(action: str, **over: Any) -> Any:
+    return {"id": 1, "incident_id": 7, "version": 2, "action": action, "from_state": "new",
+            "to_state": "acknowledged", "actor": "U0ANN", "actor_name": "Ann", "source": "button",
+            "detail": {}, "at": "2026-11-22T08:40:00.000000Z", **over}  # fmt: skip
+
+
+def _flow(state: str, last: Any = None) -> WorkflowView:
+    row = {"incident_id": 7, "state": state, "version": 3, "assignee": None,
+           "assignee_name": None, "snoozed_until": None}  # fmt: skip
+    return WorkflowView(state=cast(Any, row), last=last)
+
+
+@pytest.mark.parametrize(
+    ("event", "line"),
+    [
+        (_event("close"), ":lock: Closed by Ann"),
+        (_event("close", source="automatic", detail={"why": "quiet for 7 days"}),
+         ":lock: Closed (quiet for 7 days)"),
+        (_event("escalate", source="automatic", detail={"breach": "acknowledge", "limit": "1h"}),
+         ":stopwatch: Not acknowledged within 1h: escalated"),
+        (_event("escalate", source="automatic", detail={"breach": "respond", "limit": "4h"}),
+         ":stopwatch: Not answered in public within 4h: escalated"),
+    ],
+)  # fmt: skip
+def test_a_thread_line_says_what_happened_to_the_incident(event: Any, line: str) -> None:
+    assert event_line(event) == f"{line} · Nov 22 08:40 UTC · {event['source']}"
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("acknowledged", "*Acknowledged* by Ann"), ("responded", "*Answered* by Ann"),
+     ("closed", "*Closed* by Ann"), ("dismissed", "*Not relevant* by Ann"),
+     ("reopened_by_a_newer_version", "*reopened_by_a_newer_version* by Ann")],
+)  # fmt: skip
+def test_the_state_line_names_the_state_and_who_moved_it(state: str, shown: str) -> None:
+    assert shown + " · Nov 22 08:40 UTC" in state_line(_flow(state, _event("x")))
+
+
+def test_the_actions_offer_what_an_open_incident_allows() -> None:
+    [actions] = workflow_actions(_flow("acknowledged"))
+    assert check_message({"text": "t", "blocks": [actions]}) is None
+    elements = {e["action_id"]: e for e in actions["elements"]}
+    assert list(elements) == ["wf_assign_me", "wf_assign", "wf_respond", "wf_snooze",
+                              "wf_dismiss", "wf_draft"]  # fmt: skip
+    assert elements["wf_assign"]["type"] == "users_select"
+    assert elements["wf_assign"]["placeholder"]["text"] == "Assign to…"
+    assert elements["wf_draft"]["text"]["text"] == "Show draft reply"
+    assert elements["wf_draft"]["value"] == "7:3"
+    [closed] = workflow_actions(_flow("closed"))
+    assert [e["action_id"] for e in closed["elements"]] == ["wf_draft"]
+    assert workflow_actions(_flow("dismissed")) == []
