@@ -435,17 +435,6 @@ def stub_sink(client: StubClient) -> SlackSink:
                      sleep=lambda s: None)  # fmt: skip
 
 
-def test_a_base_url_without_its_last_slash_still_reaches_slack(
-    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None
-) -> None:
-    base_url = slack.base_url.rstrip("/")  # ".../api": the methods go under it, not beside
-    config = load_config(workspace(complaints(make_record, 1), sinks=[
-        {"type": "slack", "channel": "#rep", "base_url": base_url}]))  # fmt: skip
-    summary = run_once(config, now=NOW)
-    assert (summary.sent, summary.pending, summary.errors) == (1, 0, [])
-    assert len(slack.messages) == 1
-
-
 def test_a_refused_channel_is_tried_once_a_run_not_once_an_incident(
     workspace: Callable, make_record: Callable, slack: FakeSlack, token: None, tmp_path: Path
 ) -> None:
