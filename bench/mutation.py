@@ -54,11 +54,32 @@ def tally(meta: Path) -> dict[str, object]:
     }
 
 
+# A pytest plugin for the stats pass: which tests reach which mutated function (mutmut's
+# trampolines record each call while MUTANT_UNDER_TEST is "stats"), written out as JSON.
+STATS_PLUGIN = """
+import json, os
+from mutmut.state import state
+
+HITS = {}
+
+def pytest_runtest_teardown(item, nextitem):
+    for function in state()._stats:
+        HITS.setdefault(function, []).append(item.nodeid)
+    state()._stats.clear()
+
+def pytest_sessionfinish(session, exitstatus):
+    with open(os.environ["MUTATION_STATS"], "w", encoding="utf-8") as out:
+        json.dump(HITS, out)
+"""
+
+
 def check(
     mutants: Path, module: str, tests: list[str], names: list[str], timeout: float = 300
 ) -> dict[str, object]:
-    """Run each named mutant against `tests` in a scratch copy, a hung run (`timeout`
-    seconds) counting as killed; the survivors and the tally."""
+    """Run each named mutant in a scratch copy against the tests (of `tests`) that reach its
+    function, as mutmut does: a first pass with no mutant records which those are (and must
+    pass). A hung run (`timeout` seconds) counts as killed; a mutant no test reaches, as
+    surviving. The survivors and the tally."""
     scratch = Path(tempfile.mkdtemp(prefix="mutation-check-"))
     try:
         shutil.copytree(mutants / "reputation", scratch / "reputation", symlinks=False)
@@ -66,29 +87,43 @@ def check(
             shutil.copytree(ROOT / name, scratch / name)
         for name in ("config.yaml", "pyproject.toml", "README.md"):
             shutil.copy(ROOT / name, scratch / name)
-        survived = []
-        for name in ["", *names]:  # first, no mutant: the tests must pass
+        (scratch / "_mutation_stats.py").write_text(STATS_PLUGIN, encoding="utf-8")
+        pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        env = {**os.environ, "MUTANT_UNDER_TEST": "stats", "MUTATION_STATS": "stats.json"}
+        try:
+            done = subprocess.run(
+                [*pytest, "-p", "_mutation_stats", *tests], cwd=scratch, env=env,
+                capture_output=True, check=False, timeout=timeout * 4,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"the tests took over {timeout * 4:.0f}s with no mutant") from None
+        if done.returncode != 0:
+            raise SystemExit(f"the tests fail without a mutant:\n{done.stdout.decode()[-2000:]}")
+        reached = json.loads((scratch / "stats.json").read_text(encoding="utf-8"))
+        survived, untested = [], []
+        for name in names:
+            selected = reached.get(name.partition("__mutmut_")[0], [])
+            if not selected:  # mutmut's "no tests": not killed
+                survived.append(name)
+                untested.append(name)
+                print(name, "survived (no test reaches it)", file=sys.stderr)
+                continue
             env = {**os.environ, "MUTANT_UNDER_TEST": name}
-            command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider"]
             try:
                 done = subprocess.run(
-                    command, cwd=scratch, env=env, capture_output=True, check=False, timeout=timeout
-                )
+                    [*pytest, "-x", *selected], cwd=scratch, env=env, capture_output=True,
+                    check=False, timeout=timeout,
+                )  # fmt: skip
             except subprocess.TimeoutExpired:  # the mutant hung the tests: detected, as in mutmut
-                if not name:
-                    raise SystemExit(f"the tests took over {timeout:.0f}s with no mutant") from None
                 print(name, "killed (timeout)", file=sys.stderr)
                 continue
-            if not name and done.returncode != 0:
-                output = done.stdout.decode()[-2000:]
-                raise SystemExit(f"the tests fail without a mutant:\n{output}")
-            if name and done.returncode == 0:
+            if done.returncode == 0:
                 survived.append(name)
-            if name:  # progress, for a long sample: each verdict as it comes
-                print(name, "survived" if done.returncode == 0 else "killed", file=sys.stderr)
+            # progress, for a long sample: each verdict as it comes
+            print(name, "survived" if done.returncode == 0 else "killed", file=sys.stderr)
         return {
             "module": module, "tests": tests, "checked": len(names),
-            "killed": len(names) - len(survived), "survived": survived,
+            "killed": len(names) - len(survived), "survived": survived, "no tests": untested,
         }  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
