@@ -3,12 +3,12 @@ killed (a test failed, or a timeout: the mutant hung the tests), survived, not y
 the share killed of those run. Reads what mutmut left in mutants/; runs nothing.
 `--sample N MODULE` prints instead the names of N of the module's mutants drawn at random
 (seeded), for `mutmut run` when the whole module takes too long. `--check MODULE --tests
-FILES [--sample N]` runs mutmut's mutants of MODULE (all, or a sample) against those test
-files only, each in its own pytest (MUTANT_UNDER_TEST selects it, as mutmut does), in a
-scratch copy of mutants/: the quick way to see whether new tests kill what survived. Each
-verdict goes to stderr as it comes; `--only NAMES` checks those mutants alone. `--generate`
-first writes mutants/ as `mutmut run` would, without running any test (a fresh checkout has
-none)."""
+FILES [--sample N]` runs mutmut's mutants of MODULE (all, or a sample), each in its own
+pytest (MUTANT_UNDER_TEST selects it, as mutmut does) on the tests of FILES that reach its
+function (a first pass records which), in a scratch copy of mutants/: the quick way to see
+whether new tests kill what survived. Each verdict goes to stderr as it comes; `--only
+NAMES` checks those mutants alone. `--generate` first writes mutants/ as `mutmut run` would,
+without running any test (a fresh checkout has none)."""
 
 from __future__ import annotations
 
