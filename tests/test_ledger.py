@@ -76,3 +76,15 @@ def test_forgetting_more_than_one_chunk_of_mentions_reaches_every_alert_they_cit
     done = ledger.forget_evidence(keys, "ann", lambda text: text, T0 + HOUR)
     assert (done["alerts_redacted"], done["alerts_muted"]) == (2, 2)
     assert {a["status"] for a in ledger.alerts()} == {"muted"}
+
+
+def test_the_alerts_of_more_than_500_groups_are_all_found(store: Store) -> None:
+    from reputation.models import Alert
+
+    groups = [f"r|Acme Air|author{i:04d}" for i in range(1001)]  # read 500 groups at a time
+    incident = store.ledger.open_incident("Acme Air", "other", "warning", "t", None, T0, T0)
+    for n, group in enumerate((groups[0], groups[500], groups[1000])):
+        alert = Alert(f"{n}" * 32, "r", "warning", "Acme Air", "s", group, T0 + n * HOUR)
+        assert store.ledger.record_alert(alert, ["console"], T0, incident_id=incident)
+    found = store.ledger.alerts_of_groups(groups, T0, T0 + 3 * HOUR)
+    assert sorted(r["group_key"] for r in found) == [groups[0], groups[500], groups[1000]]
