@@ -68,8 +68,8 @@ def test_forgetting_more_than_one_chunk_of_mentions_reaches_every_alert_they_cit
 
     ledger = store.ledger
     incident = ledger.open_incident("Acme Air", "other", "warning", "t", None, T0, T0)
-    keys = [f"x:{i}" for i in range(600)]  # the IN lists go 500 keys at a time
-    for n, cited in enumerate((keys[10], keys[550])):
+    keys = [f"x:{i}" for i in range(1100)]  # the IN lists go 500 keys at a time
+    for n, cited in enumerate((keys[10], keys[1050])):
         alert = Alert(f"{n}" * 32, "r", "warning", "Acme Air", "s", f"g{n}", T0,
                       reasons=("rule", "post"), evidence=(cited,))  # fmt: skip
         assert ledger.record_alert(alert, ["console"], T0, incident_id=incident)
