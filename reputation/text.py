@@ -138,10 +138,13 @@ def csv_safe(value: object) -> object:
 
 
 def compact_count(n: int) -> str:
-    """A follower or reach count as people say it: 1.2M, 48k, 9,500."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
-    return f"{n / 1_000:.0f}k" if n >= 10_000 else f"{n:,}"
+    """A follower or reach count as people say it: 1.2M, 48k, 9,500 (999,500 is 1M)."""
+    if n < 10_000:
+        return f"{n:,}"
+    thousands = f"{n / 1_000:.0f}"
+    if len(thousands) <= 3:  # 999,500 and up round to 1000k: said as 1M
+        return f"{thousands}k"
+    return f"{n / 1_000_000:.1f}M".replace(".0M", "M")
 
 
 def shorten(text: str, limit: int) -> str:

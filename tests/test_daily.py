@@ -126,6 +126,18 @@ def test_an_upload_whose_outcome_is_unknown_is_not_made_again(
     assert len(slack.calls_of("files.completeUploadExternal")) == 1
 
 
+def test_an_upload_slack_says_may_be_half_done_is_not_made_again(
+    day_config: Path, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # HTTP 200 with internal_error: Slack's word that some of the call may have been done.
+    slack.answer(200, error="internal_error", method="files.completeUploadExternal")
+    assert main(["digest", "--date", DAY, "--config", str(day_config)]) == 0
+    assert "internal_error" in capsys.readouterr().out
+    assert main(["digest", "--date", DAY, "--config", str(day_config)]) == 0
+    assert "may have been shared already" in capsys.readouterr().err
+    assert len(slack.calls_of("files.completeUploadExternal")) == 1
+
+
 def test_digest_channel_and_no_chart_without_matplotlib(
     day_config: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -59,3 +59,32 @@ def test_json_columns_arrive_decoded_and_every_rule_field_is_a_row_key(store: St
     assert reported["reasons"] == ["why", "a → b"]
     [[day]] = list(store.ledger.day_report(T0, T0 + HOUR))
     assert (day["key"], day["reasons"], day["alert_status"]) == ("x:1", ["a → b"], "pending")
+
+
+def test_forgetting_more_than_one_chunk_of_mentions_reaches_every_alert_they_cite(
+    store: Store,
+) -> None:
+    from reputation.models import Alert
+
+    ledger = store.ledger
+    incident = ledger.open_incident("Acme Air", "other", "warning", "t", None, T0, T0)
+    keys = [f"x:{i}" for i in range(1100)]  # the IN lists go 500 keys at a time
+    for n, cited in enumerate((keys[10], keys[1050])):
+        alert = Alert(f"{n}" * 32, "r", "warning", "Acme Air", "s", f"g{n}", T0,
+                      reasons=("rule", "post"), evidence=(cited,))  # fmt: skip
+        assert ledger.record_alert(alert, ["console"], T0, incident_id=incident)
+    done = ledger.forget_evidence(keys, "ann", lambda text: text, T0 + HOUR)
+    assert (done["alerts_redacted"], done["alerts_muted"]) == (2, 2)
+    assert {a["status"] for a in ledger.alerts()} == {"muted"}
+
+
+def test_the_alerts_of_more_than_500_groups_are_all_found(store: Store) -> None:
+    from reputation.models import Alert
+
+    groups = [f"r|Acme Air|author{i:04d}" for i in range(1001)]  # read 500 groups at a time
+    incident = store.ledger.open_incident("Acme Air", "other", "warning", "t", None, T0, T0)
+    for n, group in enumerate((groups[0], groups[500], groups[1000])):
+        alert = Alert(f"{n}" * 32, "r", "warning", "Acme Air", "s", group, T0 + n * HOUR)
+        assert store.ledger.record_alert(alert, ["console"], T0, incident_id=incident)
+    found = store.ledger.alerts_of_groups(groups, T0, T0 + 3 * HOUR)
+    assert sorted(r["group_key"] for r in found) == [groups[0], groups[500], groups[1000]]

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from reputation.cli import main
 from reputation.config import load_config
 from reputation.ledger import Ledger
 from reputation.pipeline import run_once
-from reputation.sinks import IncidentView
-from reputation.sinks.slack import escalation_message, incident_message, thread_reply
+from reputation.sinks import IncidentView, SlackSink
+from reputation.sinks.base import MemoryPostLog, SinkError, WorkflowView
+from reputation.sinks.slack import (
+    escalation_message,
+    event_line,
+    incident_message,
+    state_line,
+    thread_reply,
+    workflow_actions,
+)
 from reputation.store import Store
 from tests.conftest import NOW, write_jsonl
 from tests.fakes import TOKEN, FakeSlack, check_message
@@ -347,10 +358,15 @@ def test_long_text_is_trimmed_to_slack_limits_after_escaping() -> None:
 
 def test_the_message_says_what_happened_how_big_and_what_to_do() -> None:
     text, blocks = incident_message(
-        _view(_alert(summary="5 complaints in 30 min", reasons=["several complaints"]))
+        _view(
+            _alert(summary="5 complaints in 30 min", reasons=["several complaints"]),
+            [_mention(category="outage_bug")],
+        )
     )
     assert text == "[WARNING] viral-complaint: 5 complaints in 30 min (3 mentions)"
     body = json.dumps(blocks)
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert contexts[0].startswith("outage bug · 5 engagements")  # the top mention's line
     assert "*Why:* several complaints" in body
     fields = [
         f["text"] for b in blocks if b["type"] == "section" and "fields" in b for f in b["fields"]
@@ -391,3 +407,152 @@ def test_an_incident_is_updated_by_the_channel_id_slack_answered(
     # chat.update refuses a "#name": the message is found again by the id Slack gave.
     assert [(u["channel"], u["ts"]) for u in slack.updates] == [("C0REP", main["ts"])]
     assert [r["thread_ts"] for r in slack.replies] == [main["ts"]]
+
+
+class StubClient:
+    """A WebClient stand-in for what the fake server cannot do: each method gives its
+    outcomes in turn (an exception is raised), and every call is recorded."""
+
+    def __init__(self, **outcomes: list[Any]) -> None:
+        self.outcomes, self.calls = outcomes, cast(list[str], [])
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls.append(method)
+            outcome = self.outcomes[method].pop(0)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        return call
+
+
+def stub_sink(client: StubClient) -> SlackSink:
+    return SlackSink("slack", {"channel": "#rep"}, {}, client=cast(Any, client),
+                     sleep=lambda s: None)  # fmt: skip
+
+
+def test_a_refused_channel_is_tried_once_a_run_not_once_an_incident(
+    workspace: Callable, make_record: Callable, slack: FakeSlack, token: None, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text(
+        "name: a\ntype: any\nwhere: {not: {author: big1}}\nroute: '#gone'\n"
+    )
+    (rules / "b.yaml").write_text("name: b\ntype: any\nwhere: {author: big1}\n")
+    config = load_config(
+        workspace(complaints(make_record, 3), sinks=slack_sinks(slack), rules_dir=rules)
+    )
+    summary = run_once(config, now=NOW)  # big0 and big2 go to #gone, big1 to #rep
+    assert [c["payload"]["channel"] for c in slack.calls_of("chat.postMessage")] == [
+        "#gone",
+        "#rep",
+    ]  # the second incident for #gone waits without asking again
+    assert (summary.sent, summary.pending) == (1, 2)
+    slack.add_channel("#gone")
+    assert run_once(config, now=NOW).sent == 2
+
+
+def test_an_error_answer_slack_sdk_leaves_undecoded_is_a_sink_error_not_a_crash() -> None:
+    # slack-sdk keeps a gzip body as bytes: there is no error code to read in it.
+    answer = SimpleNamespace(status_code=502, data=b"\x1f\x8b\x08", headers={})
+    client = StubClient(chat_postMessage=[SlackApiError("The request failed", answer)])
+    with pytest.raises(SinkError, match="HTTP 502; Slack may have posted it"):
+        stub_sink(client).post(_view())
+    assert client.calls == ["chat_postMessage"]  # in doubt: not repeated blind
+
+
+def test_a_channel_listing_that_says_it_is_complete_is_read_once() -> None:
+    page = {"channels": [{"id": "C0OTHER", "name": "other"}], "has_more": False,
+            "response_metadata": {"next_cursor": "stale"}}  # fmt: skip
+    client = StubClient(conversations_list=[page] * 10,
+                        chat_postMessage=[{"ts": "1.000001", "channel": "C0REP"}])  # fmt: skip
+    log = MemoryPostLog()
+    log.begin("main", "#rep", None, 0.0)  # an earlier attempt in doubt: look for it first
+    sink = stub_sink(client)
+    sink.announce(log, {"incident": 7}, "main", "#rep", "text", [])
+    assert client.calls == ["conversations_list", "chat_postMessage"]
+    assert log.warnings and "cannot look for posts" in log.warnings[0]
+
+
+def test_a_message_stored_under_its_channel_name_is_updated_by_the_channel_id(
+    slack: FakeSlack,
+) -> None:
+    sink = SlackSink("slack", {"channel": "#rep", "base_url": slack.base_url},
+                     {"SLACK_BOT_TOKEN": TOKEN}, sleep=lambda s: None)  # fmt: skip
+    view = _view()
+    posted = sink.post(view)  # the log learns #rep's id, C0REP
+    message = cast(
+        Any, {"channel": "#rep", "message_id": posted.message_id, "delivered_version": 1}
+    )  # an older version kept the #name
+    assert sink.update(view, message) == posted
+    assert [(u["channel"], u["ts"]) for u in slack.updates] == [("C0REP", posted.message_id)]
+    assert [r["thread_ts"] for r in slack.replies] == [posted.message_id]
+
+
+def test_an_upload_refused_at_the_connection_is_made_again() -> None:
+    refused = urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+    client = StubClient(files_upload_v2=[refused, {"file": {"id": "F0CHART"}}])
+    sink, log = stub_sink(client), MemoryPostLog()
+    with pytest.raises(SinkError, match="cannot upload to Slack"):
+        sink.upload(log, "chart", "C0REP", "chart.png", b"png", "Chart")
+    assert cast(Any, log.get("chart"))["in_doubt"] == 0  # surely not shared
+    assert sink.upload(log, "chart", "C0REP", "chart.png", b"png", "Chart") == "F0CHART"
+    assert log.warnings == []
+
+
+def _event(action: str, **over: Any) -> Any:
+    return {"id": 1, "incident_id": 7, "version": 2, "action": action, "from_state": "new",
+            "to_state": "acknowledged", "actor": "U0ANN", "actor_name": "Ann", "source": "button",
+            "detail": {}, "at": "2026-11-22T08:40:00.000000Z", **over}  # fmt: skip
+
+
+def _flow(state: str, last: Any = None) -> WorkflowView:
+    row = {"incident_id": 7, "state": state, "version": 3, "assignee": None,
+           "assignee_name": None, "snoozed_until": None}  # fmt: skip
+    return WorkflowView(state=cast(Any, row), last=last)
+
+
+@pytest.mark.parametrize(
+    ("event", "line"),
+    [
+        (_event("close"), ":lock: Closed by Ann"),
+        (_event("close", source="automatic", detail={"why": "quiet for 7 days"}),
+         ":lock: Closed (quiet for 7 days)"),
+        (_event("escalate", source="automatic", detail={"breach": "acknowledge", "limit": "1h"}),
+         ":stopwatch: Not acknowledged within 1h: escalated"),
+        (_event("escalate", source="automatic", detail={"breach": "respond", "limit": "4h"}),
+         ":stopwatch: Not answered in public within 4h: escalated"),
+    ],
+)  # fmt: skip
+def test_a_thread_line_says_what_happened_to_the_incident(event: Any, line: str) -> None:
+    assert event_line(event) == f"{line} · Nov 22 08:40 UTC · {event['source']}"
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("acknowledged", "*Acknowledged* by Ann"), ("responded", "*Answered* by Ann"),
+     ("closed", "*Closed* by Ann"), ("dismissed", "*Not relevant* by Ann"),
+     ("reopened_by_a_newer_version", "*reopened_by_a_newer_version* by Ann")],
+)  # fmt: skip
+def test_the_state_line_names_the_state_and_who_moved_it(state: str, shown: str) -> None:
+    assert shown + " · Nov 22 08:40 UTC" in state_line(_flow(state, _event("x")))
+
+
+def test_the_actions_offer_what_an_open_incident_allows() -> None:
+    [actions] = workflow_actions(_flow("acknowledged"))
+    assert check_message({"text": "t", "blocks": [actions]}) is None
+    elements = {e["action_id"]: e for e in actions["elements"]}
+    assert list(elements) == ["wf_assign_me", "wf_assign", "wf_respond", "wf_snooze",
+                              "wf_dismiss", "wf_draft"]  # fmt: skip
+    assert elements["wf_assign"]["type"] == "users_select"
+    assert elements["wf_assign"]["placeholder"]["text"] == "Assign to…"
+    assert elements["wf_draft"]["text"]["text"] == "Show draft reply"
+    assert elements["wf_draft"]["value"] == "7:3"
+    [closed] = workflow_actions(_flow("closed"))
+    assert [e["action_id"] for e in closed["elements"]] == ["wf_draft"]
+    assert workflow_actions(_flow("dismissed")) == []

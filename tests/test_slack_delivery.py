@@ -68,16 +68,22 @@ def posts(opened: Callable[[], Store]) -> list[dict[str, Any]]:
     )
 
 
-@pytest.mark.parametrize("fault", ["drop", "error_after", "slow"])
+@pytest.mark.parametrize(
+    ("fault", "why"),
+    [("drop", "no answer from Slack (connection closed)"),
+     ("error_after", "Slack answered HTTP 500"),
+     ("slow", "no answer from Slack (timed out)")],
+)  # fmt: skip
 def test_a_post_slack_took_but_did_not_confirm_is_found_not_repeated(
-    setup: Callable, make_record: Callable, slack: FakeSlack, opened: Callable, fault: str
-) -> None:
+    setup: Callable, make_record: Callable, slack: FakeSlack, opened: Callable, fault: str,
+    why: str,
+) -> None:  # fmt: skip
     run = setup(timeout="2s")
     slack.fail(fault, delay=2.5)  # slow: answers after the client's 2 s timeout
     first = run([complaint(make_record, 0)])
     assert (first.sent, first.pending) == (0, 1)
     assert len(slack.messages) == 1  # Slack did post it; the client could not know
-    assert any("Slack may have posted it" in e for e in first.errors), first.errors
+    assert any(why in e and "Slack may have posted it" in e for e in first.errors), first.errors
     [doubt] = posts(opened)
     assert (doubt["slot"], doubt["in_doubt"], doubt["message_id"]) == ("main", 1, None)
 
@@ -107,6 +113,36 @@ def test_a_thread_reply_in_doubt_is_found_in_its_thread(
     assert (third.sent, third.pending, third.errors) == (1, 0, [])
     assert len(slack.calls_of("conversations.replies")) == 1
     assert len(slack.replies) == 1 and slack.attempts == 2
+
+
+def test_a_post_in_doubt_is_found_past_the_first_page_of_history(
+    setup: Callable, make_record: Callable, slack: FakeSlack
+) -> None:
+    run = setup()
+    slack.fail("drop")
+    run([complaint(make_record, 0)])
+    rep = slack.channel("#rep")
+    later = int(slack.now()) + 1
+    rep.messages += [{"type": "message", "ts": f"{later + i}.000000", "text": f"chatter {i}",
+                      "thread_ts": None, "metadata": None} for i in range(250)]  # fmt: skip
+    second = run(minutes=10)  # history is read newest first, 200 a page: ours is on page 2
+    assert (second.sent, second.errors, second.warnings) == (1, [], [])
+    assert slack.attempts == 1 and len(slack.calls_of("conversations.history")) == 2
+
+
+def test_a_refused_post_leaves_nothing_in_doubt(
+    setup: Callable, make_record: Callable, slack: FakeSlack, opened: Callable
+) -> None:
+    slack.scopes = {"chat:write"}  # were it in doubt, it could not be looked for
+    run = setup()
+    for records, minutes in (([complaint(make_record, 0)], 0), (None, 10)):
+        slack.answer(200, error="not_in_channel")  # twice: neither counts as "posted twice"
+        assert run(records, minutes=minutes).pending == 1
+        [refused] = posts(opened)
+        assert (refused["in_doubt"], refused["message_id"]) == (0, None)
+    third = run(minutes=20)  # the bot was invited
+    assert (third.sent, third.errors, third.warnings) == (1, [], [])
+    assert len(slack.messages) == 1 and slack.calls_of("conversations.history") == []
 
 
 def test_an_escalation_in_doubt_is_found_and_not_posted_twice(

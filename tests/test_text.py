@@ -212,3 +212,8 @@ def test_terminal_safe_puts_one_replacement_character_for_each_control() -> None
 )  # fmt: skip
 def test_compact_count_says_counts_as_people_do(n: int, said: str) -> None:
     assert compact_count(n) == said
+
+
+@pytest.mark.parametrize(("n", "said"), [(999_499, "999k"), (999_500, "1M"), (999_999, "1M")])
+def test_compact_count_says_1m_where_the_thousands_round_up_to_1000(n: int, said: str) -> None:
+    assert compact_count(n) == said  # not "1000k"
