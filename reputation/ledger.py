@@ -467,22 +467,6 @@ class Ledger(Tables):
             [sink, iso(retry_at), error, iso(now)],
         )
 
-    def pending_deliveries(
-        self, sink: str, limit: int = 100, after: tuple[str, str, str] | None = None
-    ) -> list[PendingDelivery]:
-        """Deliveries still owed to `sink` in (created_at, event_at, fingerprint) order, after
-        the position `after`, with their alert's fields."""
-        created, event, fingerprint = after or ("", "", "")
-        return self._alerts(
-            PendingDelivery,
-            "SELECT a.*, d.sink, d.attempts FROM deliveries d"
-            " JOIN alerts a ON a.fingerprint = d.fingerprint"
-            " WHERE d.sink = ? AND d.status = 'pending'"
-            " AND (a.created_at, a.event_at, a.fingerprint) > (?, ?, ?)"
-            " ORDER BY a.created_at, a.event_at, a.fingerprint LIMIT ?",
-            [sink, created, event, fingerprint, limit],
-        )
-
     def claim_deliveries(
         self, sink: str, claimant: str, now: datetime, hold: timedelta, incidents: int = 50,
         run_id: int | None = None,

@@ -192,7 +192,7 @@ class Store(Tables):
         = NORMAL`, then back to what it was). A killed process loses none of them; a power
         cut may roll back the block's last ones, which the next run redoes (a fetch cursor
         rolls back with its mentions). The first full commit after the block, such as a
-        delivery's, flushes them all. PostgreSQL and in-memory databases: no change."""
+        delivery's, flushes them all. PostgreSQL: no change."""
         if not isinstance(self._db, _Database) or self._db.conn.in_transaction:
             yield
             return

@@ -146,33 +146,20 @@ class Viral:
 def predict_24h(observation: Observation, table: Sequence[Row] = GROWTH) -> float:
     """Expected engagement at 24 hours; never below the current count or the reach floor."""
     n, earlier, followers, reach, age = observation
-    return _predict(n, earlier, max(followers, 0), reach, age, table)
-
-
-def _predict(
-    n: int, earlier: float | None, followers: int, reach: int | None, age: float,
-    table: Sequence[Row] = GROWTH,
-) -> float:  # fmt: skip
-    """predict_24h on its parts (followers already >= 0): the scorer's hot path."""
     if age >= HORIZON_HOURS:
         return float(n)
+    followers = max(followers, 0)
     if reach is None:
         reach = n * REACH_PER_ENGAGEMENT
-    floor = PRIOR_RATE * (followers + reach)
+    floor = max(float(n), PRIOR_RATE * (followers + reach))
     if n <= 0:
-        return max(float(n), floor)
+        return floor
     g0, g1, g2, g3, share = _coefficients(age, table)
-    recent = n * share if earlier is None else max(n - earlier, 0)
+    momentum, author, reshared = _log_inputs(n, earlier, followers, reach, share)
     # ln((1 + N24) / (1 + N)) = g0 + g1 ln((1 + recent) / (1 + N)) + g2 ln((1 + F) / (1 + N))
     #                              + g3 ln((1 + R) / (1 + N))
-    log_n = math.log(1 + n)
-    growth = math.exp(
-        g0
-        + g1 * (math.log(1 + recent) - log_n)
-        + g2 * (math.log(1 + followers) - log_n)
-        + g3 * (math.log(1 + reach) - log_n)
-    )
-    return max(float(n), floor, (1 + n) * growth - 1)
+    growth = math.exp(g0 + g1 * momentum + g2 * author + g3 * reshared)
+    return max(floor, (1 + n) * growth - 1)
 
 
 def reach_of(observation: Observation) -> int:
@@ -190,13 +177,21 @@ def log_ratios(observation: Observation, share: float) -> tuple[float, float, fl
     """The model's three inputs: ln((1 + recent) / (1 + N)), ln((1 + F) / (1 + N)) and
     ln((1 + R) / (1 + N)), where recent is the engagement since half the age (`share` of N
     when not observed) and R the reach (imputed when unknown)."""
-    n = observation.engagement
-    earlier = observation.earlier
+    n, earlier, followers = observation.engagement, observation.earlier, observation.followers
+    return _log_inputs(n, earlier, max(followers, 0), reach_of(observation), share)
+
+
+def _log_inputs(
+    n: int, earlier: float | None, followers: int, reach: int, share: float
+) -> tuple[float, float, float]:
+    """log_ratios on its parts (followers >= 0, reach imputed): what the fit and the
+    forecast both read."""
     recent = n * share if earlier is None else max(n - earlier, 0)
+    log_n = math.log(1 + n)
     return (
-        math.log((1 + recent) / (1 + n)),
-        math.log((1 + max(observation.followers, 0)) / (1 + n)),
-        math.log((1 + reach_of(observation)) / (1 + n)),
+        math.log(1 + recent) - log_n,
+        math.log(1 + followers) - log_n,
+        math.log(1 + reach) - log_n,
     )
 
 
@@ -265,50 +260,26 @@ def _read(
 
 def assess(row: Mapping[str, Any], snapshots: Sequence[Mapping[str, Any]]) -> Viral:
     """Growth of the mention `row` (store columns) from its snapshots, oldest first."""
-    created, last_seen = parse_time(row["created_at"]), _seen(row["last_seen_at"])
-    engagement = int(row["likes"]) + int(row["shares"]) + int(row["replies"])
-    age = (last_seen - created).total_seconds() / 3600
-    if age < 0:
-        age = 0.0
-    reach, impressions = row.get("reshare_reach"), row.get("impressions")
-    earlier, acceleration, gained, span = None, 0.0, 0, 0.0
-    if not snapshots:  # one observation: the current counts
-        recent = engagement / (age if age > 0.25 else 0.25)
-    else:
-        points = [(_seen(s["observed_at"]), _total(s)) for s in snapshots]
-        if points[-1][0] < last_seen:
-            points.append((last_seen, engagement))
-        if reach is None:
-            reach = _latest(snapshots, "reshare_reach")
-        if impressions is None:
-            impressions = _latest(snapshots, "impressions")
-        if len(points) >= 2:
-            earlier = _count_at(points, created, age / 2)
-            recent = _rate(points[-2:])
-            gained = max(engagement - points[0][1], 0)
-            span = _hours(points[0][0], points[-1][0])
-        else:
-            recent = engagement / max(age, 0.25)
-        if len(points) >= 3:
-            before = _rate(points[-3:-1])
-            dt = _hours(points[-3][0], points[-1][0]) / 2
-            acceleration = (recent - before) / max(dt, 0.25)
-    reach = None if reach is None else int(reach)
-    followers = int(row.get("author_followers") or 0)
-    predicted = _predict(engagement, earlier, max(followers, 0), reach, age)
+    observation, points = _read(row, snapshots)
+    engagement, age = observation.engagement, observation.age_hours
+    velocity = engagement / max(age, 0.25)
+    recent, acceleration, gained, span = velocity, 0.0, 0, 0.0
+    if len(points) >= 2:
+        recent = _rate(points[-2:])
+        gained = max(engagement - points[0][1], 0)
+        span = _hours(points[0][0], points[-1][0])
+    if len(points) >= 3:
+        before = _rate(points[-3:-1])
+        dt = _hours(points[-3][0], points[-1][0]) / 2
+        acceleration = (recent - before) / max(dt, 0.25)
+    predicted = predict_24h(observation)
+    impressions = row.get("impressions")
+    if impressions is None and snapshots:
+        impressions = _latest(snapshots, "impressions")
     return Viral(
-        engagement,
-        age,
-        engagement / (age if age > 0.25 else 0.25),
-        recent,
-        acceleration,
-        predicted,
-        min(1.0, math.log1p(predicted) / _LOG_VIRAL_AT),
-        gained,
-        span,
-        reach,
-        None if impressions is None else int(impressions),
-    )
+        engagement, age, velocity, recent, acceleration, predicted, risk_of(predicted),
+        gained, span, observation.reach, _count(impressions),
+    )  # fmt: skip
 
 
 def _total(snapshot: Mapping[str, Any]) -> int:

@@ -50,7 +50,7 @@ def test_json_columns_arrive_decoded_and_every_rule_field_is_a_row_key(store: St
     [stored] = store.ledger.alerts()
     assert stored["reasons"] == ["why", "a → b"]
     assert stored["labels"] == {"brand": "Acme Air", "group": "g"}
-    [owed] = store.ledger.pending_deliveries("console")
+    [owed] = store.ledger.claim_deliveries("console", "test", T0, HOUR)
     assert (owed["reasons"], owed["sink"], owed["incident_id"]) == (stored["reasons"], "console",
                                                                     incident)  # fmt: skip
     assert [r["reasons"] for r in store.ledger.evidence("f" * 32)] == [["a → b"]]
